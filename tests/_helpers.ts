@@ -1,0 +1,113 @@
+/**
+ * Shared test helpers: where the real data lives, and running the Python reference
+ * implementations (Debian's /usr/bin/python3 with numpy, h5py, tifffile, nibabel, torch, onnx,
+ * scikit-image) to make fixtures and to check that files written here open there.
+ *
+ * Tests that need them skip with a clear message where they are absent.
+ *
+ * @module
+ */
+import { fileURLToPath } from "node:url";
+import { existsSync } from "node:fs";
+
+/** The repository root. */
+export const ROOT: string = fileURLToPath(new URL("../", import.meta.url)).replace(/\/$/, "");
+
+/** `../shared/data` beside the repository, or null where it is absent (a user's fresh clone). */
+export const SHARED_DATA: string | null = (() => {
+  const p = `${ROOT}/../shared/data`;
+  return existsSync(p) ? p : null;
+})();
+
+/** The reference Python (Debian's, which has the scientific packages). */
+export const PYTHON = "/usr/bin/python3";
+
+const pyModuleCache = new Map<string, boolean>();
+
+/** True when `/usr/bin/python3` can import every module named. */
+export function hasPython(...modules: string[]): boolean {
+  const key = modules.join(",");
+  const hit = pyModuleCache.get(key);
+  if (hit !== undefined) return hit;
+  let ok = false;
+  try {
+    const r = new Deno.Command(PYTHON, {
+      args: ["-c", modules.map((m) => `import ${m}`).join("; ") || "pass"],
+      stdout: "null",
+      stderr: "null",
+    }).outputSync();
+    ok = r.success;
+  } catch {
+    ok = false;
+  }
+  pyModuleCache.set(key, ok);
+  if (!ok) {
+    console.warn(`skip: ${PYTHON} lacks ${modules.join(", ")} (apt-get install python3-…)`);
+  }
+  return ok;
+}
+
+/** True when ../shared/data exists; otherwise prints why the test is skipped. */
+export function hasSharedData(): boolean {
+  if (SHARED_DATA === null) {
+    console.warn("skip: ../shared/data is absent (tests on real data need it beside the repo)");
+    return false;
+  }
+  return true;
+}
+
+/**
+ * Runs a Python script (path relative to the repo root, or `-c` code) with arguments and
+ * returns its stdout; throws with stderr on failure.
+ */
+export function runPython(script: string, args: string[] = []): string {
+  const argv = script.startsWith("-c ") ? ["-c", script.slice(3), ...args] : [
+    `${ROOT}/${script}`,
+    ...args,
+  ];
+  const r = new Deno.Command(PYTHON, { args: argv, stdout: "piped", stderr: "piped" })
+    .outputSync();
+  const out = new TextDecoder().decode(r.stdout);
+  if (!r.success) {
+    throw new Error(`python ${script} failed:\n${new TextDecoder().decode(r.stderr)}`);
+  }
+  return out;
+}
+
+/**
+ * Makes fixtures once per script version: runs `tests/fixtures/<name>.py OUTDIR` into
+ * `tests/fixtures/out/<name>/` unless that folder already holds the output of the same script
+ * bytes. Returns the folder.
+ */
+export async function pyFixture(name: string): Promise<string> {
+  const script = `tests/fixtures/${name}.py`;
+  const src = await Deno.readFile(`${ROOT}/${script}`);
+  const hash = Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", src)))
+    .map((b) => b.toString(16).padStart(2, "0")).join("").slice(0, 16);
+  const dir = `${ROOT}/tests/fixtures/out/${name}`;
+  const stamp = `${dir}/.stamp`;
+  if (existsSync(stamp) && (await Deno.readTextFile(stamp)) === hash) return dir;
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
+  await Deno.mkdir(dir, { recursive: true });
+  runPython(script, [dir]);
+  await Deno.writeTextFile(stamp, hash);
+  return dir;
+}
+
+/** Runs a Lumen tool (`tools/<name>.ts`) with the given deno permissions and arguments. */
+export async function runTool(
+  name: string,
+  perms: string[],
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const r = await new Deno.Command("deno", {
+    args: ["run", "--quiet", ...perms, `${ROOT}/tools/${name}.ts`, ...args],
+    stdout: "piped",
+    stderr: "piped",
+    cwd: opts.cwd,
+    env: opts.env,
+  }).output();
+  const dec = new TextDecoder();
+  return { code: r.code, stdout: dec.decode(r.stdout), stderr: dec.decode(r.stderr) };
+}
