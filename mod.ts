@@ -7,3 +7,6 @@
  * @module
  */
 export * from "./lib/run/errors.ts";
+
+// Tensor engine (lib/tensor): Tensor, autograd, ops, Backend interface, wasm backend.
+export * from "./lib/tensor/mod.ts";

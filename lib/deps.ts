@@ -11,3 +11,14 @@ export { default as h5wasm } from "npm:h5wasm@0.10.3/node";
 export { default as UTIF } from "npm:utif@3.1.0";
 export * as YAML from "npm:yaml@2.9.1";
 export { default as jpegJs } from "npm:jpeg-js@0.4.4";
+
+/**
+ * onnxruntime-web, loaded on first use (it is large, and only ONNX inference needs it): the
+ * plain build (wasm execution provider) and the `/webgpu` build (webgpu and wasm providers;
+ * the plain build reports "webgpu backend not found").
+ */
+export const loadOnnxRuntime = (): Promise<typeof import("npm:onnxruntime-web@1.30.0")> =>
+  import("npm:onnxruntime-web@1.30.0");
+/** onnxruntime-web's WebGPU build; see {@link loadOnnxRuntime}. */
+export const loadOnnxRuntimeWebGpu = (): Promise<typeof import("npm:onnxruntime-web@1.30.0/webgpu")> =>
+  import("npm:onnxruntime-web@1.30.0/webgpu");

@@ -1,0 +1,315 @@
+/**
+ * NumPy `.npz` archives: a ZIP of `.npy` entries, stored (`np.savez`) or deflated
+ * (`np.savez_compressed`), ZIP64 included.
+ *
+ * Array names are the entry names without `.npy`, as `np.load(...)[name]` uses them. Entries that
+ * are not NPY files are listed by {@link listNpz} but not returned by {@link readNpz}.
+ * {@link appendNpz} adds (or, with `overwrite`, replaces) one array and copies every other entry's
+ * stored bytes unchanged, writing the new archive beside the old one and renaming it into place.
+ *
+ * @example
+ * ```ts
+ * import { readNpz, writeNpz, appendNpz } from "./npz.ts";
+ * import { ndarray } from "./array.ts";
+ * await writeNpz("a.npz", { x: ndarray(new Float32Array(4), [2, 2]) }, { compress: true });
+ * await appendNpz("a.npz", "y", ndarray(new Int32Array([1, 2]), [2]));
+ * const arrays = await readNpz("a.npz"); // Map { "x" => …, "y" => … }
+ * ```
+ * @module
+ */
+import { type DType, type NdArray } from "./array.ts";
+import { LumenError } from "../run/errors.ts";
+import { ioError, pathExists, readInputSync, tempPathBeside, writeAllSync } from "../run/atomic.ts";
+import { decodeNpy, encodeNpyChunks, type NpyWriteOptions, parseNpyHeader } from "./npy.ts";
+import { type ByteSource, fileSource, memorySource, ZipReader, ZipWriter } from "./zip.ts";
+
+/** What {@link listNpz} reports per entry. */
+export interface NpzEntryInfo {
+  /** Array name (entry name without ".npy"). */
+  name: string;
+  /** The entry name in the ZIP. */
+  entry: string;
+  /** True for deflated entries. */
+  compressed: boolean;
+  /** Bytes stored / uncompressed. */
+  compressedSize: number;
+  /** Uncompressed bytes. */
+  size: number;
+  /** Array shape and dtype, where the entry is an NPY file. */
+  shape?: number[];
+  /** Lumen dtype name. */
+  dtype?: DType;
+  /** True when the NPY data is in Fortran order. */
+  fortranOrder?: boolean;
+  /** NPY dtype as written ("<f4", ">i2"…). */
+  descr?: string;
+}
+
+function arrayName(entry: string): string {
+  return entry.endsWith(".npy") ? entry.slice(0, -4) : entry;
+}
+
+function openZip(path: string): ZipReader {
+  let src: ByteSource;
+  try {
+    src = fileSource(path);
+  } catch {
+    readInputSync(path); // throws the proper LumenError (not found, directory…)
+    throw new LumenError(path, "", "cannot read");
+  }
+  try {
+    return new ZipReader(src, path);
+  } catch (e) {
+    src.close();
+    throw e;
+  }
+}
+
+function isNpy(b: Uint8Array): boolean {
+  return b.length >= 6 && b[0] === 0x93 && b[1] === 0x4e && b[2] === 0x55 && b[3] === 0x4d;
+}
+
+function decodeEntries(zip: ZipReader, file: string): Map<string, NdArray> {
+  const out = new Map<string, NdArray>();
+  for (const e of zip.entries) {
+    if (e.name.endsWith("/")) continue;
+    const bytes = zip.read(e);
+    if (!isNpy(bytes)) continue;
+    out.set(arrayName(e.name), decodeNpy(bytes, `${file}: ${e.name}`));
+  }
+  return out;
+}
+
+/**
+ * Decodes an NPZ archive held in memory into a Map from array name to array (C order).
+ * Errors name the archive and, for a bad array, the entry: `a.npz: x.npy: byte 10, …`.
+ */
+export function decodeNpz(bytes: Uint8Array, file = "<npz>"): Map<string, NdArray> {
+  return decodeEntries(new ZipReader(memorySource(bytes), file), file);
+}
+
+/** Reads every array of an NPZ file (entries are read one at a time from the file). */
+export function readNpz(path: string): Promise<Map<string, NdArray>> {
+  return Promise.resolve().then(() => {
+    const zip = openZip(path);
+    try {
+      return decodeEntries(zip, path);
+    } finally {
+      zip.close();
+    }
+  });
+}
+
+/** Reads one array of an NPZ file; the error lists the names that exist when it is missing. */
+export function readNpzArray(path: string, name: string): Promise<NdArray> {
+  return Promise.resolve().then(() => {
+    const zip = openZip(path);
+    try {
+      const e = zip.get(`${name}.npy`) ?? zip.get(name);
+      if (!e) {
+        const names = zip.entries.map((x) => arrayName(x.name)).join(", ");
+        throw new LumenError(path, name, `no such array (the archive holds: ${names || "nothing"})`);
+      }
+      return decodeNpy(zip.read(e), `${path}: ${e.name}`);
+    } finally {
+      zip.close();
+    }
+  });
+}
+
+/** Lists the entries of an NPZ file with the shape and dtype of each array (headers only). */
+export function listNpz(path: string): Promise<NpzEntryInfo[]> {
+  return Promise.resolve().then(() => {
+    const zip = openZip(path);
+    try {
+      return zip.entries.map((e) => {
+        const info: NpzEntryInfo = {
+          name: arrayName(e.name),
+          entry: e.name,
+          compressed: e.method === 8,
+          compressedSize: e.compressedSize,
+          size: e.size,
+        };
+        if (e.method === 0 && e.size >= 10) {
+          const head = zip.src.read(zip.dataOffset(e), Math.min(e.size, 65536 + 12));
+          if (isNpy(head)) Object.assign(info, npyInfo(head, `${path}: ${e.name}`));
+        } else if (e.name.endsWith(".npy")) {
+          const bytes = zip.read(e);
+          if (isNpy(bytes)) Object.assign(info, npyInfo(bytes, `${path}: ${e.name}`));
+        }
+        return info;
+      });
+    } finally {
+      zip.close();
+    }
+  });
+}
+
+function npyInfo(bytes: Uint8Array, file: string) {
+  const h = parseNpyHeader(bytes, file);
+  return { shape: h.shape, dtype: h.dtype, fortranOrder: h.fortranOrder, descr: h.descr };
+}
+
+/** Options of {@link writeNpz}. */
+export interface NpzWriteOptions extends NpyWriteOptions {
+  /** Deflate the entries, as np.savez_compressed does (default false, as np.savez). */
+  compress?: boolean;
+  /** Replace an existing file (default false). */
+  overwrite?: boolean;
+  /** Write ZIP64 extra fields for every entry, as NumPy does (default false). */
+  forceZip64?: boolean;
+}
+
+/** Streams a new archive to a temporary file beside `path`, then renames it in place. */
+function writeArchive(
+  path: string,
+  overwrite: boolean,
+  fill: (w: ZipWriter) => void,
+  forceZip64 = false,
+): void {
+  if (!overwrite && pathExists(path)) throw new LumenError(path, "", "exists; pass --overwrite");
+  const tmp = tempPathBeside(path);
+  let f: Deno.FsFile | undefined;
+  try {
+    f = Deno.openSync(tmp, { write: true, createNew: true, mode: 0o644 });
+    const file = f;
+    const w = new ZipWriter((b) => writeAllSync(file, b), { forceZip64 });
+    fill(w);
+    w.finish();
+    f.syncDataSync();
+    f.close();
+    f = undefined;
+    if (overwrite) Deno.renameSync(tmp, path);
+    else {
+      try {
+        Deno.linkSync(tmp, path);
+        Deno.removeSync(tmp);
+      } catch (e) {
+        if (e instanceof Deno.errors.AlreadyExists) throw e;
+        Deno.renameSync(tmp, path);
+      }
+    }
+  } catch (e) {
+    try {
+      f?.close();
+    } catch { /* closed */ }
+    try {
+      Deno.removeSync(tmp);
+    } catch { /* absent */ }
+    throw ioError(path, e);
+  }
+}
+
+function entriesOf(arrays: Record<string, NdArray> | Map<string, NdArray>): [string, NdArray][] {
+  return arrays instanceof Map ? [...arrays.entries()] : Object.entries(arrays);
+}
+
+/**
+ * Writes arrays to an NPZ file (atomically): stored like `np.savez`, or deflated like
+ * `np.savez_compressed` with `compress`.
+ *
+ * @example
+ * ```ts
+ * await writeNpz("out.npz", new Map([["proj", arr]]), { compress: true, overwrite: true });
+ * ```
+ */
+export function writeNpz(
+  path: string,
+  arrays: Record<string, NdArray> | Map<string, NdArray>,
+  opts: NpzWriteOptions = {},
+): Promise<void> {
+  return Promise.resolve().then(() =>
+    writeArchive(path, opts.overwrite ?? false, (w) => {
+      for (const [name, arr] of entriesOf(arrays)) {
+        w.add(`${name}.npy`, encodeNpyChunks(arr, opts), { compress: opts.compress });
+      }
+    }, opts.forceZip64)
+  );
+}
+
+/** Encodes arrays as NPZ bytes in memory. */
+export function encodeNpz(
+  arrays: Record<string, NdArray> | Map<string, NdArray>,
+  opts: Omit<NpzWriteOptions, "overwrite"> = {},
+): Uint8Array {
+  const parts: Uint8Array[] = [];
+  const w = new ZipWriter((b) => parts.push(b.slice()), { forceZip64: opts.forceZip64 });
+  for (const [name, arr] of entriesOf(arrays)) {
+    w.add(`${name}.npy`, encodeNpyChunks(arr, opts), { compress: opts.compress });
+  }
+  w.finish();
+  const n = parts.reduce((s, p) => s + p.length, 0);
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) (out.set(p, o), (o += p.length));
+  return out;
+}
+
+/** Options of {@link appendNpz}. */
+export interface NpzAppendOptions extends NpyWriteOptions {
+  /** Replace an entry of the same name (default false: refuse). */
+  overwrite?: boolean;
+  /** Deflate the new entry; default: deflate if any existing entry is deflated. */
+  compress?: boolean;
+}
+
+/**
+ * Adds the array `name` to the NPZ file at `path` (creating the file if absent). Every other
+ * entry is copied as stored (no recompression, same CRC and timestamps). The new archive is
+ * written beside the old one and renamed in place, so a failure leaves the old file untouched.
+ * An entry of the same name is refused unless `overwrite`, which replaces it where it stood.
+ *
+ * @example
+ * ```ts
+ * await appendNpz("scan.npz", "angles", angles);
+ * await appendNpz("scan.npz", "angles", fixed, { overwrite: true });
+ * ```
+ */
+export function appendNpz(
+  path: string,
+  name: string,
+  array: NdArray,
+  opts: NpzAppendOptions = {},
+): Promise<void> {
+  return Promise.resolve().then(() => {
+    const entry = name.endsWith(".npy") ? name : `${name}.npy`;
+    if (!pathExists(path)) {
+      writeArchive(path, false, (w) => {
+        w.add(entry, encodeNpyChunks(array, opts), { compress: opts.compress });
+      });
+      return;
+    }
+    const zip = openZip(path);
+    try {
+      const old = zip.entries.find((e) => e.name === entry);
+      if (old && !opts.overwrite) {
+        throw new LumenError(path, entry, "entry exists; pass --overwrite");
+      }
+      const compress = opts.compress ?? zip.entries.some((e) => e.method === 8);
+      const chunks = encodeNpyChunks(array, opts);
+      writeArchive(path, true, (w) => {
+        let placed = false;
+        for (const e of zip.entries) {
+          if (e === old) {
+            w.add(entry, chunks, { compress });
+            placed = true;
+            continue;
+          }
+          w.addRaw({
+            name: e.name,
+            method: e.method,
+            crc32: e.crc32,
+            size: e.size,
+            data: zip.raw(e),
+            dosTime: e.dosTime,
+            dosDate: e.dosDate,
+            externalAttr: e.externalAttr,
+          });
+        }
+        if (!placed) w.add(entry, chunks, { compress });
+      });
+    } finally {
+      zip.close();
+    }
+  });
+}

@@ -1,0 +1,152 @@
+/**
+ * The entry wrapper of every Lumen tool: parses flags, prints `--help`, runs the tool, and turns
+ * any failure into the one-line error convention.
+ *
+ * - `--help`: usage (with the Deno permissions the tool needs) on stdout, exit 0.
+ * - Bad flags ({@link UsageError}): `tool: error: --flag: problem` on stderr, exit 2.
+ * - Any other error: `tool: error: file: place: problem` (or the error's message) on one line,
+ *   exit 1. With the environment variable `LUMEN_DEBUG` set (and readable: `--allow-env`), the
+ *   stack follows.
+ * - SIGINT / SIGTERM: runs the clean-ups registered with {@link onAbort} (temporary files of
+ *   atomic writes…), prints `tool: interrupted`, exits 130 / 143. A second signal exits at once.
+ *
+ * @example
+ * ```ts
+ * import { defineTool } from "./flags.ts";
+ * import { runTool } from "./main.ts";
+ * const meta = defineTool({
+ *   name: "hello", summary: "greets", permissions: [],
+ *   flags: { name: { type: "string", default: "world", help: "who" } },
+ * });
+ * if (import.meta.main) await runTool(meta, (f) => console.log(`hello ${f.name}`));
+ * ```
+ * @module
+ */
+import { LumenError } from "./errors.ts";
+import { type FlagSpecs, type Parsed, parseFlags, type ToolMeta, usage } from "./flags.ts";
+
+type Cleanup = () => void | Promise<void>;
+const cleanups = new Set<Cleanup>();
+
+/**
+ * Registers a clean-up to run when the tool stops abnormally (signal, uncaught error). Returns a
+ * function that unregisters it; call that once the work it guards is finished.
+ */
+export function onAbort(fn: Cleanup): () => void {
+  cleanups.add(fn);
+  return () => cleanups.delete(fn);
+}
+
+/** Runs and forgets every registered clean-up (each at most 5 s; failures ignored). */
+async function runCleanups(): Promise<void> {
+  const fns = [...cleanups].reverse();
+  cleanups.clear();
+  for (const fn of fns) {
+    try {
+      await Promise.race([fn(), new Promise((r) => setTimeout(r, 5000))]);
+    } catch {
+      // a clean-up that fails must not hide the original problem
+    }
+  }
+}
+
+/** Whether `LUMEN_DEBUG` is set, without prompting for permission. */
+export function debugEnabled(): boolean {
+  try {
+    const st = Deno.permissions.querySync({ name: "env", variable: "LUMEN_DEBUG" }).state;
+    return st === "granted" && !!Deno.env.get("LUMEN_DEBUG");
+  } catch {
+    return false;
+  }
+}
+
+/** One line describing an error (collapses newlines; LumenError keeps its file: place: problem). */
+export function errorLine(err: unknown): string {
+  let msg: string;
+  if (err instanceof Error) {
+    msg = err.message || err.name;
+    if (!(err instanceof LumenError) && err.name && !["Error", "LumenError"].includes(err.name)) {
+      msg = `${err.name}: ${msg}`;
+    }
+  } else msg = String(err);
+  return msg.replace(/\s*\n\s*/g, " ").trim();
+}
+
+/** Prints the one-line error of `tool` for `err` (and its stack under LUMEN_DEBUG). */
+export function reportError(tool: string, err: unknown): void {
+  const text = `${tool}: error: ${errorLine(err)}\n`;
+  const stack = debugEnabled() && err instanceof Error && err.stack ? err.stack + "\n" : "";
+  writeAllSync(Deno.stderr, new TextEncoder().encode(text + stack));
+}
+
+function writeAllSync(w: { writeSync(p: Uint8Array): number }, data: Uint8Array): void {
+  let off = 0;
+  while (off < data.length) off += w.writeSync(data.subarray(off));
+}
+
+/** The exit status for an error: a UsageError's 2, otherwise 1. */
+function exitCodeOf(err: unknown): number {
+  const c = (err as { exitCode?: unknown })?.exitCode;
+  return typeof c === "number" && Number.isInteger(c) && c > 0 ? c : 1;
+}
+
+/**
+ * Runs a tool: parses `argv` (default `Deno.args`) with `meta`, calls `body` with the typed flags,
+ * and exits the process: with `body`'s return value (default 0), 0 after `--help`, 2 on bad
+ * flags, 1 on any other error, 130/143 on SIGINT/SIGTERM. Never returns.
+ */
+export async function runTool<F extends FlagSpecs>(
+  meta: ToolMeta<F>,
+  body: (flags: Parsed<F>) => Promise<number | void> | number | void,
+  argv: readonly string[] = Deno.args,
+): Promise<never> {
+  // Set once the tool is on its way out (signal or error): the first cause decides the exit.
+  let stopping: Promise<never> | null = null;
+  const onSignal = (sig: "SIGINT" | "SIGTERM") => () => {
+    const code = sig === "SIGINT" ? 130 : 143;
+    if (stopping) Deno.exit(code);
+    try {
+      Deno.stderr.writeSync(new TextEncoder().encode(`\n${meta.name}: interrupted\n`));
+    } catch { /* stderr closed */ }
+    stopping = runCleanups().then(() => Deno.exit(code));
+  };
+  const listeners: [Deno.Signal, () => void][] = [];
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    try {
+      const fn = onSignal(sig);
+      Deno.addSignalListener(sig, fn);
+      listeners.push([sig, fn]);
+    } catch {
+      // SIGTERM cannot be listened to on Windows
+    }
+  }
+  const fail = (err: unknown): Promise<never> => {
+    if (stopping) return stopping;
+    reportError(meta.name, err);
+    stopping = runCleanups().then(() => Deno.exit(exitCodeOf(err)));
+    return stopping;
+  };
+  globalThis.addEventListener("unhandledrejection", (e) => {
+    e.preventDefault();
+    fail(e.reason);
+  });
+  globalThis.addEventListener("error", (e) => {
+    e.preventDefault();
+    fail(e.error ?? e.message);
+  });
+
+  let code = 0;
+  try {
+    const flags = parseFlags(meta, argv);
+    if (flags.help) {
+      writeAllSync(Deno.stdout, new TextEncoder().encode(usage(meta as unknown as ToolMeta)));
+    } else {
+      code = (await body(flags)) ?? 0;
+    }
+  } catch (err) {
+    await fail(err);
+  }
+  if (stopping) await stopping; // a signal arrived while the body ran: its handler decides
+  for (const [sig, fn] of listeners) Deno.removeSignalListener(sig, fn);
+  Deno.exit(code);
+}

@@ -1,0 +1,85 @@
+/**
+ * Backend registration and start-up: the `wasm` backend is always there (and is the default);
+ * `webgpu` registers when its module exists (lib/tensor/webgpu, H6). {@link initEngine} picks the
+ * backend (`--backend wasm|webgpu|auto`) and starts the GEMM worker threads.
+ *
+ * @module
+ */
+import {
+  type Backend,
+  backendNames,
+  getBackend,
+  registerBackend,
+  registerDefaultBackend,
+  setDefaultBackend,
+} from "./backend.ts";
+import { wasmBackend, type WasmBackend } from "./wasm/backend.ts";
+
+/** Starts the multi-threaded GEMM pool on the wasm backend when lib/tensor/wasm/gemm_pool.ts exists. */
+export async function startWasmThreads(b: WasmBackend, threads?: number): Promise<boolean> {
+  if (b.threads > 1) return true;
+  const n = threads ?? Math.max(1, Math.min(navigator.hardwareConcurrency || 1, 16));
+  if (n <= 1) return false;
+  let mod: Record<string, unknown>;
+  try {
+    const spec = "./wasm/gemm_pool.ts";
+    mod = await import(spec);
+  } catch {
+    return false;
+  }
+  const create = mod.createGemmPool as (
+    m: WebAssembly.Memory,
+    o: { threads?: number; scratchPtr: number; scratchBytes: number },
+  ) => Promise<{ threads: number; sgemm: WasmBackend["gemm"]; close(): void }>;
+  const bytesOf = mod.gemmScratchBytes as (t: number) => number;
+  if (typeof create !== "function" || typeof bytesOf !== "function") return false;
+  const bytes = bytesOf(n);
+  const ptr = b.reserveBytes(bytes);
+  const pool = await create(b.memory, { threads: n, scratchPtr: ptr, scratchBytes: bytes });
+  b.setGemmPool(pool);
+  return true;
+}
+
+registerDefaultBackend(wasmBackend);
+registerBackend("wasm", () => Promise.resolve(wasmBackend()));
+registerBackend("webgpu", async () => {
+  // H6's module; absent until it lands (a computed specifier keeps type-checking independent).
+  const spec = "./webgpu/backend.ts";
+  let mod: Record<string, unknown>;
+  try {
+    mod = await import(spec);
+  } catch {
+    return null;
+  }
+  const create = mod.createWebGpuBackend as (() => Promise<Backend | null>) | undefined;
+  return create ? await create() : null;
+});
+
+/** Options of {@link initEngine}. */
+export interface EngineOptions {
+  /** "wasm" (default), "webgpu", or "auto" (webgpu on a non-fallback adapter, else wasm). */
+  backend?: string;
+  /** CPU threads for the wasm GEMMs (default: all cores). 1 = no workers. */
+  threads?: number;
+}
+
+/** Chooses and starts the default backend; returns it. */
+export async function initEngine(opts: EngineOptions = {}): Promise<Backend> {
+  const want = opts.backend ?? "wasm";
+  let b: Backend | null = null;
+  if (want === "auto") {
+    const gpu = await getBackend("webgpu").catch(() => null);
+    b = gpu && !(gpu as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter ? gpu : null;
+  } else if (want !== "wasm") {
+    if (!backendNames().includes(want)) throw new Error(`--backend ${want}: unknown (choose from ${backendNames().join(", ")}, auto)`);
+    b = await getBackend(want);
+    if (!b) throw new Error(`--backend ${want}: not available on this machine`);
+  }
+  if (!b) {
+    const w = wasmBackend();
+    await startWasmThreads(w, opts.threads);
+    b = w;
+  }
+  setDefaultBackend(b);
+  return b;
+}
