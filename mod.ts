@@ -8,5 +8,27 @@
  */
 export * from "./lib/run/errors.ts";
 
+// What every tool shares (lib/run): flags and --help, the entry wrapper, atomic writes, progress,
+// provenance, JSON-lines logs; and the version.
+export * from "./lib/run/flags.ts";
+export * from "./lib/run/main.ts";
+export * from "./lib/run/atomic.ts";
+export * from "./lib/run/progress.ts";
+export * from "./lib/run/provenance.ts";
+export * from "./lib/run/log.ts";
+export * from "./lib/version.ts";
+
 // Tensor engine (lib/tensor): Tensor, autograd, ops, Backend interface, wasm backend.
 export * from "./lib/tensor/mod.ts";
+
+// File formats (lib/io): HDF5/NeXus via h5wasm, tomography scans.
+export * from "./lib/io/hdf5.ts";
+export * from "./lib/io/nexus.ts";
+
+// Tomography (lib/tomo): flat/dark normalisation, sinograms.
+export * from "./lib/tomo/normalise.ts";
+// Stripe detection (Larix STRIPES_DETECT / STRIPES_MERGE): wasm, webgpu and reference backends.
+export * from "./lib/tomo/stripes.ts";
+
+// WebAssembly loading (lib/wasm).
+export * from "./lib/wasm/load.ts";

@@ -99,7 +99,9 @@ if (import.meta.main) {
       checksum_rel_diff: relSum,
     }));
     if (!(relSum < 1e-5)) {
-      console.error(`${NAME}: results differ from the peer's (relative checksum difference ${relSum})`);
+      console.error(
+        `${NAME}: results differ from the peer's (relative checksum difference ${relSum})`,
+      );
       Deno.exit(1);
     }
   }

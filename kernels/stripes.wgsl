@@ -11,8 +11,7 @@
 // expression has the a*b+c shape a compiler could fuse. WGSL leaves NaN/inf arithmetic
 // undefined, so the runner sends blocks holding non-finite values (and radius 0, whose 0/0 the
 // C code relies on) to the WASM kernel.
-//
-// WIN (= 2·size+1, the median window) is substituted by the runner before compiling.
+
 
 struct Params {
   z: i32, y: i32, x: i32, ya: i32,
@@ -166,60 +165,63 @@ fn funkey(k: i32) -> f32 {
   return bitcast<f32>(k ^ i32(u32(k >> 31u) >> 1u));
 }
 
-const WIN: i32 = __WIN__;
-var<private> win: array<i32, WIN>;
+// The sliding window of each column lives in a storage scratch buffer (scr, 2·size+1 keys per
+// column): llvmpipe miscompiles element shifts in dynamically indexed private/function arrays,
+// and on GPUs a window of hundreds of keys would spill to memory anyway.
+@group(0) @binding(4) var<storage, read_write> scr: array<i32>;
 
 fn colkey(k: i32, col: i32) -> i32 {
   return fkey(fb[k * P.nout * P.x + col]);
 }
 
-fn lower_bound(n: i32, v: i32) -> i32 {
+// first index in the sorted window scr[base .. base+n) whose key is ≥ v
+fn lower_bound(base: i32, n: i32, v: i32) -> i32 {
   var lo = 0;
   var len = n;
   while (len > 0) {
     let half = len >> 1u;
-    if (win[lo + half] < v) { lo = lo + half + 1; len = len - half - 1; } else { len = half; }
+    if (scr[base + lo + half] < v) { lo = lo + half + 1; len = len - half - 1; } else { len = half; }
   }
   return lo;
 }
 
-fn replace_key(old: i32, nw: i32) {
+fn win_remove(base: i32, n: i32, v: i32) {
+  let p = lower_bound(base, n, v);
+  var t = p;
+  while (t + 1 < n) { scr[base + t] = scr[base + t + 1]; t = t + 1; }
+}
+
+fn win_insert(base: i32, n: i32, v: i32) {
+  let q = lower_bound(base, n, v);
+  var t = n;
+  while (t > q) { scr[base + t] = scr[base + t - 1]; t = t - 1; }
+  scr[base + q] = v;
+}
+
+fn win_replace(base: i32, n: i32, old: i32, nw: i32) {
   if (old == nw) { return; }
-  let p = lower_bound(WIN, old);
+  let p = lower_bound(base, n, old);
   if (nw > old) {
-    let q = lower_bound(WIN, nw);
-    for (var t = p; t + 1 < q; t++) { win[t] = win[t + 1]; }
-    win[q - 1] = nw;
-  } else {
-    let q = lower_bound(p, nw);
+    let q = lower_bound(base, n, nw);
     var t = p;
-    while (t > q) { win[t] = win[t - 1]; t = t - 1; }
-    win[q] = nw;
+    while (t + 1 < q) { scr[base + t] = scr[base + t + 1]; t = t + 1; }
+    scr[base + q - 1] = nw;
+  } else {
+    let q = lower_bound(base, p, nw);
+    var t = p;
+    while (t > q) { scr[base + t] = scr[base + t - 1]; t = t - 1; }
+    scr[base + q] = nw;
   }
 }
 
-// range t ∈ [lo, hi] of the mirrored window of k: main (0), left mirror (1), right mirror (2)
-fn rlo(k: i32, w: i32) -> i32 {
-  let s = P.size;
-  if (w == 0) { return max(k - s, 0); }
-  if (w == 1) { if (k <= s - 1) { return 2 * k + 1; } return 1; }
-  if (k >= P.z - s) { return k - s; }
-  return 1;
-}
-
-fn rhi(k: i32, w: i32) -> i32 {
-  let s = P.size;
-  if (w == 0) { return min(k + s, P.z - 1); }
-  if (w == 1) { if (k <= s - 1) { return k + s; } return 0; }
-  if (k >= P.z - s) { return 2 * k - P.z; }
-  return 0;
-}
-
+// multiplicity of index t in the mirrored window of k (2·size+1 indices c+m, m ∈ [−size, size],
+// c+m outside [0,Z) replaced by c−m): main range plus the left or right mirrored range
 fn mult(k: i32, t: i32) -> i32 {
+  let s = P.size;
   var c = 0;
-  for (var w = 0; w < 3; w++) {
-    if (t >= rlo(k, w) && t <= rhi(k, w)) { c++; }
-  }
+  if (t >= max(k - s, 0) && t <= min(k + s, P.z - 1)) { c++; }
+  if (k <= s - 1 && t >= 2 * k + 1 && t <= k + s) { c++; }
+  if (k >= P.z - s && t >= k - s && t <= 2 * k - P.z) { c++; }
   return c;
 }
 
@@ -229,56 +231,35 @@ fn median(@builtin(global_invocation_id) g: vec3<u32>, @builtin(num_workgroups) 
   let col = flat(g, n);
   if (col >= P.nout * P.x) { return; }
   let s = P.size;
+  let wn = 2 * s + 1;
+  let base = col * wn;
   let stride = P.nout * P.x;
+  // window of k = 0: rows 0..s plus mirrored 1..s, insertion-sorted
   var c = 0;
-  for (var t = 0; t <= s; t++) { win[c] = colkey(t, col); c++; }
-  for (var t = 1; t <= s; t++) { win[c] = colkey(t, col); c++; }
-  // insertion sort of the first window
-  for (var a = 1; a < WIN; a++) {
-    let v = win[a];
-    var b = a - 1;
-    while (b >= 0 && win[b] > v) { win[b + 1] = win[b]; b--; }
-    win[b + 1] = v;
-  }
-  fa[col] = funkey(win[s - 1]);
+  for (var t = 0; t <= s; t++) { win_insert(base, c, colkey(t, col)); c++; }
+  for (var t = 1; t <= s; t++) { win_insert(base, c, colkey(t, col)); c++; }
+  fa[col] = funkey(scr[base + s - 1]);
   for (var k = 0; k + 1 < P.z; k++) {
     if (k >= s && k + 1 + s <= P.z - 1) {
-      replace_key(colkey(k - s, col), colkey(k + s + 1, col));
+      win_replace(base, wn, colkey(k - s, col), colkey(k + s + 1, col));
     } else {
-      // generic transition: multiplicity differences between the windows of k and k+1,
-      // piecewise constant between the ranges' break points
-      var bp: array<i32, 12>;
-      var nb = 0;
-      for (var w = 0; w < 6; w++) {
-        let kk = k + w / 3;
-        let lo = rlo(kk, w % 3);
-        let hi = rhi(kk, w % 3);
-        if (lo <= hi) { bp[nb] = lo; bp[nb + 1] = hi + 1; nb += 2; }
-      }
-      for (var a = 1; a < nb; a++) {
-        let v = bp[a];
-        var b = a - 1;
-        while (b >= 0 && bp[b] > v) { bp[b + 1] = bp[b]; b--; }
-        bp[b + 1] = v;
-      }
-      var rem: array<i32, 8>;
-      var add: array<i32, 8>;
-      var nr = 0;
-      var na = 0;
-      for (var b = 0; b + 1 < nb; b++) {
-        let lo = bp[b];
-        let hi = bp[b + 1];
-        if (lo < hi) {
-          let d = mult(k + 1, lo) - mult(k, lo);
-          for (var t = lo; t < hi; t++) {
-            for (var e = 0; e < d; e++) { add[na] = t; na++; }
-            for (var e = 0; e > d; e--) { rem[nr] = t; nr++; }
-          }
+      // near the ends: every index of both windows lies in [k−s, k+1+s]; remove what the
+      // window of k+1 holds fewer times, then insert what it holds more times
+      var m = wn;
+      for (var t = k - s; t <= k + s + 1; t++) {
+        for (var d = mult(k + 1, t) - mult(k, t); d < 0; d++) {
+          win_remove(base, m, colkey(t, col));
+          m--;
         }
       }
-      for (var q = 0; q < nr; q++) { replace_key(colkey(rem[q], col), colkey(add[q], col)); }
+      for (var t = k - s; t <= k + s + 1; t++) {
+        for (var d = mult(k + 1, t) - mult(k, t); d > 0; d--) {
+          win_insert(base, m, colkey(t, col));
+          m++;
+        }
+      }
     }
-    fa[(k + 1) * stride + col] = funkey(win[s - 1]);
+    fa[(k + 1) * stride + col] = funkey(scr[base + s - 1]);
   }
 }
 

@@ -75,12 +75,21 @@ function assertAttr(v: AttrValue | undefined, exp: Json, what: string) {
   assertBytes(bytesOf(a), b64bytes(exp.b64), what);
 }
 
+/** h5py's description of the fixture types.h5 (hdf5_dump.py), once per test run. */
+let typesJson: Promise<Json> | null = null;
+function described(dir: string): Promise<Json> {
+  typesJson ??= Promise.resolve(
+    JSON.parse(runPython("tests/fixtures/hdf5_dump.py", [`${dir}/types.h5`])),
+  );
+  return typesJson;
+}
+
 Deno.test({
   name: "hdf5: h5py fixtures read identically (values, dtypes, chunks, filters, attrs)",
   ignore: !PY,
   fn: async () => {
     const dir = await pyFixture("hdf5_fixtures");
-    const exp: Json = JSON.parse(await Deno.readTextFile(`${dir}/types.json`));
+    const exp = await described(dir);
     const f = await H5File.open(`${dir}/types.h5`);
     try {
       let n = 0;
@@ -93,7 +102,9 @@ Deno.test({
         if (d.compression === "gzip") assert.equal(info.compressionLevel, d.compression_opts);
         assert.equal(info.filters.some((x) => x.id === 2), d.shuffle, `${path}: shuffle`);
         assert.equal(info.filters.some((x) => x.id === 3), d.fletcher32, `${path}: fletcher32`);
-        for (const [k, a] of Object.entries<Json>(d.attrs)) assertAttr(info.attrs[k], a, `${path}@${k}`);
+        for (const [k, a] of Object.entries<Json>(d.attrs)) {
+          assertAttr(info.attrs[k], a, `${path}@${k}`);
+        }
         assert.deepEqual(Object.keys(info.attrs).sort(), Object.keys(d.attrs).sort());
         if (d.dtype === "string") {
           const v = f.readValue(path);
@@ -136,13 +147,15 @@ Deno.test({
   ignore: !PY,
   fn: async () => {
     const dir = await pyFixture("hdf5_fixtures");
-    const exp: Json = JSON.parse(await Deno.readTextFile(`${dir}/types.json`));
+    const exp = await described(dir);
     const f = await H5File.open(`${dir}/types.h5`);
     try {
       const nodes = f.walk();
       const byPath = new Map(nodes.map((n) => [n.path, n]));
       for (const p of Object.keys(exp.datasets)) assert.equal(byPath.get(p)?.kind, "dataset", p);
-      for (const p of Object.keys(exp.groups)) if (p !== "/") assert.equal(byPath.get(p)?.kind, "group", p);
+      for (const p of Object.keys(exp.groups)) {
+        if (p !== "/") assert.equal(byPath.get(p)?.kind, "group", p);
+      }
       for (const [p, l] of Object.entries<Json>(exp.links)) {
         const n = byPath.get(p) as H5LinkInfo;
         assert.equal(n.kind, l.kind === "soft" ? "softlink" : "externallink", p);
@@ -168,7 +181,10 @@ Deno.test({
       assert.deepEqual(f.read("/links/soft").data, f.read("/floats/f32").data);
       assert.deepEqual(f.read("/links/soft_rel_group/c/d/deep").data, Uint8Array.of(0, 1, 2, 3, 4));
       assert.equal(f.dataset("/links/ext").file, `${dir}/sub/ext_target.h5`);
-      assert.deepEqual(f.list("/links").sort(), Object.keys(exp.links).map((p) => p.slice(7)).sort());
+      assert.deepEqual(
+        f.list("/links").sort(),
+        Object.keys(exp.links).map((p) => p.slice(7)).sort(),
+      );
       assert.throws(() => f.read("/links/ext_missing/values"), /absent\.h5.*does not exist/);
     } finally {
       f.close();
@@ -227,7 +243,9 @@ Deno.test({
         if (all.shape.length === 3) {
           assert.deepEqual(sel.shape, [4, 5]);
           for (let i = 0; i < 4; i++) {
-            for (let k = 0; k < 5; k++) assert.equal(sel.data[i * 5 + k], at(3 + 2 * i, B - 1, 4 + k));
+            for (let k = 0; k < 5; k++) {
+              assert.equal(sel.data[i * 5 + k], at(3 + 2 * i, B - 1, 4 + k));
+            }
           }
         } else {
           assert.deepEqual(sel.shape, [4, 5]);
@@ -239,8 +257,11 @@ Deno.test({
       const one = f.read("/ints/int16", [1, 2]);
       assert.deepEqual(one.shape, []);
       assert.equal(one.data[0], f.read("/ints/int16").data[6]);
-      assert.throws(() => f.read("/ints/int16", [[0, 9]]), (e) =>
-        e instanceof LumenError && /out of range for axis 0 of shape \[3,4\]/.test(e.message));
+      assert.throws(
+        () => f.read("/ints/int16", [[0, 9]]),
+        (e) =>
+          e instanceof LumenError && /out of range for axis 0 of shape \[3,4\]/.test(e.message),
+      );
       assert.throws(() => f.read("/ints/int16", [0, 0, 0]), /3 axes/);
       const seen: number[] = [];
       f.withHyperslab("/chunked/gzip_u16", [2, 0, 0], [3, 1, 16], (b, dt, size) => {
@@ -292,14 +313,18 @@ function sample(dt: DType, n: number): NdArray {
 }
 
 Deno.test({
-  name: "hdf5: files written here read identically in h5py (values, dtype, chunks, gzip, attrs, links)",
+  name:
+    "hdf5: files written here read identically in h5py (values, dtype, chunks, gzip, attrs, links)",
   ignore: !PY,
   fn: async () => {
     const dir = await Deno.makeTempDir({ prefix: "lumen_h5w_" });
     try {
       const path = `${dir}/out.h5`;
       const f = await H5File.open(path, "w");
-      const written = new Map<string, { arr: NdArray; chunks: number[] | null; level: number | null }>();
+      const written = new Map<
+        string,
+        { arr: NdArray; chunks: number[] | null; level: number | null }
+      >();
       for (const dt of WRITE_DTYPES) {
         const a = sample(dt, 60);
         const arr = ndarray(a.data, [3, 4, 5], a.dtype);
@@ -329,7 +354,11 @@ Deno.test({
       // streaming: create, then fill slice by slice
       f.createDataset("/entry/stream", [6, 3, 4], "uint16", { chunks: [1, 3, 4], compression: 2 });
       for (let i = 0; i < 6; i++) {
-        f.writeSlice("/entry/stream", [i, 0, 0], ndarray(Uint16Array.from({ length: 12 }, (_, k) => i * 100 + k), [1, 3, 4]));
+        f.writeSlice(
+          "/entry/stream",
+          [i, 0, 0],
+          ndarray(Uint16Array.from({ length: 12 }, (_, k) => i * 100 + k), [1, 3, 4]),
+        );
       }
       f.close();
       const o = await H5File.open(`${dir}/other.h5`, "w");
@@ -373,7 +402,11 @@ Deno.test({
       assert.ok(got.groups["/g1/g2/g3"], "nested group");
       assert.deepEqual(got.groups["/"].attrs.title, { str: "written by lumen" });
       assert.deepEqual(got.links["/links/to_gz"], { kind: "soft", target: "/entry/gz/float32" });
-      assert.deepEqual(got.links["/links/ext"], { kind: "external", file: "other.h5", target: "/x" });
+      assert.deepEqual(got.links["/links/ext"], {
+        kind: "external",
+        file: "other.h5",
+        target: "/x",
+      });
       const st = got.datasets["/entry/stream"];
       assert.deepEqual(st.shape, [6, 3, 4]);
       assert.deepEqual(st.maxshape, [6, 3, 4]);
@@ -394,9 +427,18 @@ Deno.test({
       // appending mode keeps what is there
       const a = await H5File.open(path, "a");
       a.write("/entry/added", ndarray(Uint8Array.of(1, 2), [2]));
-      assert.throws(() => a.write("/entry/added", ndarray(Uint8Array.of(1), [1])), /already exists/);
-      assert.throws(() => a.write("/entry/plain/int8/x", ndarray(Uint8Array.of(1), [1])), /not a group/);
-      assert.throws(() => a.write("/bad", ndarray(Uint8Array.of(1), [1]), { chunks: [1, 2] }), /chunks/);
+      assert.throws(
+        () => a.write("/entry/added", ndarray(Uint8Array.of(1), [1])),
+        /already exists/,
+      );
+      assert.throws(
+        () => a.write("/entry/plain/int8/x", ndarray(Uint8Array.of(1), [1])),
+        /not a group/,
+      );
+      assert.throws(
+        () => a.write("/bad", ndarray(Uint8Array.of(1), [1]), { chunks: [1, 2] }),
+        /chunks/,
+      );
       assert.throws(() => a.write("/bad", ndarray(Uint8Array.of(1), [1], "bool")), /uint8/);
       a.close();
       const again: Json = JSON.parse(runPython("tests/fixtures/hdf5_dump.py", [path]));
@@ -408,9 +450,10 @@ Deno.test({
   },
 });
 
-async function lumenErr(p: Promise<unknown>): Promise<LumenError> {
+/** The LumenError that `fn` throws (or rejects with), checked to be one line. */
+async function lumenErr(fn: () => unknown): Promise<LumenError> {
   try {
-    await p;
+    await fn();
   } catch (e) {
     assert.ok(e instanceof LumenError, `expected a LumenError, got ${e}`);
     assert.ok(!e.message.includes("\n"), "one line");
@@ -432,36 +475,54 @@ Deno.test({
         const bytes = await Deno.readFile(src);
         const cut = `${dir}/truncated.h5`;
         await Deno.writeFile(cut, bytes.subarray(0, Math.floor(bytes.length / 2)));
-        const e = await lumenErr(H5File.open(cut));
+        const e = await lumenErr(() => H5File.open(cut));
         assert.equal(e.file, cut);
         assert.match(e.message, /truncated HDF5 file: it has \d+ bytes, its superblock says \d+/);
       }
       const txt = `${dir}/notes.h5`;
       await Deno.writeTextFile(txt, "this is not HDF5 at all\n".repeat(100));
-      assert.match((await lumenErr(H5File.open(txt))).message, /notes\.h5: not an HDF5 file/);
+      assert.match((await lumenErr(() => H5File.open(txt))).message, /notes\.h5: not an HDF5 file/);
       await Deno.writeFile(`${dir}/empty.h5`, new Uint8Array(0));
-      assert.match((await lumenErr(H5File.open(`${dir}/empty.h5`))).message, /not an HDF5 file/);
-      assert.match((await lumenErr(H5File.open(`${dir}/absent.h5`))).message, /absent\.h5: no such file/);
-      assert.match((await lumenErr(H5File.open(dir))).message, /not a regular file/);
+      assert.match(
+        (await lumenErr(() => H5File.open(`${dir}/empty.h5`))).message,
+        /not an HDF5 file/,
+      );
+      assert.match(
+        (await lumenErr(() => H5File.open(`${dir}/absent.h5`))).message,
+        /absent\.h5: no such file/,
+      );
+      assert.match((await lumenErr(() => H5File.open(dir))).message, /not a regular file/);
 
       const f = await H5File.open(`${fx}/types.h5`);
       try {
-        const e1 = await lumenErr((async () => f.read("/chunked/gzp"))());
-        assert.match(e1.message, /types\.h5: \/chunked\/gzp: no such dataset; paths under \/chunked: /);
+        const e1 = await lumenErr(() => f.read("/chunked/gzp"));
+        assert.match(
+          e1.message,
+          /types\.h5: \/chunked\/gzp: no such dataset; paths under \/chunked: /,
+        );
         for (const p of ["/chunked/gzip", "/chunked/gzip_u16", "/chunked/shuffle"]) {
           assert.ok(e1.message.includes(p), `${p} listed`);
         }
-        const e2 = await lumenErr((async () => f.read("/nothing/here/at/all"))());
+        const e2 = await lumenErr(() => f.read("/nothing/here/at/all"));
         assert.match(e2.message, /paths in the file: .*\/floats\/f32/);
-        await lumenErr((async () => f.read("/chunked"))()).then((e) => assert.match(e.message, /is a group/));
-        await lumenErr((async () => f.read("/strings/vlen"))()).then((e) => assert.match(e.message, /not numeric/));
+        await lumenErr(() => f.read("/chunked")).then((e) => assert.match(e.message, /is a group/));
+        await lumenErr(() => f.read("/strings/vlen")).then((e) =>
+          assert.match(e.message, /not numeric/)
+        );
       } finally {
         f.close();
       }
       if (hasSharedData()) {
         const t = await H5File.open(`${SHARED_DATA}/tomo/tooth.h5`);
-        const e = await lumenErr((async () => t.read("/exchange/dta"))());
-        for (const p of ["/exchange/data", "/exchange/data_white", "/exchange/data_dark", "/exchange/theta"]) {
+        const e = await lumenErr(() => t.read("/exchange/dta"));
+        for (
+          const p of [
+            "/exchange/data",
+            "/exchange/data_white",
+            "/exchange/data_dark",
+            "/exchange/theta",
+          ]
+        ) {
           assert.ok(e.message.includes(p), `${p} listed`);
         }
         t.close();

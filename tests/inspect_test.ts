@@ -92,7 +92,7 @@ Deno.test({
     assert.deepEqual(r.attrs, { title: "inspect fixture" });
     const big = tree.get("/entry/big")!;
     assert.deepEqual(big.chunks, [1, 300, 400]);
-    assert.deepEqual(big.filters, ["deflate(1)"]);
+    assert.deepEqual(big.filters, ["gzip(1)"]);
     assert.deepEqual(big.attrs, { units: "counts" });
     assert.deepEqual((tree.get("/entry/shuffled")!.filters as string[]).length, 2);
     assert.equal(tree.get("/entry")!.kind, "group");

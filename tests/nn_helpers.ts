@@ -60,8 +60,14 @@ export function toTensor(a: NdArray, opts: { requiresGrad?: boolean; persistent?
 }
 
 /** Largest violation of the tolerance (≤ 1 passes) and where. */
-export function closeness(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol = 1e-4, atolScale = 1e-5): { worst: number; at: number; atol: number } {
-  let maxAbs = 0;
+export function closeness(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  rtol = 1e-4,
+  atolScale = 1e-5,
+  scale = 0,
+): { worst: number; at: number; atol: number } {
+  let maxAbs = scale;
   for (let i = 0; i < expected.length; i++) maxAbs = Math.max(maxAbs, Math.abs(expected[i]));
   const atol = atolScale * maxAbs + 1e-7;
   let worst = 0, at = -1;
@@ -77,15 +83,20 @@ export function closeness(actual: ArrayLike<number>, expected: ArrayLike<number>
   return { worst, at, atol };
 }
 
-/** Asserts closeness (see the module doc) with a message naming the element. */
+/**
+ * Asserts closeness (see the module doc) with a message naming the element. `scale`: a floor
+ * of max|expected| for atol, for arrays that are zero in exact arithmetic (the gradient of a
+ * conv bias feeding a batch-statistics batch norm is Σ of terms that cancel: float noise of
+ * the order of the weight gradient's rounding), given as the scale of the related gradients.
+ */
 export function assertClose(
   actual: ArrayLike<number>,
   expected: ArrayLike<number>,
   what: string,
-  o: { rtol?: number; atolScale?: number } = {},
+  o: { rtol?: number; atolScale?: number; scale?: number } = {},
 ): void {
   assert.equal(actual.length, expected.length, `${what}: length ${actual.length} vs ${expected.length}`);
-  const { worst, at, atol } = closeness(actual, expected, o.rtol ?? 1e-4, o.atolScale ?? 1e-5);
+  const { worst, at, atol } = closeness(actual, expected, o.rtol ?? 1e-4, o.atolScale ?? 1e-5, o.scale ?? 0);
   if (!(worst <= 1)) {
     assert.fail(
       `${what}: element ${at} is ${actual[at]}, expected ${expected[at]} ` +

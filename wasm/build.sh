@@ -73,6 +73,12 @@ build_rust() { # crate extra_flags out
     echo "wasm/build.sh: $RUSTC_BIN: not found (apt-get install rustc cargo libstd-rust-dev-wasm32)" >&2
     exit 1
   }
+  # Debian's rustc links wasm with /usr/bin/rust-lld, a link to lld-14, which rustc does not
+  # pull in (apt-get --no-install-recommends leaves the link dangling).
+  if [ "$RUSTC_BIN" = /usr/bin/rustc ] && ! [ -e /usr/bin/rust-lld ]; then
+    echo "wasm/build.sh: /usr/bin/rust-lld is missing or dangling (apt-get install lld-14)" >&2
+    exit 1
+  fi
   local target
   if [ "$check" = 1 ]; then target="$work/target-$crate"; else target="$dir/target"; fi
   local flags="$BASE_RUSTFLAGS --remap-path-prefix=$dir=/lumen/wasm/$crate"

@@ -75,7 +75,10 @@ interface H5Mod {
   get_symbolic_link(fid: bigint, path: string): string | null;
   get_external_link(fid: bigint, path: string): { filename?: string; obj_path?: string };
   get_dataset_metadata(fid: bigint, path: string): H5Meta;
-  get_dataset_filters(fid: bigint, path: string): { id: number; name: string; cd_values: number[] }[];
+  get_dataset_filters(
+    fid: bigint,
+    path: string,
+  ): { id: number; name: string; cd_values: number[] }[];
   get_dataset_data(
     fid: bigint,
     path: string,
@@ -481,7 +484,12 @@ export class H5File {
     const key = `${h.name}\0${group}`;
     let n = this.namesCache.get(key);
     if (!n) {
-      n = guarded(this.path, group, "cannot list group", () => this.M.get_names(h.fid, group, false));
+      n = guarded(
+        this.path,
+        group,
+        "cannot list group",
+        () => this.M.get_names(h.fid, group, false),
+      );
       this.namesCache.set(key, n);
     }
     return n;
@@ -500,8 +508,12 @@ export class H5File {
       );
     }
     const M = this.M;
-    const fid = guarded(this.path, linkPath, `cannot open external link target ${abs}`, () =>
-      M.open(abs, M.H5F_ACC_RDONLY, false, -1, -1));
+    const fid = guarded(
+      this.path,
+      linkPath,
+      `cannot open external link target ${abs}`,
+      () => M.open(abs, M.H5F_ACC_RDONLY, false, -1, -1),
+    );
     h = { name: abs, fid };
     this.linked.set(abs, h);
     return h;
@@ -593,8 +605,12 @@ export class H5File {
     this.live();
     const r = this.resolve(group);
     if (!r || r.type !== this.M.H5G_GROUP) return [];
-    const rel = guarded(this.path, group, "cannot list group", () =>
-      this.M.get_names(r.h.fid, r.local, true));
+    const rel = guarded(
+      this.path,
+      group,
+      "cannot list group",
+      () => this.M.get_names(r.h.fid, r.local, true),
+    );
     const base = normPath(group);
     return rel.map((n) => join(base, n)).sort();
   }
@@ -640,8 +656,12 @@ export class H5File {
     const key = `${r.h.name}\0${r.local}`;
     let m = this.metaCache.get(key);
     if (!m) {
-      m = guarded(this.path, r.local, "cannot read dataset", () =>
-        this.M.get_dataset_metadata(r.h.fid, r.local));
+      m = guarded(
+        this.path,
+        r.local,
+        "cannot read dataset",
+        () => this.M.get_dataset_metadata(r.h.fid, r.local),
+      );
       this.metaCache.set(key, m);
     }
     return m;
@@ -659,8 +679,12 @@ export class H5File {
 
   private attrsAt(h: Handle, local: string, shownPath: string): Record<string, AttrValue> {
     const M = this.M;
-    const names = guarded(this.path, shownPath, "cannot list attributes", () =>
-      M.get_attribute_names(h.fid, local));
+    const names = guarded(
+      this.path,
+      shownPath,
+      "cannot list attributes",
+      () => M.get_attribute_names(h.fid, local),
+    );
     const out: Record<string, AttrValue> = {};
     for (const n of names) out[n] = this.readAttrAt(h, local, n, shownPath);
     return out;
@@ -703,8 +727,12 @@ export class H5File {
 
   private datasetInfo(r: Resolved, shownPath: string): H5DatasetInfo {
     const m = this.meta(r);
-    const raw = guarded(this.path, shownPath, "cannot read filters", () =>
-      this.M.get_dataset_filters(r.h.fid, r.local));
+    const raw = guarded(
+      this.path,
+      shownPath,
+      "cannot read filters",
+      () => this.M.get_dataset_filters(r.h.fid, r.local),
+    );
     const filters = raw.map((f) => ({
       id: f.id,
       name: FILTER_NAMES[f.id] ?? f.name,
@@ -734,7 +762,13 @@ export class H5File {
     const r = this.resolve(path);
     if (!r || r.type !== this.M.H5G_GROUP) throw this.missing(path, "group");
     const p = normPath(path);
-    return { kind: "group", path: p, file: r.h.name, localPath: r.local, attrs: this.attrsAt(r.h, r.local, p) };
+    return {
+      kind: "group",
+      path: p,
+      file: r.h.name,
+      localPath: r.local,
+      attrs: this.attrsAt(r.h, r.local, p),
+    };
   }
 
   /** Shape of a dataset. */
@@ -764,7 +798,12 @@ export class H5File {
       for (const n of names) {
         const lp = join(local, n);
         const sp = join(shown, n);
-        const ext = guarded(this.path, sp, "cannot read link", () => M.get_external_link(h.fid, lp));
+        const ext = guarded(
+          this.path,
+          sp,
+          "cannot read link",
+          () => M.get_external_link(h.fid, lp),
+        );
         const soft = ext?.filename === undefined
           ? guarded(this.path, sp, "cannot read link", () => M.get_symbolic_link(h.fid, lp))
           : null;
@@ -807,7 +846,13 @@ export class H5File {
         const t = guarded(this.path, sp, "cannot read object", () => M.get_type(h.fid, lp));
         const r: Resolved = { h, local: lp, type: t };
         if (t === M.H5G_GROUP) {
-          out.push({ kind: "group", path: sp, file: h.name, localPath: lp, attrs: this.attrsAt(h, lp, sp) });
+          out.push({
+            kind: "group",
+            path: sp,
+            file: h.name,
+            localPath: lp,
+            attrs: this.attrsAt(h, lp, sp),
+          });
           visit(h, lp, sp, depth + 1);
         } else if (t === M.H5G_DATASET) {
           out.push(this.datasetInfo(r, sp));
@@ -825,9 +870,16 @@ export class H5File {
   private hyperslab(path: string, shape: number[], sel: H5Selection | undefined) {
     const n = shape.length;
     if (sel && sel.length > n) {
-      throw new LumenError(this.path, path, `selection has ${sel.length} axes, dataset shape is [${shape}]`);
+      throw new LumenError(
+        this.path,
+        path,
+        `selection has ${sel.length} axes, dataset shape is [${shape}]`,
+      );
     }
-    const offset: number[] = [], count: number[] = [], stride: number[] = [], outShape: number[] = [];
+    const offset: number[] = [],
+      count: number[] = [],
+      stride: number[] = [],
+      outShape: number[] = [];
     for (let i = 0; i < n; i++) {
       const s = sel?.[i] ?? null;
       const d = shape[i];
@@ -836,15 +888,21 @@ export class H5File {
       } else if (typeof s === "number") {
         const k = s < 0 ? d + s : s;
         if (!Number.isInteger(k) || k < 0 || k >= d) {
-          throw new LumenError(this.path, path, `index ${s} out of range for axis ${i} of shape [${shape}]`);
+          throw new LumenError(
+            this.path,
+            path,
+            `index ${s} out of range for axis ${i} of shape [${shape}]`,
+          );
         }
         offset.push(k), count.push(1), stride.push(1);
       } else {
         let [a, b, st = 1] = s;
         if (a < 0) a += d;
         if (b < 0) b += d;
-        if (!Number.isInteger(a) || !Number.isInteger(b) || !Number.isInteger(st) || st < 1 ||
-          a < 0 || b > d || a > b) {
+        if (
+          !Number.isInteger(a) || !Number.isInteger(b) || !Number.isInteger(st) || st < 1 ||
+          a < 0 || b > d || a > b
+        ) {
           throw new LumenError(
             this.path,
             path,
@@ -929,7 +987,9 @@ export class H5File {
       throw new LumenError(
         this.path,
         p,
-        `selection of ${nbytes} bytes is too large for h5wasm's ${M.MAXIMUM_MEMORY / 2 ** 30} GiB heap; read it in pieces`,
+        `selection of ${nbytes} bytes is too large for h5wasm's ${
+          M.MAXIMUM_MEMORY / 2 ** 30
+        } GiB heap; read it in pieces`,
       );
     }
     const ptr = M._malloc(Math.max(nbytes, 1));
@@ -975,11 +1035,15 @@ export class H5File {
       return M.HEAPU8.slice(ptr, ptr + nbytes);
     } catch (e) {
       if (e instanceof LumenError && /filter|plugin/i.test(e.problem)) {
-        const f = this.M.get_dataset_filters(r.h.fid, r.local).map((x) => FILTER_NAMES[x.id] ?? x.id);
+        const f = this.M.get_dataset_filters(r.h.fid, r.local).map((x) =>
+          FILTER_NAMES[x.id] ?? x.id
+        );
         throw new LumenError(
           this.path,
           p,
-          `${e.problem} (filters: ${f.join(", ")}; h5wasm reads only gzip, shuffle, fletcher32, nbit, scaleoffset without h5wasm-plugins)`,
+          `${e.problem} (filters: ${
+            f.join(", ")
+          }; h5wasm reads only gzip, shuffle, fletcher32, nbit, scaleoffset without h5wasm-plugins)`,
         );
       }
       throw e;
@@ -1026,7 +1090,12 @@ export class H5File {
           throw new LumenError(this.path, next, "exists and is not a group");
         }
       } else {
-        guarded(this.path, next, "cannot create group", () => this.M.create_group(this.root.fid, next, false));
+        guarded(
+          this.path,
+          next,
+          "cannot create group",
+          () => this.M.create_group(this.root.fid, next, false),
+        );
         this.invalidate(cur);
       }
       cur = next;
@@ -1093,10 +1162,18 @@ export class H5File {
     const Ctor = CTORS[dtype] as unknown as { new (n: number): TypedArray };
     // Without data: create with one item along the first axis and grow it (so nothing of full
     // size is allocated), as a fixed-size dataset (maxshape = shape).
-    const initShape = data ? shape : shape.length ? [Math.min(1, shape[0]), ...shape.slice(1)] : shape;
+    const initShape = data
+      ? shape
+      : shape.length
+      ? [Math.min(1, shape[0]), ...shape.slice(1)]
+      : shape;
     const init = data ? data.data : new Ctor(sizeOf(initShape));
     if (data && sizeOf(shape) !== data.data.length) {
-      throw new LumenError(this.path, full, `data has ${data.data.length} elements, shape [${shape}]`);
+      throw new LumenError(
+        this.path,
+        full,
+        `data has ${data.data.length} elements, shape [${shape}]`,
+      );
     }
     const g: HlClass = new (h5wasm as HlClass).Group(this.root.fid, parent);
     guarded(this.path, full, "cannot create dataset", () => {
@@ -1112,8 +1189,12 @@ export class H5File {
     });
     this.invalidate(parent);
     if (!data && shape.length && shape[0] > 0) {
-      guarded(this.path, full, "cannot resize dataset", () =>
-        this.M.resize_dataset(this.root.fid, full, shape.map(BigInt)));
+      guarded(
+        this.path,
+        full,
+        "cannot resize dataset",
+        () => this.M.resize_dataset(this.root.fid, full, shape.map(BigInt)),
+      );
     }
     this.metaCache.delete(`${this.root.name}\0${full}`);
     for (const [k, v] of Object.entries(opts.attrs ?? {})) this.setAttr(full, k, v);
@@ -1133,7 +1214,11 @@ export class H5File {
     const hs = this.hyperslab(p, shape, sel);
     const want = readDtype(m);
     if (want !== arr.dtype) {
-      throw new LumenError(this.path, p, `data dtype ${arr.dtype} differs from the dataset's ${want}`);
+      throw new LumenError(
+        this.path,
+        p,
+        `data dtype ${arr.dtype} differs from the dataset's ${want}`,
+      );
     }
     const bytes = new Uint8Array(arr.data.buffer, arr.data.byteOffset, arr.data.byteLength);
     const M = this.M;
@@ -1181,8 +1266,12 @@ export class H5File {
     this.writable();
     const { parent, full } = this.parentOf(path);
     this.createGroup(parent);
-    guarded(this.path, full, "cannot create soft link", () =>
-      this.M.create_soft_link(this.root.fid, target, full));
+    guarded(
+      this.path,
+      full,
+      "cannot create soft link",
+      () => this.M.create_soft_link(this.root.fid, target, full),
+    );
     this.invalidate(parent);
   }
 
@@ -1194,8 +1283,12 @@ export class H5File {
     this.writable();
     const { parent, full } = this.parentOf(path);
     this.createGroup(parent);
-    guarded(this.path, full, "cannot create external link", () =>
-      this.M.create_external_link(this.root.fid, file, target, full));
+    guarded(
+      this.path,
+      full,
+      "cannot create external link",
+      () => this.M.create_external_link(this.root.fid, file, target, full),
+    );
     this.invalidate(parent);
   }
 }
@@ -1241,11 +1334,17 @@ function convertAttr(v: unknown, meta: H5Meta): AttrValue {
 }
 
 /** h5wasm create_attribute arguments for a value. */
-function attrPayload(value: AttrInput): { data: unknown; shape: number[] | null; dtype: string | null } {
+function attrPayload(
+  value: AttrInput,
+): { data: unknown; shape: number[] | null; dtype: string | null } {
   if (value === null) throw new Error("null attributes are not written");
   if (typeof value === "string") return { data: value, shape: null, dtype: null };
-  if (typeof value === "boolean") return { data: new Uint8Array([value ? 1 : 0]), shape: [], dtype: "<B" };
-  if (typeof value === "bigint") return { data: new BigInt64Array([value]), shape: [], dtype: "<q" };
+  if (typeof value === "boolean") {
+    return { data: new Uint8Array([value ? 1 : 0]), shape: [], dtype: "<B" };
+  }
+  if (typeof value === "bigint") {
+    return { data: new BigInt64Array([value]), shape: [], dtype: "<q" };
+  }
   if (typeof value === "number") {
     return Number.isInteger(value) && Number.isSafeInteger(value)
       ? { data: new BigInt64Array([BigInt(value)]), shape: [], dtype: "<q" }
@@ -1266,6 +1365,8 @@ function attrPayload(value: AttrInput): { data: unknown; shape: number[] | null;
     return { data: ta, shape: [ta.length], dtype: H5WASM_DTYPE[dt] };
   }
   const a = value as NdArray;
-  if (a.dtype === "bool") return { data: Uint8Array.from(a.data as Uint8Array), shape: a.shape, dtype: "<B" };
+  if (a.dtype === "bool") {
+    return { data: Uint8Array.from(a.data as Uint8Array), shape: a.shape, dtype: "<B" };
+  }
   return { data: a.data, shape: a.shape, dtype: H5WASM_DTYPE[a.dtype] };
 }

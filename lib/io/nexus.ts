@@ -138,7 +138,14 @@ export class FrameSet {
    * @param cols detector columns
    * @param dtype stored dtype
    */
-  constructor(file: H5File, path: string, index: Int32Array, rows: number, cols: number, dtype: DType) {
+  constructor(
+    file: H5File,
+    path: string,
+    index: Int32Array,
+    rows: number,
+    cols: number,
+    dtype: DType,
+  ) {
     this.file = file;
     this.path = path;
     this.index = index;
@@ -168,7 +175,9 @@ export class FrameSet {
     return out;
   }
 
-  private window(w: FrameWindow): { a: [number, number]; r: [number, number]; c: [number, number] } {
+  private window(
+    w: FrameWindow,
+  ): { a: [number, number]; r: [number, number]; c: [number, number] } {
     const chk = (name: string, v: [number, number] | undefined, n: number): [number, number] => {
       const [s, e] = v ?? [0, n];
       if (!Number.isInteger(s) || !Number.isInteger(e) || s < 0 || e > n || s > e) {
@@ -294,7 +303,7 @@ export class TomoScan {
       );
     }
     const units = String(this.file.attr(p, "units") ?? "").toLowerCase();
-    if (/^rad/.test(units)) for (let i = 0; i < out.length; i++) out[i] *= 180 / Math.PI;
+    if (/^rad/.test(units)) { for (let i = 0; i < out.length; i++) out[i] *= 180 / Math.PI; }
     this.anglesCache = out;
     return out.slice();
   }
@@ -320,7 +329,16 @@ function threeD(f: H5File, path: string): { shape: number[]; dtype: DType } {
   if (info.shape.length !== 3) {
     throw new LumenError(f.path, path, `has shape [${info.shape}], expected (frames, rows, cols)`);
   }
-  const ok: string[] = ["int8", "uint8", "int16", "uint16", "int32", "uint32", "float32", "float64"];
+  const ok: string[] = [
+    "int8",
+    "uint8",
+    "int16",
+    "uint16",
+    "int32",
+    "uint32",
+    "float32",
+    "float64",
+  ];
   if (!ok.includes(info.dtype)) {
     throw new LumenError(f.path, path, `dtype ${info.dtype} is not an image type`);
   }
@@ -390,7 +408,11 @@ function flatsDarksOf(
     if (!p) return null;
     const { shape, dtype } = threeD(f, p);
     if (shape[1] !== rows || shape[2] !== cols) {
-      throw new LumenError(f.path, p, `frames are ${shape[1]}×${shape[2]}, projections ${rows}×${cols}`);
+      throw new LumenError(
+        f.path,
+        p,
+        `frames are ${shape[1]}×${shape[2]}, projections ${rows}×${cols}`,
+      );
     }
     return new FrameSet(f, p, range(shape[0]), rows, cols, dtype);
   };
@@ -438,7 +460,11 @@ export async function openScan(path: string, opts: OpenScanOptions = {}): Promis
       const fkeys = fp.imageKey ? readKeys(ff, fp.imageKey, fshape[0]) : null;
       const got = flatsDarksOf(ff, fp, fkeys, rows, cols);
       if (!got.flats && !got.darks) {
-        throw new LumenError(opts.flatsFile, "", "holds no flats or darks (no image key 1/2, no data_white/data_dark)");
+        throw new LumenError(
+          opts.flatsFile,
+          "",
+          "holds no flats or darks (no image key 1/2, no data_white/data_dark)",
+        );
       }
       flats = got.flats ?? flats;
       darks = got.darks ?? darks;

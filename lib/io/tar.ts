@@ -9,9 +9,12 @@
  * is unsafe: an absolute path, a `..` component, a symlink whose target (followed through the
  * archive's other symlinks) leaves the destination, a hardlink to anything but a regular file
  * earlier in the archive, or a member inside a symlinked directory. It then extracts into a
- * temporary directory beside the destination and renames that into place, so a failure never
+ * temporary directory beside the destination (creating the destination's parent directories if
+ * needed) and renames that into place, so a failure never
  * leaves a half-extracted tree. Device files and FIFOs are skipped (and reported); setuid, setgid
- * and sticky bits are dropped; owners are not restored.
+ * and sticky bits are dropped; owners are not restored. Deno lets a process create symlinks only
+ * with unscoped `--allow-read` and `--allow-write`; without them an archive holding symlinks is
+ * refused up front (one line, nothing written).
  *
  * @example
  * ```ts
@@ -22,7 +25,8 @@
  * @module
  */
 import { LumenError } from "../run/errors.ts";
-import { buildDirAtomic, readInput } from "../run/atomic.ts";
+import { dirname } from "node:path";
+import { buildDirAtomic, ioError, readInput } from "../run/atomic.ts";
 import { gunzipChecked, isGzip } from "./zip.ts";
 
 /** Member kinds. */
@@ -233,8 +237,10 @@ export function parseTar(bytes: Uint8Array, file = "<tar>"): TarEntry[] {
     }
     const type = typeOf(flag);
     const hasData = type === "file" || type === "other";
+    let fullName = ext.get("path") ?? longName ?? name;
+    if (type === "dir" && fullName.length > 1) fullName = fullName.replace(/\/+$/, "") || "/";
     entries.push({
-      name: ext.get("path") ?? longName ?? name,
+      name: fullName,
       type,
       typeflag: flag === "\0" ? "0" : flag,
       size: hasData ? size : 0,
@@ -281,8 +287,8 @@ export async function listTar(path: string): Promise<TarEntry[]> {
 // Safety checks
 
 /** Splits a member path into components, refusing absolute paths and `..`. */
-function components(name: string, file: string, what: string): string[] {
-  const place = `member '${name}'`;
+function components(name: string, file: string, what: string, member = name): string[] {
+  const place = `member '${member}'`;
   if (name.startsWith("/")) {
     throw new LumenError(file, place, `${what} is an absolute path; refusing to extract`);
   }
@@ -374,7 +380,7 @@ export function planTarExtraction(entries: TarEntry[], file = "<tar>"): {
       symlinks.set(path, e.linkname);
       plan.push({ entry: e, path, target: e.linkname });
     } else if (e.type === "hardlink") {
-      const tparts = components(e.linkname, file, `hardlink target '${e.linkname}'`);
+      const tparts = components(e.linkname, file, `hardlink target '${e.linkname}'`, e.name);
       const target = tparts.join("/");
       if (!files.has(target)) {
         throw new LumenError(
@@ -425,6 +431,16 @@ export function planTarExtraction(entries: TarEntry[], file = "<tar>"): {
 // ---------------------------------------------------------------------------------------------
 // Extraction
 
+/** True when this process may create symlinks (Deno requires unscoped read and write). */
+function mayCreateSymlinks(): boolean {
+  try {
+    return Deno.permissions.querySync({ name: "write" }).state === "granted" &&
+      Deno.permissions.querySync({ name: "read" }).state === "granted";
+  } catch {
+    return true;
+  }
+}
+
 /** Options of {@link extractTar}. */
 export interface TarExtractOptions {
   /** Replace an existing destination (default false: refuse). */
@@ -451,6 +467,20 @@ export async function extractTar(
   const bytes = await archiveBytes(archive);
   const entries = parseTar(bytes, archive);
   const { plan, skipped } = planTarExtraction(entries, archive);
+  const link = plan.find((p) => p.entry.type === "symlink");
+  if (link && !mayCreateSymlinks()) {
+    throw new LumenError(
+      archive,
+      `member '${link.entry.name}'`,
+      "creating a symlink needs Deno's unscoped --allow-read and --allow-write",
+    );
+  }
+  const parent = dirname(dest);
+  try {
+    Deno.mkdirSync(parent, { recursive: true });
+  } catch (e) {
+    throw ioError(dest, e, "cannot create directory");
+  }
   const result: TarExtractResult = {
     files: 0,
     dirs: 0,

@@ -54,7 +54,7 @@ export function meanFrames(stack: NdArray): Float32Array {
     }
   }
   const out = new Float32Array(per);
-  if (n > 0) for (let i = 0; i < per; i++) out[i] = acc[i] / n;
+  if (n > 0) { for (let i = 0; i < per; i++) out[i] = acc[i] / n; }
   return out;
 }
 
@@ -206,7 +206,9 @@ function toF32Bytes(raw: Uint8Array, dtype: DType, n: number): Uint8Array {
     float64: Float64Array,
   }[dtype] as unknown as { new (b: ArrayBuffer, o: number, n: number): TypedArray };
   const aligned = raw.byteOffset % 8 === 0 ? raw : raw.slice();
-  const src = new Ctor(aligned.buffer as ArrayBuffer, aligned.byteOffset, n) as ArrayLike<number | bigint>;
+  const src = new Ctor(aligned.buffer as ArrayBuffer, aligned.byteOffset, n) as ArrayLike<
+    number | bigint
+  >;
   const f = new Float32Array(n);
   for (let i = 0; i < n; i++) f[i] = Number(src[i]);
   return new Uint8Array(f.buffer);
@@ -216,7 +218,7 @@ function toF32Bytes(raw: Uint8Array, dtype: DType, n: number): Uint8Array {
  * Normalises frames (n, rows, cols) with flats and darks given as stacks, returning sinograms
  * (rows, n, cols) float32 (the in-memory counterpart of {@link readSinograms}).
  */
-export async function normalise(
+export async function normaliseFrames(
   raw: NdArray,
   flats: NdArray,
   darks: NdArray | null,
@@ -258,15 +260,26 @@ export async function readSinograms(
   opts: ReadSinogramsOptions = {},
 ): Promise<NdArray<Float32Array>> {
   const P = scan.projections;
-  if (!Number.isInteger(rowStart) || !Number.isInteger(rowEnd) || rowStart < 0 || rowEnd > scan.rows || rowStart >= rowEnd) {
-    throw new LumenError(scan.path, P.path, `rows [${rowStart}, ${rowEnd}) out of range 0–${scan.rows}`);
+  if (
+    !Number.isInteger(rowStart) || !Number.isInteger(rowEnd) || rowStart < 0 ||
+    rowEnd > scan.rows || rowStart >= rowEnd
+  ) {
+    throw new LumenError(
+      scan.path,
+      P.path,
+      `rows [${rowStart}, ${rowEnd}) out of range 0–${scan.rows}`,
+    );
   }
   const [a0, a1] = opts.angles ?? [0, P.count];
   if (!Number.isInteger(a0) || !Number.isInteger(a1) || a0 < 0 || a1 > P.count || a0 >= a1) {
     throw new LumenError(scan.path, P.path, `angles [${a0}, ${a1}) out of range 0–${P.count}`);
   }
   if (!scan.flats.count) {
-    throw new LumenError(scan.path, P.path, "no flat fields (name them with paths.flats or flatsFile)");
+    throw new LumenError(
+      scan.path,
+      P.path,
+      "no flat fields (name them with paths.flats or flatsFile)",
+    );
   }
   const rows = rowEnd - rowStart, cols = scan.cols, nA = a1 - a0;
   const flats = readStack(scan.flats, rowStart, rowEnd)!;

@@ -18,7 +18,7 @@ import type { StripesWasm } from "./stripes_wasm.ts";
 const ENTRY_BINDINGS: Record<string, number[]> = {
   grad: [0, 1, 2],
   ratio: [0, 1, 2, 3],
-  median: [0, 2, 3],
+  median: [0, 2, 3, 4],
   m_depth: [0, 1, 2, 3],
   m_prefix_z: [0, 2, 4],
   m_prefix_x: [0, 2, 5],
@@ -31,7 +31,7 @@ const SAFE_MAX = 1e36;
 
 /** WebGPU implementation of {@link StripesKernels}. One call at a time. */
 export class StripesWebGpu implements StripesKernels {
-  private modules = new Map<number, GPUShaderModule>();
+  private module: GPUShaderModule | null = null;
   private pipelines = new Map<string, GPUComputePipeline>();
   private bufs = new Map<string, GPUBuffer>();
   private wasm: Promise<StripesWasm> | null = null;
@@ -51,17 +51,12 @@ export class StripesWebGpu implements StripesKernels {
     return this.gpu.description;
   }
 
-  private async pipeline(entry: string, win: number): Promise<GPUComputePipeline> {
-    const key = `${entry}:${win}`;
-    const hit = this.pipelines.get(key);
+  private async pipeline(entry: string): Promise<GPUComputePipeline> {
+    const hit = this.pipelines.get(entry);
     if (hit) return hit;
     const dev = this.gpu.device;
-    let mod = this.modules.get(win);
     dev.pushErrorScope("validation");
-    if (!mod) {
-      mod = dev.createShaderModule({ code: this.source.replace("__WIN__", String(win)) });
-      this.modules.set(win, mod);
-    }
+    const mod = this.module ??= dev.createShaderModule({ code: this.source });
     const p = dev.createComputePipeline({ layout: "auto", compute: { module: mod, entryPoint: entry } });
     const err = await dev.popErrorScope();
     if (err) {
@@ -70,7 +65,7 @@ export class StripesWebGpu implements StripesKernels {
       const where = m ? `line ${m.lineNum}: ${m.message.split("\n")[0]}` : err.message.split("\n")[0];
       throw new Error(`kernels/stripes.wgsl: ${entry}: ${where}`);
     }
-    this.pipelines.set(key, p);
+    this.pipelines.set(entry, p);
     return p;
   }
 
@@ -99,11 +94,10 @@ export class StripesWebGpu implements StripesKernels {
   private async dispatch(
     enc: GPUCommandEncoder,
     entry: string,
-    win: number,
     bind: Record<number, GPUBuffer>,
     n: number,
   ): Promise<void> {
-    const p = await this.pipeline(entry, win);
+    const p = await this.pipeline(entry);
     const bg = this.gpu.device.createBindGroup({
       layout: p.getBindGroupLayout(0),
       entries: ENTRY_BINDINGS[entry].map((b) => ({ binding: b, resource: { buffer: bind[b] } })),
@@ -167,7 +161,8 @@ export class StripesWebGpu implements StripesKernels {
     if (!finite) {
       return (await this.wasmKernels()).detectRows(input, Z, Y, X, ya, nIn, y0, y1, size, radius);
     }
-    const rows = this.rowsFit(4 * Z * X, h, y1 - y0);
+    const win = 2 * size + 1;
+    const rows = Math.min(this.rowsFit(4 * Z * X, h, y1 - y0), this.rowsFit(4 * X * win, 0, y1 - y0));
     if (rows < y1 - y0) {
       const out = new Float32Array(Z * (y1 - y0) * X);
       for (let s0 = y0; s0 < y1; s0 += rows) {
@@ -183,17 +178,17 @@ export class StripesWebGpu implements StripesKernels {
     const nOut = y1 - y0;
     const nInV = Z * nIn * X, nOutV = Z * nOut * X;
     const S = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
-    const win = 2 * size + 1;
     const pr = this.params({ z: Z, y: Y, x: X, ya, nin: nIn, y0, nout: nOut, size, radius });
     const fin = this.buffer("fin", 4 * nInV, S);
     const fa = this.buffer("fa", 4 * nInV, S);
     const fb = this.buffer("fb", 4 * nOutV, S);
+    const scr = this.buffer("scr", 4 * nOut * X * win, S);
     dev.queue.writeBuffer(fin, 0, input as Float32Array<ArrayBuffer>, 0, nInV);
-    const bind = { 0: pr, 1: fin, 2: fa, 3: fb };
+    const bind = { 0: pr, 1: fin, 2: fa, 3: fb, 4: scr };
     const enc = dev.createCommandEncoder();
-    await this.dispatch(enc, "grad", win, bind, nInV);
-    await this.dispatch(enc, "ratio", win, bind, nOutV);
-    await this.dispatch(enc, "median", win, bind, nOut * X);
+    await this.dispatch(enc, "grad", bind, nInV);
+    await this.dispatch(enc, "ratio", bind, nOutV);
+    await this.dispatch(enc, "median", bind, nOut * X);
     return new Float32Array(await this.readBack(fa, 4 * nOutV, enc), 0, nOutV);
   }
 
@@ -256,17 +251,17 @@ export class StripesWebGpu implements StripesKernels {
     const bind = { 0: pr, 1: bm1, 2: ma, 3: mb, 4: cz, 5: cx };
     const enc = dev.createCommandEncoder();
     const swap = () => enc.copyBufferToBuffer(mb, 0, ma, 0, 4 * nOutV);
-    await this.dispatch(enc, "m_depth", 1, bind, nOutV);
+    await this.dispatch(enc, "m_depth", bind, nOutV);
     swap();
     for (const step of ["m_vertical", "m_short"]) {
-      await this.dispatch(enc, "m_prefix_z", 1, bind, nOut * X);
-      await this.dispatch(enc, step, 1, bind, nOutV);
+      await this.dispatch(enc, "m_prefix_z", bind, nOut * X);
+      await this.dispatch(enc, step, bind, nOutV);
       swap();
     }
     for (let pass = 0; pass < W; pass++) {
-      await this.dispatch(enc, "m_prefix_z", 1, bind, nOut * X);
-      await this.dispatch(enc, "m_prefix_x", 1, bind, Z * nOut);
-      await this.dispatch(enc, "m_merge", 1, bind, nOutV);
+      await this.dispatch(enc, "m_prefix_z", bind, nOut * X);
+      await this.dispatch(enc, "m_prefix_x", bind, Z * nOut);
+      await this.dispatch(enc, "m_merge", bind, nOutV);
       swap();
     }
     const u = new Uint32Array(await this.readBack(ma, 4 * nOutV, enc), 0, nOutV);

@@ -296,9 +296,10 @@ export class GpuRuntime {
     this.flush();
     const bytes = data.byteLength;
     if (bytes === 0) return;
-    if (bytes % 4 === 0) {
-      this.device.queue.writeBuffer(buf, byteOffset, data.buffer, data.byteOffset, bytes);
+    if (bytes % 4 === 0 && !(data.buffer instanceof SharedArrayBuffer)) {
+      this.device.queue.writeBuffer(buf, byteOffset, data.buffer as ArrayBuffer, data.byteOffset, bytes);
     } else {
+      // odd sizes, and views of shared memory (wasm heap), go through a private copy
       const padded = new Uint8Array(Math.ceil(bytes / 4) * 4);
       padded.set(new Uint8Array(data.buffer, data.byteOffset, bytes));
       this.device.queue.writeBuffer(buf, byteOffset, padded);

@@ -1,0 +1,253 @@
+/**
+ * `data_generator`: a NoStripesNet dataset from a tomography scan (NoStripesNet's
+ * `simulator.data_generator`, same flags, folder layout, file names and uint16 scaling).
+ *
+ * `--mode patch` cuts every sinogram into patches (`--patch-size`, default 1801,256); patches
+ * without stripes in the mask (`--mask`, entry `m<scan name>`) become clean/simulated-stripe pairs
+ * under `fake_artifacts`, patches with real stripes go to `real_artifacts/stripe`. `--mode paired`
+ * does the same with whole sinograms; `--mode raw` stores the normalised sinograms alone;
+ * `--mode synthetic` needs no scan: it simulates one (lib/sim/scan.ts) and makes patches of it.
+ *
+ * Resumable: a rerun skips sinograms already written. Shardable: `--shard i/N` writes detector
+ * rows of shard i under `<root>/<sample>.shards/`, `--merge N` checks every shard and moves them
+ * into place. A finished sample (its `<root>/<sample>.prov.json` exists) is never overwritten
+ * without `--overwrite`.
+ *
+ * @module
+ */
+import { basename, extname } from "node:path";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { defineTool, OVERWRITE, type Parsed, provenanceArgs, SEED } from "../lib/run/flags.ts";
+import { runTool } from "../lib/run/main.ts";
+import { LumenError } from "../lib/run/errors.ts";
+import { progress } from "../lib/run/progress.ts";
+import { makeProvenance, writeProvenance } from "../lib/run/provenance.ts";
+import { checkShards, finishShard, parseShard, shardDir, shardRange } from "../lib/run/shard.ts";
+import { openScan, type TomoScan } from "../lib/io/nexus.ts";
+import { readSinograms } from "../lib/tomo/normalise.ts";
+import { readNpzArray } from "../lib/io/npz.ts";
+import { patchGrid } from "../lib/data/patches.ts";
+import {
+  cleanPatches,
+  makeSampleDirs,
+  sinogramDone,
+  sinogramFiles,
+  writePatchSinogram,
+} from "../lib/data/patch_dataset.ts";
+
+/** The tool's command line. */
+export const meta = defineTool({
+  name: "data_generator",
+  summary: "make a NoStripesNet dataset (patches of clean/stripe sinograms) from a scan",
+  permissions: ["--allow-read", "--allow-write=ROOT"],
+  task: "data-generator",
+  flags: {
+    mode: {
+      type: "choice",
+      choices: ["patch", "paired", "raw", "synthetic"],
+      short: "m",
+      required: true,
+      help: "what to make (patch: the NoStripesNet patch dataset)",
+    },
+    root: { type: "string", short: "r", default: "./data", arg: "ROOT", help: "dataset root" },
+    hdfRoot: { type: "string", short: "H", arg: "SCAN", help: "the NeXus/HDF5 scan" },
+    flats: { type: "string", arg: "FILE", help: "HDF5 file with the flats and darks" },
+    mask: { type: "string", arg: "NPZ", help: "stripe-mask archive (generate_mask)" },
+    maskName: { type: "string", arg: "KEY", help: "entry in --mask (default m<scan name>)" },
+    chunkSize: {
+      type: "int",
+      short: "C",
+      min: 1,
+      default: 243,
+      help: "detector rows read at once",
+      provenance: false,
+    },
+    patchSize: {
+      type: "list",
+      of: "int",
+      min: 1,
+      default: [1801, 256],
+      arg: "H,W",
+      help: "patch height (angles), width (columns)",
+    },
+    sample: { type: "int", short: "s", min: 0, default: 0, help: "sample number (folder name)" },
+    shift: { type: "int", min: 0, default: 0, help: "shift number (file names)" },
+    seed: SEED,
+    shard: { type: "string", arg: "i/N", help: "make only shard i of N (detector-row ranges)" },
+    merge: { type: "int", min: 1, arg: "N", help: "check the N shards and move them into place" },
+    verbose: { type: "boolean", short: "v", help: "print what is done", provenance: false },
+    overwrite: OVERWRITE,
+  },
+  examples: [
+    "--mode patch --root ./data --hdf-root 119617.nxs --chunk-size 2160 --mask stripe_masks.npz --verbose",
+  ],
+});
+
+type Flags = Parsed<typeof meta.flags>;
+
+/** Detector-row sinograms of a scan's mask entry: (angles, rows, cols) uint8. */
+async function loadMask(f: Flags, scan: TomoScan): Promise<Uint8Array | null> {
+  if (!f.mask) return null;
+  const key = f.maskName ?? `m${basename(f.hdfRoot!, extname(f.hdfRoot!))}`;
+  const arr = await readNpzArray(f.mask, key);
+  const want = [scan.projections.count, scan.rows, scan.cols];
+  if (arr.shape.length !== 3 || arr.shape.some((d, i) => d !== want[i])) {
+    throw new LumenError(
+      f.mask,
+      key,
+      `mask shape (${arr.shape.join(", ")}) does not match the scan's (angles, rows, columns) = (${
+        want.join(", ")
+      })`,
+    );
+  }
+  if (arr.dtype === "uint8" || arr.dtype === "bool" || arr.dtype === "int8") {
+    return new Uint8Array(arr.data.buffer, arr.data.byteOffset, arr.data.length);
+  }
+  const out = new Uint8Array(arr.data.length);
+  for (let i = 0; i < out.length; i++) out[i] = Number(arr.data[i]) !== 0 ? 1 : 0;
+  return out;
+}
+
+/** Mask sinogram of one detector row (angles × cols). */
+function maskRow(mask: Uint8Array, angles: number, rows: number, cols: number, row: number) {
+  const out = new Uint8Array(angles * cols);
+  for (let a = 0; a < angles; a++) {
+    const s = (a * rows + row) * cols;
+    out.set(mask.subarray(s, s + cols), a * cols);
+  }
+  return out;
+}
+
+function listFiles(dir: string, rel = ""): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(`${dir}/${rel}`, { withFileTypes: true })) {
+    const r = rel ? `${rel}/${e.name}` : e.name;
+    if (e.isDirectory()) out.push(...listFiles(dir, r));
+    else if (e.isFile() && !e.name.endsWith(".tmp") && e.name !== "MANIFEST.json") out.push(r);
+  }
+  return out.sort();
+}
+
+async function patchMode(f: Flags): Promise<void> {
+  if (!f.hdfRoot) throw new LumenError("--hdf-root", "", "a scan is required for --mode patch");
+  if (f.patchSize.length !== 2) {
+    throw new LumenError("--patch-size", f.patchSize.join(","), "expected H,W");
+  }
+  const sampleName = String(f.sample).padStart(4, "0");
+  const finalDir = `${f.root}/${sampleName}`;
+  const prov = `${finalDir}`;
+  const complete = existsSync(`${prov}.prov.json`);
+  if (complete && !f.overwrite && f.merge === undefined) {
+    throw new LumenError(
+      finalDir,
+      "",
+      "the dataset root already holds this sample; pass --overwrite to replace it, or choose --sample",
+    );
+  }
+  const scan = await openScan(f.hdfRoot, f.flats ? { flatsFile: f.flats } : {});
+  try {
+    const angles = scan.projections.count, rows = scan.rows, cols = scan.cols;
+    const grid = patchGrid([angles, cols], [f.patchSize[0], f.patchSize[1]], f.hdfRoot);
+    const provenance = async () =>
+      await makeProvenance({
+        tool: "data_generator",
+        args: provenanceArgs(meta, { ...f, shard: undefined, merge: undefined }),
+        seed: f.seed,
+        inputs: [f.hdfRoot!, ...(f.mask ? [f.mask] : []), ...(f.flats ? [f.flats] : [])],
+        fast: 64 << 20,
+      });
+
+    if (f.merge !== undefined) {
+      if (complete && !f.overwrite) {
+        throw new LumenError(finalDir, "", "already merged; pass --overwrite to merge again");
+      }
+      const manifests = checkShards(finalDir, f.merge, rows);
+      if (complete) rmSync(finalDir, { recursive: true, force: true });
+      makeSampleDirs(finalDir);
+      for (const m of manifests) {
+        const dir = shardDir(finalDir, m.shard);
+        for (const file of m.files) renameSync(`${dir}/${file.path}`, `${finalDir}/${file.path}`);
+      }
+      await writeProvenance(prov, await provenance());
+      rmSync(`${finalDir}.shards`, { recursive: true, force: true });
+      if (f.verbose) console.log(`merged ${f.merge} shards into ${finalDir}`);
+      return;
+    }
+
+    const shard = f.shard ? parseShard(f.shard) : null;
+    const [r0, r1] = shard ? shardRange(rows, shard) : [0, rows];
+    const outDir = shard ? shardDir(finalDir, shard) : finalDir;
+    if (shard && existsSync(`${outDir}/MANIFEST.json`)) {
+      if (f.verbose) console.log(`shard ${f.shard} already complete`);
+      return;
+    }
+    if (complete && f.overwrite && !shard) {
+      rmSync(`${prov}.prov.json`);
+      rmSync(finalDir, { recursive: true, force: true });
+    }
+    makeSampleDirs(outDir);
+    const mask = await loadMask(f, scan);
+    const opts = { dir: outDir, grid, sample: f.sample, shift: f.shift, seed: f.seed };
+    const bar = progress("sinograms", r1 - r0, { quiet: f.quiet });
+    const written: string[] = [];
+    let made = 0, skipped = 0;
+    for (let c0 = r0; c0 < r1; c0 += f.chunkSize) {
+      const c1 = Math.min(r1, c0 + f.chunkSize);
+      const todo: number[] = [];
+      const masks = new Map<number, Uint8Array | null>();
+      for (let row = c0; row < c1; row++) {
+        const m = mask ? maskRow(mask, angles, rows, cols, row) : null;
+        const files = sinogramFiles(opts, row, cleanPatches(grid, m));
+        written.push(...files);
+        if (sinogramDone(outDir, files)) {
+          skipped++;
+          bar.tick();
+        } else {
+          todo.push(row);
+          masks.set(row, m);
+        }
+      }
+      if (!todo.length) continue;
+      const a = todo[0], b = todo[todo.length - 1] + 1;
+      const sinos = await readSinograms(scan, a, b);
+      for (const row of todo) {
+        const off = (row - a) * angles * cols;
+        writePatchSinogram({
+          row,
+          sino: sinos.data.subarray(off, off + angles * cols),
+          mask: masks.get(row)!,
+        }, opts);
+        made++;
+        bar.tick();
+      }
+    }
+    bar.done();
+    if (shard) {
+      finishShard(finalDir, shard, "data_generator", [r0, r1], written);
+    } else {
+      await writeProvenance(prov, await provenance());
+    }
+    if (f.verbose) {
+      console.log(
+        `${made} sinograms written, ${skipped} already there, ${grid.count} patches each → ${outDir}`,
+      );
+    }
+  } finally {
+    scan.close();
+  }
+}
+
+if (import.meta.main) {
+  await runTool(meta, async (f) => {
+    mkdirSync(f.root, { recursive: true });
+    if (!statSync(f.root).isDirectory()) {
+      throw new LumenError(f.root, "", "the dataset root is not a folder");
+    }
+    switch (f.mode) {
+      case "patch":
+        return await patchMode(f);
+      default:
+        throw new LumenError("--mode", f.mode, "not available yet");
+    }
+  });
+}
