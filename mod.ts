@@ -24,6 +24,27 @@ export * from "./lib/tensor/mod.ts";
 // File formats (lib/io): HDF5/NeXus via h5wasm, tomography scans.
 export * from "./lib/io/hdf5.ts";
 export * from "./lib/io/nexus.ts";
+// File formats (lib/io): NdArray, TIFF, NPY/NPZ (and ZIP/gzip), NIfTI-1, tar, CSV, JSON, YAML,
+// PNG, JPEG.
+export {
+  type DType,
+  DTYPE_SIZE,
+  dtypeOf,
+  type NdArray,
+  ndarray,
+  type TypedArray,
+} from "./lib/io/array.ts"; // (its sizeOf is the tensor engine's sizeOf, exported above)
+export * from "./lib/io/tiff.ts";
+export * from "./lib/io/npy.ts";
+export * from "./lib/io/npz.ts";
+export * from "./lib/io/zip.ts";
+export * from "./lib/io/nifti.ts";
+export * from "./lib/io/tar.ts";
+export * from "./lib/io/csv.ts";
+export * from "./lib/io/json.ts";
+export * from "./lib/io/yaml.ts";
+export * from "./lib/io/png.ts";
+export * from "./lib/io/jpeg.ts";
 
 // Tomography (lib/tomo): flat/dark normalisation, sinograms.
 export * from "./lib/tomo/normalise.ts";

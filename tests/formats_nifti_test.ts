@@ -6,15 +6,22 @@
  */
 import assert from "node:assert/strict";
 import { hasPython, pyFixture, runPython } from "./_helpers.ts";
-import { arrayHash, assertArray, assertLumenError, type Expected, listDir, tempDir } from "./formats_helpers.ts";
+import {
+  arrayHash,
+  assertArray,
+  assertLumenError,
+  type Expected,
+  listDir,
+  tempDir,
+} from "./formats_helpers.ts";
 import { type DType, type NdArray } from "../lib/io/array.ts";
 import { allocTyped } from "../lib/io/npy.ts";
 import {
   decodeNifti,
   encodeNifti,
   encodeNiftiHeader,
-  type NiftiHeader,
   niftiAffine,
+  type NiftiHeader,
   niftiHeaderFor,
   parseNiftiHeader,
   readNifti,
@@ -64,7 +71,8 @@ function assertAffine(a: number[][], b: number[][], tol: number, what: string) {
 }
 
 Deno.test({
-  name: "nifti: files written by nibabel read with identical header, affine, stored and scaled values",
+  name:
+    "nifti: files written by nibabel read with identical header, affine, stored and scaled values",
   ignore: !PY,
   fn: async () => {
     const dir = await pyFixture("formats_nifti");
@@ -108,20 +116,41 @@ Deno.test({
     const dir = tempDir();
     try {
       const cases: Record<string, { data: NdArray; opts: Parameters<typeof writeNifti>[2] }> = {};
-      for (const dt of ["uint8", "int16", "int32", "float32", "float64", "int8", "uint16", "uint32", "int64"] as DType[]) {
+      for (
+        const dt of [
+          "uint8",
+          "int16",
+          "int32",
+          "float32",
+          "float64",
+          "int8",
+          "uint16",
+          "uint32",
+          "int64",
+        ] as DType[]
+      ) {
         cases[`${dt}.nii`] = { data: volume(dt, [5, 6, 7]), opts: { affine: SHEAR } };
       }
       cases["vol4d.nii.gz"] = { data: volume("float32", [4, 5, 6, 3]), opts: { affine: SHEAR } };
       cases["img2d.nii.gz"] = { data: volume("int16", [9, 8]), opts: {} };
       cases["scaled.nii"] = {
         data: volume("int16", [6, 5, 4]),
-        opts: { affine: SHEAR, header: { scl_slope: 2.5, scl_inter: -10, descrip: "Lumen test", xyzt_units: 10 } },
+        opts: {
+          affine: SHEAR,
+          header: { scl_slope: 2.5, scl_inter: -10, descrip: "Lumen test", xyzt_units: 10 },
+        },
       };
       cases["qform.nii"] = {
         data: volume("float32", [4, 4, 4]),
-        opts: { affine: [[-1.5, 0, 0, 3], [0, 1.6, -1.8, 2], [0, 1.2, 2.4, 1], [0, 0, 0, 1]], sformCode: 0, qformCode: 1 },
+        opts: {
+          affine: [[-1.5, 0, 0, 3], [0, 1.6, -1.8, 2], [0, 1.2, 2.4, 1], [0, 0, 0, 1]],
+          sformCode: 0,
+          qformCode: 1,
+        },
       };
-      for (const [name, c] of Object.entries(cases)) await writeNifti(`${dir}/${name}`, c.data, c.opts);
+      for (const [name, c] of Object.entries(cases)) {
+        await writeNifti(`${dir}/${name}`, c.data, c.opts);
+      }
       const got: Record<string, Fixture & { gz: boolean }> = JSON.parse(
         runPython("tests/fixtures/formats_describe.py", ["nifti", dir]),
       );
@@ -133,15 +162,25 @@ Deno.test({
         assert.equal(g.data.sha256, await arrayHash(c.data), `${name}: values in nibabel`);
         assert.deepEqual(g.data.shape, c.data.shape, `${name}: shape in nibabel`);
         // nibabel's affine is what we compute from the header as stored (float32 fields)…
-        assertAffine(niftiAffine(parseNiftiHeader(encodeNiftiHeader(h)).header), g.affine, 1e-12, name);
+        assertAffine(
+          niftiAffine(parseNiftiHeader(encodeNiftiHeader(h)).header),
+          g.affine,
+          1e-12,
+          name,
+        );
         // …and, for the sform, the affine we passed (to float32 precision).
         if (c.opts?.affine) assertAffine(g.affine, c.opts.affine, 1e-6, `${name} vs input`);
       }
       // The qform written for SHEAR matches the one nibabel wrote for the same affine.
       const nb = fx["int16.nii"].header;
       const mine = got["int16.nii"].header;
-      for (const k of ["quatern_b", "quatern_c", "quatern_d", "qoffset_x", "qoffset_y", "qoffset_z"]) {
-        assert.ok(Math.abs((mine[k] as number) - (nb[k] as number)) < 1e-6, `${k}: ${mine[k]} vs ${nb[k]}`);
+      for (
+        const k of ["quatern_b", "quatern_c", "quatern_d", "qoffset_x", "qoffset_y", "qoffset_z"]
+      ) {
+        assert.ok(
+          Math.abs((mine[k] as number) - (nb[k] as number)) < 1e-6,
+          `${k}: ${mine[k]} vs ${nb[k]}`,
+        );
       }
       (mine.pixdim as number[]).forEach((v, i) =>
         assert.ok(Math.abs(v - (nb.pixdim as number[])[i]) < 1e-6, `pixdim[${i}]`)
@@ -182,24 +221,42 @@ Deno.test("nifti: bad header size, truncated data and bad gzip are one-line erro
     () => decodeNifti(bad, "bad.nii"),
     /^bad\.nii: sizeof_hdr \(byte 0\): expected 348, found 350 \(not a NIfTI-1 file\)$/,
   );
-  await assertLumenError(() => decodeNifti(good.subarray(0, 100), "s.nii"), /^s\.nii: sizeof_hdr \(byte 0\): file is 100 bytes, shorter than the 348-byte NIfTI-1 header$/);
-  await assertLumenError(() => decodeNifti(good.subarray(0, 400), "t.nii"), /^t\.nii: vox_offset 352: data truncated: 4×4×4 float32 needs 256 bytes, found 48$/);
+  await assertLumenError(
+    () => decodeNifti(good.subarray(0, 100), "s.nii"),
+    /^s\.nii: sizeof_hdr \(byte 0\): file is 100 bytes, shorter than the 348-byte NIfTI-1 header$/,
+  );
+  await assertLumenError(
+    () => decodeNifti(good.subarray(0, 400), "t.nii"),
+    /^t\.nii: vox_offset 352: data truncated: 4×4×4 float32 needs 256 bytes, found 48$/,
+  );
   const dt = good.slice();
   new DataView(dt.buffer).setInt16(70, 32, true);
-  await assertLumenError(() => decodeNifti(dt, "c.nii"), /^c\.nii: datatype \(byte 70\): complex64 data is not supported$/);
+  await assertLumenError(
+    () => decodeNifti(dt, "c.nii"),
+    /^c\.nii: datatype \(byte 70\): complex64 data is not supported$/,
+  );
   await assertLumenError(
     () => decodeNifti(new TextEncoder().encode("not gzip at all"), "x.nii.gz"),
     /^x\.nii\.gz: byte 0: invalid gzip data \(no gzip magic 1f 8b\)$/,
   );
   const gz = encodeNifti(volume("float32", [4, 4, 4]), { gzip: true });
-  await assertLumenError(() => decodeNifti(gz.subarray(0, gz.length - 30), "cut.nii.gz"), /^cut\.nii\.gz: gzip: invalid gzip data \(.+\)$/);
+  await assertLumenError(
+    () => decodeNifti(gz.subarray(0, gz.length - 30), "cut.nii.gz"),
+    /^cut\.nii\.gz: gzip: invalid gzip data \(.+\)$/,
+  );
   // The file path versions leave nothing behind.
   const dir = tempDir();
   try {
     await Deno.writeFile(`${dir}/bad.nii`, bad);
-    await assertLumenError(() => readNifti(`${dir}/bad.nii`), /bad\.nii: sizeof_hdr \(byte 0\): expected 348, found 350/);
+    await assertLumenError(
+      () => readNifti(`${dir}/bad.nii`),
+      /bad\.nii: sizeof_hdr \(byte 0\): expected 348, found 350/,
+    );
     await writeNifti(`${dir}/ok.nii`, volume("uint8", [2, 2, 2]));
-    await assertLumenError(() => writeNifti(`${dir}/ok.nii`, volume("uint8", [2, 2, 2])), /ok\.nii: exists; pass --overwrite$/);
+    await assertLumenError(
+      () => writeNifti(`${dir}/ok.nii`, volume("uint8", [2, 2, 2])),
+      /ok\.nii: exists; pass --overwrite$/,
+    );
     assert.deepEqual(listDir(dir), ["bad.nii", "ok.nii"]);
   } finally {
     Deno.removeSync(dir, { recursive: true });

@@ -6,9 +6,23 @@
  */
 import assert from "node:assert/strict";
 import { hasPython, pyFixture, runPython } from "./_helpers.ts";
-import { arrayHash, assertArray, assertLumenError, type Expected, listDir, tempDir } from "./formats_helpers.ts";
-import { type DType, ndarray, type NdArray } from "../lib/io/array.ts";
-import { allocTyped, decodeNpy, encodeNpy, parseNpyHeader, readNpy, writeNpy } from "../lib/io/npy.ts";
+import {
+  arrayHash,
+  assertArray,
+  assertLumenError,
+  type Expected,
+  listDir,
+  tempDir,
+} from "./formats_helpers.ts";
+import { type DType, type NdArray, ndarray } from "../lib/io/array.ts";
+import {
+  allocTyped,
+  decodeNpy,
+  encodeNpy,
+  parseNpyHeader,
+  readNpy,
+  writeNpy,
+} from "../lib/io/npy.ts";
 import { appendNpz, decodeNpz, listNpz, readNpz, readNpzArray, writeNpz } from "../lib/io/npz.ts";
 import { fileSource, ZipReader } from "../lib/io/zip.ts";
 
@@ -46,7 +60,9 @@ Deno.test({
       const arrays = await readNpz(`${dir}/${name}`);
       const exp = m[name] as Record<string, Expected>;
       assert.deepEqual([...arrays.keys()].sort(), Object.keys(exp).sort());
-      for (const [k, e] of Object.entries(exp)) await assertArray(arrays.get(k)!, e, `${name}:${k}`);
+      for (const [k, e] of Object.entries(exp)) {
+        await assertArray(arrays.get(k)!, e, `${name}:${k}`);
+      }
       const list = await listNpz(`${dir}/${name}`);
       assert.equal(list.find((x) => x.name === "proj")!.dtype, "float32");
       assert.deepEqual(list.find((x) => x.name === "fort")!.shape, [3, 4]);
@@ -124,7 +140,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "npz: written here (stored, deflated, forced ZIP64) and appended, read identically in NumPy",
+  name:
+    "npz: written here (stored, deflated, forced ZIP64) and appended, read identically in NumPy",
   ignore: !PY,
   fn: async () => {
     const dir = tempDir();
@@ -202,7 +219,7 @@ Deno.test("npz: appendNpz copies every other entry's stored bytes and refuses to
   }
 });
 
-Deno.test("npy: round trip of every dtype and order, header versions", async () => {
+Deno.test("npy: round trip of every dtype and order, header versions", () => {
   for (const [dt, a] of Object.entries(sampleArrays())) {
     for (const fortranOrder of [false, true]) {
       for (const version of [1, 2, 3] as const) {
@@ -230,19 +247,46 @@ Deno.test("npy: wrong headers give one-line errors with the offset and field", a
     b.set(new TextEncoder().encode(s.slice(10)), 10);
     return b;
   };
-  await assertLumenError(() => decodeNpy(new TextEncoder().encode("PK\x03\x04 hello"), "x.npy"), /^x\.npy: byte 0: not an NPY file/);
+  await assertLumenError(
+    () => decodeNpy(new TextEncoder().encode("PK\x03\x04 hello"), "x.npy"),
+    /^x\.npy: byte 0: not an NPY file/,
+  );
   const v9 = good.slice();
   v9[6] = 9;
-  await assertLumenError(() => decodeNpy(v9, "x.npy"), /^x\.npy: byte 6: unsupported NPY format version 9\.0$/);
-  await assertLumenError(() => decodeNpy(patch("'<f4'", "'<c8'"), "x.npy"), /^x\.npy: byte 20, field 'descr': dtype '<c8' is not supported$/);
-  await assertLumenError(() => decodeNpy(patch("'fortran_order': False", "'fortran_order': 7"), "x.npy"), /^x\.npy: byte \d+, field 'fortran_order': header dict: unexpected value$/);
-  await assertLumenError(() => decodeNpy(patch("(2, 3)", "(2, x)"), "x.npy"), /field 'shape': header dict: expected a non-negative integer in the shape tuple$/);
-  await assertLumenError(() => decodeNpy(patch("'shape'", "'shapf'"), "x.npy"), /field 'shape': header dict has no 'shape' key$/);
+  await assertLumenError(
+    () => decodeNpy(v9, "x.npy"),
+    /^x\.npy: byte 6: unsupported NPY format version 9\.0$/,
+  );
+  await assertLumenError(
+    () => decodeNpy(patch("'<f4'", "'<c8'"), "x.npy"),
+    /^x\.npy: byte 20, field 'descr': dtype '<c8' is not supported$/,
+  );
+  await assertLumenError(
+    () => decodeNpy(patch("'fortran_order': False", "'fortran_order': 7"), "x.npy"),
+    /^x\.npy: byte \d+, field 'fortran_order': header dict: unexpected value$/,
+  );
+  await assertLumenError(
+    () => decodeNpy(patch("(2, 3)", "(2, x)"), "x.npy"),
+    /field 'shape': header dict: expected a non-negative integer in the shape tuple$/,
+  );
+  await assertLumenError(
+    () => decodeNpy(patch("'shape'", "'shapf'"), "x.npy"),
+    /field 'shape': header dict has no 'shape' key$/,
+  );
   const long = good.slice();
   new DataView(long.buffer).setUint16(8, 60000, true);
-  await assertLumenError(() => decodeNpy(long, "x.npy"), /^x\.npy: byte 8: header length 60000 runs past the end of the file \(152 bytes\)$/);
-  await assertLumenError(() => decodeNpy(good.subarray(0, 140), "x.npy"), /^x\.npy: byte 128: data truncated: shape \(2, 3\) of <f4 needs 24 bytes, found 12$/);
-  await assertLumenError(() => readNpy("/nonexistent/x.npy"), /^\/nonexistent\/x\.npy: no such file$/);
+  await assertLumenError(
+    () => decodeNpy(long, "x.npy"),
+    /^x\.npy: byte 8: header length 60000 runs past the end of the file \(152 bytes\)$/,
+  );
+  await assertLumenError(
+    () => decodeNpy(good.subarray(0, 140), "x.npy"),
+    /^x\.npy: byte 128: data truncated: shape \(2, 3\) of <f4 needs 24 bytes, found 12$/,
+  );
+  await assertLumenError(
+    () => readNpy("/nonexistent/x.npy"),
+    /^\/nonexistent\/x\.npy: no such file$/,
+  );
 });
 
 Deno.test("npz: a file that is not a zip, or a truncated archive, is a one-line error", async () => {
@@ -250,8 +294,14 @@ Deno.test("npz: a file that is not a zip, or a truncated archive, is a one-line 
   try {
     const p = `${dir}/notzip.npz`;
     await Deno.writeTextFile(p, "just some text, not an archive\n".repeat(4));
-    await assertLumenError(() => readNpz(p), /notzip\.npz: not a zip\/npz archive \(no end-of-central-directory record\)$/);
-    await assertLumenError(() => appendNpz(p, "x", ndarray(new Uint8Array(1), [1])), /not a zip\/npz archive/);
+    await assertLumenError(
+      () => readNpz(p),
+      /notzip\.npz: not a zip\/npz archive \(no end-of-central-directory record\)$/,
+    );
+    await assertLumenError(
+      () => appendNpz(p, "x", ndarray(new Uint8Array(1), [1])),
+      /not a zip\/npz archive/,
+    );
     assert.deepEqual(listDir(dir), ["notzip.npz"]); // nothing written beside it
     const good = `${dir}/good.npz`;
     await writeNpz(good, sampleArrays());
@@ -259,8 +309,14 @@ Deno.test("npz: a file that is not a zip, or a truncated archive, is a one-line 
     // Flip a data byte: CRC mismatch names the entry.
     const bad = bytes.slice();
     bad[100] ^= 0xff; // inside the first entry's data
-    await assertLumenError(() => decodeNpz(bad, "bad.npz"), /^bad\.npz: entry '[a-z0-9]+\.npy': CRC-32 mismatch/);
-    await assertLumenError(() => decodeNpz(bytes.subarray(0, 1000), "cut.npz"), /^cut\.npz: not a zip\/npz archive/);
+    await assertLumenError(
+      () => decodeNpz(bad, "bad.npz"),
+      /^bad\.npz: entry '[a-z0-9]+\.npy': CRC-32 mismatch/,
+    );
+    await assertLumenError(
+      () => decodeNpz(bytes.subarray(0, 1000), "cut.npz"),
+      /^cut\.npz: not a zip\/npz archive/,
+    );
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }

@@ -78,14 +78,20 @@ Deno.test({
         assert.equal(Deno.readLinkSync(`${dest}/data/link_to_a`), "a.txt");
         assert.equal(await Deno.readTextFile(`${dest}/data/sub/up_link`), "alpha\n");
         assert.equal(Deno.readLinkSync(`${dest}/data/dir_link`), "sub");
-        assert.equal(Deno.statSync(`${dest}/data/hard_a`).ino, Deno.statSync(`${dest}/data/a.txt`).ino);
+        assert.equal(
+          Deno.statSync(`${dest}/data/hard_a`).ino,
+          Deno.statSync(`${dest}/data/a.txt`).ino,
+        );
         const long = `${dest}/deep/${"d".repeat(60)}/${"e".repeat(60)}/long_file_name.txt`;
         assert.equal(await Deno.readTextFile(long), "long\n");
         assert.equal(Deno.statSync(`${dest}/data/big.bin`).mode! & 0o7777, 0o600);
         assert.equal(Deno.statSync(`${dest}/exec.sh`).mode! & 0o7777, 0o755); // setuid dropped
         assert.equal(Deno.statSync(`${dest}/data/a.txt`).mtime!.getTime(), 1_600_000_000_000);
         if (name !== "good_ustar.tar") {
-          assert.equal(await Deno.readTextFile(`${dest}/${"x".repeat(150)}.txt`), "very long single name\n");
+          assert.equal(
+            await Deno.readTextFile(`${dest}/${"x".repeat(150)}.txt`),
+            "very long single name\n",
+          );
           assert.equal(await Deno.readTextFile(`${dest}/data/long_target_link`), "long\n");
         }
         if (name === "good_pax.tar.gz") {
@@ -114,20 +120,50 @@ Deno.test({
 });
 
 const UNSAFE: [string, RegExp][] = [
-  ["evil_dotdot.tar", /: member 'ok\/\.\.\/\.\.\/escaped\.txt': path contains '\.\.'; refusing to extract$/],
+  [
+    "evil_dotdot.tar",
+    /: member 'ok\/\.\.\/\.\.\/escaped\.txt': path contains '\.\.'; refusing to extract$/,
+  ],
   ["evil_dotdot2.tar", /: member '\.\.\/escaped\.txt': path contains '\.\.'; refusing to extract$/],
-  ["evil_absolute.tar", /: member '\/tmp\/lumen_abs_escape\.txt': path is an absolute path; refusing to extract$/],
-  ["evil_symlink.tar", /: member 'ok\/link': symlink to '\.\.\/\.\.\/outside' points outside the destination$/],
-  ["evil_symlink_abs.tar", /: member 'ok\/link': symlink to absolute path '\/etc' points outside the destination$/],
-  ["evil_symlink_chain.tar", /: member 'b': symlink to 'a\/a\/a\/\.\.' points outside the destination$/],
-  ["evil_through_symlink.tar", /: member 'd\/written_through_link\.txt': lies under symlink 'd'; refusing to write through a link$/],
-  ["evil_hardlink.tar", /: member 'ok\/hard': hardlink target '\.\.\/\.\.\/etc\/passwd' contains '\.\.'; refusing to extract$/],
-  ["evil_hardlink_abs.tar", /: member 'ok\/hard': hardlink target '\/etc\/passwd' is an absolute path; refusing to extract$/],
-  ["corrupt_checksum.tar", /: header at byte 1024: checksum mismatch \(stored \d+, computed \d+\); not a tar archive or corrupt$/],
+  [
+    "evil_absolute.tar",
+    /: member '\/tmp\/lumen_abs_escape\.txt': path is an absolute path; refusing to extract$/,
+  ],
+  [
+    "evil_symlink.tar",
+    /: member 'ok\/link': symlink to '\.\.\/\.\.\/outside' points outside the destination$/,
+  ],
+  [
+    "evil_symlink_abs.tar",
+    /: member 'ok\/link': symlink to absolute path '\/etc' points outside the destination$/,
+  ],
+  [
+    "evil_symlink_chain.tar",
+    /: member 'b': symlink to 'a\/a\/a\/\.\.' points outside the destination$/,
+  ],
+  [
+    "evil_through_symlink.tar",
+    /: member 'd\/written_through_link\.txt': lies under symlink 'd'; refusing to write through a link$/,
+  ],
+  [
+    "evil_hardlink.tar",
+    /: member 'ok\/hard': hardlink target '\.\.\/\.\.\/etc\/passwd' contains '\.\.'; refusing to extract$/,
+  ],
+  [
+    "evil_hardlink_abs.tar",
+    /: member 'ok\/hard': hardlink target '\/etc\/passwd' is an absolute path; refusing to extract$/,
+  ],
+  [
+    "corrupt_checksum.tar",
+    /: header at byte 1024: checksum mismatch \(stored \d+, computed \d+\); not a tar archive or corrupt$/,
+  ],
   ["invalid.tar.gz", /invalid\.tar\.gz: gzip: invalid gzip data \(.+\)$/],
   ["truncated.tar.gz", /truncated\.tar\.gz: gzip: invalid gzip data \(unexpected end of file\)$/],
   ["not_gzip.tar.gz", /not_gzip\.tar\.gz: byte 0: invalid gzip data \(no gzip magic 1f 8b\)$/],
-  ["truncated_data.tar", /: member 'data\/big\.bin' \(header at byte 2560\): data \(10496 bytes\) runs past the end of the archive; truncated\?$/],
+  [
+    "truncated_data.tar",
+    /: member 'data\/big\.bin' \(header at byte 2560\): data \(10496 bytes\) runs past the end of the archive; truncated\?$/,
+  ],
 ];
 
 Deno.test({

@@ -53,13 +53,25 @@ Deno.test({
     const { info, pages } = await readTiffPages(`${dir}/stack_bigtiff.tif`);
     assert.equal(info.bigTiff, true);
     assert.equal(pages.length, 5);
-    assert.equal(parseTiff(await Deno.readFile(`${dir}/stack_be_float32.tif`)).info.littleEndian, false);
+    assert.equal(
+      parseTiff(await Deno.readFile(`${dir}/stack_be_float32.tif`)).info.littleEndian,
+      false,
+    );
     const tiled = parseTiff(await Deno.readFile(`${dir}/tiled_float32.tif`)).info.pages[0];
     assert.deepEqual(tiled.tile, [16, 32]);
   },
 });
 
-const DTYPES: DType[] = ["uint8", "uint16", "float32", "int16", "int32", "uint32", "float64", "int8"];
+const DTYPES: DType[] = [
+  "uint8",
+  "uint16",
+  "float32",
+  "int16",
+  "int32",
+  "uint32",
+  "float64",
+  "int8",
+];
 
 Deno.test({
   name: "tiff: files written here open in tifffile and PIL with the same values, dtype, shape",
@@ -91,7 +103,10 @@ Deno.test({
         assert.equal(g.sha256, e.hash, `${name}: tifffile values`);
         assert.equal(g.byteorder, "<", name);
         assert.equal(g.photometric, 1, name);
-        assert.equal(g.sampleformat, e.dtype.startsWith("float") ? 3 : e.dtype.startsWith("int") ? 2 : 1);
+        assert.equal(
+          g.sampleformat,
+          e.dtype.startsWith("float") ? 3 : e.dtype.startsWith("int") ? 2 : 1,
+        );
         assert.equal(g.compression, name.startsWith("deflate") ? 8 : 1, name);
         assert.equal(g.pages, e.shape.length === 2 ? 1 : e.shape[0], name);
         if (name.startsWith("imagej")) {
@@ -131,6 +146,20 @@ Deno.test("tiff: in-memory round trips: dtypes, pages, deflate, BigTIFF, ragged 
   const back = decodeTiffPages(encodeTiff(pages), "ragged.tif");
   assert.deepEqual(back.map((p) => [p.dtype, p.shape]), [["uint16", [5, 7]], ["float32", [9, 4]]]);
   assert.equal(await arrayHash(back[1]), await arrayHash(pages[1]));
+  // ImageJ files whose images outnumber their IFDs (ImageJ's >4 GiB layout): contiguous data.
+  const ij = encodeTiff(sample("float32", [4, 6, 5]), { imagej: true });
+  const dv = new DataView(ij.buffer);
+  const n0 = dv.getUint16(8, true);
+  dv.setUint32(8 + 2 + n0 * 12, 0, true); // cut the IFD chain after page 0
+  assert.equal(parseTiff(ij).pageCount, 1);
+  const ijBack = decodeTiff(ij, "ij.tif");
+  assert.deepEqual(ijBack.shape, [4, 6, 5]);
+  assert.equal(await arrayHash(ijBack), await arrayHash(sample("float32", [4, 6, 5])));
+  // Pages that differ from page 0 are not part of the first series (as in tifffile).
+  const mixed = decodeTiff(
+    encodeTiff([sample("uint8", [3, 3]), sample("uint16", [2, 2])], { description: "" }),
+  );
+  assert.deepEqual([mixed.dtype, mixed.shape], ["uint8", [3, 3]]);
   // A 4-D array keeps its shape through the tifffile JSON description.
   const four = sample("uint8", [2, 3, 4, 5]);
   assert.deepEqual(decodeTiff(encodeTiff(four)).shape, [2, 3, 4, 5]);
@@ -142,7 +171,10 @@ Deno.test("tiff: writeTiff is atomic and refuses to overwrite", async () => {
     const p = `${dir}/a.tif`;
     await writeTiff(p, sample("uint8", [4, 4]));
     const before = await Deno.readFile(p);
-    await assertLumenError(() => writeTiff(p, sample("uint8", [8, 8])), /a\.tif: exists; pass --overwrite$/);
+    await assertLumenError(
+      () => writeTiff(p, sample("uint8", [8, 8])),
+      /a\.tif: exists; pass --overwrite$/,
+    );
     assert.deepEqual(await Deno.readFile(p), before);
     await writeTiff(p, sample("uint8", [8, 8]), { overwrite: true });
     assert.deepEqual((await readTiff(p)).shape, [8, 8]);
@@ -159,10 +191,16 @@ Deno.test("tiff: corrupt files give one-line errors naming the place", async () 
     () => decodeTiff(new TextEncoder().encode("GIF89a not a tiff"), "x.tif"),
     /^x\.tif: byte 0: not a TIFF file \(byte order mark is not II or MM\)$/,
   );
-  await assertLumenError(() => decodeTiff(good.subarray(0, 5), "x.tif"), /^x\.tif: byte 0: not a TIFF file \(5 bytes\)$/);
+  await assertLumenError(
+    () => decodeTiff(good.subarray(0, 5), "x.tif"),
+    /^x\.tif: byte 0: not a TIFF file \(5 bytes\)$/,
+  );
   const v = good.slice();
   new DataView(v.buffer).setUint16(2, 41, true);
-  await assertLumenError(() => decodeTiff(v, "x.tif"), /^x\.tif: byte 2: not a TIFF file \(version 41, expected 42\)$/);
+  await assertLumenError(
+    () => decodeTiff(v, "x.tif"),
+    /^x\.tif: byte 2: not a TIFF file \(version 41, expected 42\)$/,
+  );
   // First IFD offset past the end.
   const far = good.slice();
   new DataView(far.buffer).setUint32(4, 10_000_000, true);
@@ -172,7 +210,10 @@ Deno.test("tiff: corrupt files give one-line errors naming the place", async () 
   );
   // Truncated: the pixel data of page 1 is cut off.
   const cut = good.subarray(0, good.length - 2500);
-  await assertLumenError(() => decodeTiff(cut, "cut.tif"), /^cut\.tif: (IFD 0 at byte 8|header \(byte 4\)|page \d strip 0): /);
+  await assertLumenError(
+    () => decodeTiff(cut, "cut.tif"),
+    /^cut\.tif: (IFD 0 at byte 8|header \(byte 4\)|page \d strip 0): /,
+  );
   const cutData = encodeTiff(sample("uint16", [30, 40])).subarray(0, 1000);
   await assertLumenError(
     () => decodeTiff(cutData, "cut.tif"),
@@ -185,7 +226,10 @@ Deno.test("tiff: corrupt files give one-line errors naming the place", async () 
   const ifd1 = dv.getUint32(nextField, true);
   const n1 = dv.getUint16(ifd1, true);
   new DataView(loop.buffer).setUint32(ifd1 + 2 + n1 * 12, 8, true);
-  await assertLumenError(() => decodeTiff(loop, "loop.tif"), /^loop\.tif: IFD 2 at byte 8: IFD chain loops back on itself$/);
+  await assertLumenError(
+    () => decodeTiff(loop, "loop.tif"),
+    /^loop\.tif: IFD 2 at byte 8: IFD chain loops back on itself$/,
+  );
   // Corrupt deflate data.
   const z = encodeTiff(sample("float32", [30, 40]), { compression: "deflate" });
   const zinfo = parseTiff(z).info.pages[0];
@@ -195,14 +239,23 @@ Deno.test("tiff: corrupt files give one-line errors naming the place", async () 
   const stripOff = findStripOffset(z);
   bad[stripOff] = 0x00;
   bad[stripOff + 1] = 0x00;
-  await assertLumenError(() => decodeTiff(bad, "z.tif"), /^z\.tif: page 0 strip 0: invalid deflate data \(.+\)$/);
+  await assertLumenError(
+    () => decodeTiff(bad, "z.tif"),
+    /^z\.tif: page 0 strip 0: invalid deflate data \(.+\)$/,
+  );
   // Missing required tag, unsupported compression.
   const noWidth = good.slice();
   patchTag(noWidth, 256, 999); // renumber ImageWidth to an unknown tag
-  await assertLumenError(() => decodeTiff(noWidth, "w.tif"), /^w\.tif: page 0: required tag 256 is missing$/);
+  await assertLumenError(
+    () => decodeTiff(noWidth, "w.tif"),
+    /^w\.tif: page 0: required tag 256 is missing$/,
+  );
   const jpeg = good.slice();
   patchValue(jpeg, 259, 7);
-  await assertLumenError(() => decodeTiff(jpeg, "j.tif"), /^j\.tif: page 0: compression 7 is not supported \(none, LZW, deflate, PackBits\)$/);
+  await assertLumenError(
+    () => decodeTiff(jpeg, "j.tif"),
+    /^j\.tif: page 0: compression 7 is not supported \(none, LZW, deflate, PackBits\)$/,
+  );
   await assertLumenError(() => readTiff("/nonexistent.tif"), /^\/nonexistent\.tif: no such file$/);
 });
 
@@ -215,7 +268,9 @@ function findStripOffset(b: Uint8Array): number {
     const e = ifd + 2 + i * 12;
     if (dv.getUint16(e, true) === 273) {
       const count = dv.getUint32(e + 4, true);
-      return count === 1 ? dv.getUint32(e + 8, true) : dv.getUint32(dv.getUint32(e + 8, true), true);
+      return count === 1
+        ? dv.getUint32(e + 8, true)
+        : dv.getUint32(dv.getUint32(e + 8, true), true);
     }
   }
   throw new Error("no tag 273");

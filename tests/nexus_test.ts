@@ -89,6 +89,12 @@ Deno.test({
       const ts = await readSinograms(scan, 1, 5, { kernel: "ts" });
       assert.ok(maxUlps(got.data, ts.data) <= 1, `wasm vs ts: ${maxUlps(got.data, ts.data)} ulps`);
       assert.ok(maxRelErr(ts.data, want) < 1e-5);
+      // into a caller's buffer (reused across row chunks)
+      const buf = new Float32Array(got.data.length).fill(7);
+      const into = await readSinograms(scan, 1, 5, { out: buf });
+      assert.equal(into.data, buf);
+      assert.deepEqual(buf, got.data);
+      await assert.rejects(() => readSinograms(scan, 1, 4, { out: buf }), /out holds/);
       // blocks of one frame give the same bytes as one block
       const small = await readSinograms(scan, 1, 5, { blockBytes: 1 });
       assert.deepEqual(small.data, got.data);

@@ -18,7 +18,9 @@ import { readSafetensors } from "../lib/nn/safetensors.ts";
 
 /** Backends to test: LUMEN_TEST_BACKENDS (comma list) or every one that starts here. */
 export async function testBackends(): Promise<Backend[]> {
-  const want = (Deno.env.get("LUMEN_TEST_BACKENDS") ?? "wasm,webgpu").split(",").map((s) => s.trim()).filter(Boolean);
+  const want = (Deno.env.get("LUMEN_TEST_BACKENDS") ?? "wasm,webgpu").split(",").map((s) =>
+    s.trim()
+  ).filter(Boolean);
   const out: Backend[] = [];
   for (const n of want) {
     const b = await getBackend(n).catch(() => null);
@@ -29,7 +31,10 @@ export async function testBackends(): Promise<Backend[]> {
 }
 
 /** Runs `fn` once per backend as a test step, with that backend as the default. */
-export async function perBackend(t: Deno.TestContext, fn: (b: Backend) => Promise<void> | void): Promise<void> {
+export async function perBackend(
+  t: Deno.TestContext,
+  fn: (b: Backend) => Promise<void> | void,
+): Promise<void> {
   for (const b of await testBackends()) {
     await t.step(b.name, async () => {
       setDefaultBackend(b);
@@ -55,7 +60,10 @@ export function get(m: Map<string, NdArray>, key: string): NdArray {
 }
 
 /** A tensor from a fixture array on the default backend. */
-export function toTensor(a: NdArray, opts: { requiresGrad?: boolean; persistent?: boolean } = {}): Tensor {
+export function toTensor(
+  a: NdArray,
+  opts: { requiresGrad?: boolean; persistent?: boolean } = {},
+): Tensor {
   return tensor(a.data as Float32Array, a.shape, opts);
 }
 
@@ -95,12 +103,24 @@ export function assertClose(
   what: string,
   o: { rtol?: number; atolScale?: number; scale?: number } = {},
 ): void {
-  assert.equal(actual.length, expected.length, `${what}: length ${actual.length} vs ${expected.length}`);
-  const { worst, at, atol } = closeness(actual, expected, o.rtol ?? 1e-4, o.atolScale ?? 1e-5, o.scale ?? 0);
+  assert.equal(
+    actual.length,
+    expected.length,
+    `${what}: length ${actual.length} vs ${expected.length}`,
+  );
+  const { worst, at, atol } = closeness(
+    actual,
+    expected,
+    o.rtol ?? 1e-4,
+    o.atolScale ?? 1e-5,
+    o.scale ?? 0,
+  );
   if (!(worst <= 1)) {
     assert.fail(
       `${what}: element ${at} is ${actual[at]}, expected ${expected[at]} ` +
-        `(|diff| ${Math.abs(actual[at] - expected[at]).toExponential(3)} > rtol·|e| + atol, atol ${atol.toExponential(2)})`,
+        `(|diff| ${Math.abs(actual[at] - expected[at]).toExponential(3)} > rtol·|e| + atol, atol ${
+          atol.toExponential(2)
+        })`,
     );
   }
 }

@@ -6,7 +6,17 @@ import assert from "node:assert/strict";
 import { hasPython, pyFixture } from "./_helpers.ts";
 import { assertClose, fixtureTensors, get, perBackend, toTensor } from "./nn_helpers.ts";
 import { Parameter } from "../lib/nn/module.ts";
-import { Adam, AdamW, clipGradNorm, CosineAnnealingLR, type Optimizer, ReduceLROnPlateau, SGD } from "../lib/optim/mod.ts";
+import {
+  Adam,
+  AdamW,
+  clipGradNorm,
+  CosineAnnealingLR,
+  type CosineOptions,
+  type Optimizer,
+  type PlateauOptions,
+  ReduceLROnPlateau,
+  SGD,
+} from "../lib/optim/mod.ts";
 
 interface OptCase {
   name: string;
@@ -23,7 +33,9 @@ Deno.test("optimisers and clipping match PyTorch 1.13 step by step", async (t) =
   if (!hasPython("torch")) return;
   const dir = await pyFixture("torch_nn_optim");
   const fx = await fixtureTensors(`${dir}/optim.safetensors`);
-  const { cases } = JSON.parse(await Deno.readTextFile(`${dir}/optim.json`)) as { cases: OptCase[] };
+  const { cases } = JSON.parse(await Deno.readTextFile(`${dir}/optim.json`)) as {
+    cases: OptCase[];
+  };
   await perBackend(t, async () => {
     for (const c of cases) {
       const params = Array.from({ length: c.nparams }, (_, i) => {
@@ -47,12 +59,20 @@ Deno.test("optimisers and clipping match PyTorch 1.13 step by step", async (t) =
           const total = await n!.item();
           assertClose([total], [c.norms[k]], `${c.name}: total norm at step ${k}`);
           for (let i = 0; i < params.length; i++) {
-            assertClose(await params[i].grad!.data(), get(fx, `${c.name}/p${i}/clipped${k}`).data as Float32Array, `${c.name}: clipped grad p${i} step ${k}`);
+            assertClose(
+              await params[i].grad!.data(),
+              get(fx, `${c.name}/p${i}/clipped${k}`).data as Float32Array,
+              `${c.name}: clipped grad p${i} step ${k}`,
+            );
           }
         }
         opt.step();
         for (let i = 0; i < params.length; i++) {
-          assertClose(await params[i].data(), get(fx, `${c.name}/p${i}/after${k}`).data as Float32Array, `${c.name}: p${i} after step ${k}`);
+          assertClose(
+            await params[i].data(),
+            get(fx, `${c.name}/p${i}/after${k}`).data as Float32Array,
+            `${c.name}: p${i} after step ${k}`,
+          );
         }
       }
       // state round trip: a fresh optimiser loaded from the state continues identically
@@ -66,8 +86,12 @@ Deno.test("optimisers and clipping match PyTorch 1.13 step by step", async (t) =
 Deno.test("schedulers give PyTorch 1.13's learning rates", async () => {
   if (!hasPython("torch")) return;
   const dir = await pyFixture("torch_nn_optim");
-  // deno-lint-ignore no-explicit-any
-  const { schedulers } = JSON.parse(await Deno.readTextFile(`${dir}/optim.json`)) as { schedulers: Record<string, any> };
+  const { schedulers } = JSON.parse(await Deno.readTextFile(`${dir}/optim.json`)) as {
+    schedulers: Record<
+      string,
+      { opts: PlateauOptions & CosineOptions; metrics: number[]; steps: number; lrs: number[] }
+    >;
+  };
   for (const [name, s] of Object.entries(schedulers)) {
     const opt = { paramGroups: [{ lr: 0.1 }] };
     const lrs = [opt.paramGroups[0].lr];

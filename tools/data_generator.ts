@@ -17,12 +17,26 @@
  */
 import { basename, extname } from "node:path";
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
-import { defineTool, OVERWRITE, type Parsed, provenanceArgs, SEED } from "../lib/run/flags.ts";
+import {
+  defineTool,
+  OVERWRITE,
+  type Parsed,
+  provenanceArgs,
+  SEED,
+  UsageError,
+} from "../lib/run/flags.ts";
 import { runTool } from "../lib/run/main.ts";
 import { LumenError } from "../lib/run/errors.ts";
 import { progress } from "../lib/run/progress.ts";
 import { makeProvenance, writeProvenance } from "../lib/run/provenance.ts";
-import { checkShards, finishShard, parseShard, shardDir, shardRange } from "../lib/run/shard.ts";
+import {
+  checkShards,
+  finishShard,
+  parseShard,
+  type Shard,
+  shardDir,
+  shardRange,
+} from "../lib/run/shard.ts";
 import { openScan, type TomoScan } from "../lib/io/nexus.ts";
 import { readSinograms } from "../lib/tomo/normalise.ts";
 import { readNpzArray } from "../lib/io/npz.ts";
@@ -128,6 +142,15 @@ function listFiles(dir: string, rel = ""): string[] {
   return out.sort();
 }
 
+/** `--shard` as a usage error (exit 2) when malformed. */
+function shardFlag(text: string): Shard {
+  try {
+    return parseShard(text);
+  } catch (e) {
+    throw new UsageError("--shard", `${text}: ${(e as LumenError).problem}`);
+  }
+}
+
 async function patchMode(f: Flags): Promise<void> {
   if (!f.hdfRoot) throw new LumenError("--hdf-root", "", "a scan is required for --mode patch");
   if (f.patchSize.length !== 2) {
@@ -174,7 +197,7 @@ async function patchMode(f: Flags): Promise<void> {
       return;
     }
 
-    const shard = f.shard ? parseShard(f.shard) : null;
+    const shard = f.shard ? shardFlag(f.shard) : null;
     const [r0, r1] = shard ? shardRange(rows, shard) : [0, rows];
     const outDir = shard ? shardDir(finalDir, shard) : finalDir;
     if (shard && existsSync(`${outDir}/MANIFEST.json`)) {

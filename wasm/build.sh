@@ -7,10 +7,12 @@
 #   bash wasm/build.sh NAME...    only these modules (either mode)
 #
 # Toolchain (Debian 12, see ../shared/reference/platform.md): `apt-get install rustc cargo
-# libstd-rust-dev-wasm32 wabt`. Debian's rustc is called explicitly: rustup's proxy (first on
-# PATH on some machines) has no wasm32 target.
+# libstd-rust-dev-wasm32 lld-14 wabt` (lld-14 provides the rust-lld that rustc links wasm with).
+# Debian's rustc is called explicitly: rustup's proxy (first on PATH on some machines) has no
+# wasm32 target.
 #
-# Adding a module: append a line to MODULES below.
+# Adding a module: append a line to MODULES below (a Rust crate is `no_std`, crate-type cdylib,
+# no dependencies, and commits its Cargo.lock: `cargo generate-lockfile --offline`).
 #   rust:<crate dir under wasm/>:<RUSTFLAGS extra, may be empty>   → wasm/<crate>.wasm
 #   wat:<file under wasm/, .wat>:<wat2wasm flags>                   → wasm/<stem>.wasm
 # e.g. "rust:engine:-C target-feature=+atomics,+bulk-memory,+mutable-globals
@@ -27,6 +29,8 @@ MODULES=(
   "rust:tomo:"
   "rust:engine:-C target-feature=+atomics,+bulk-memory,+mutable-globals -C link-arg=--shared-memory -C link-arg=--import-memory -C link-arg=--max-memory=4294967296 -C link-arg=--no-check-features -C link-arg=--export=__heap_base -C link-arg=-zstack-size=1048576"
   "rust:stripes:"
+  "wat:gemm/gemm_relaxed.wat:--enable-relaxed-simd --enable-threads"
+  "wat:gemm/gemm_simd.wat:--enable-threads"
 )
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -109,7 +113,32 @@ build_wat() { # file flags out
   "$WAT2WASM_BIN" $flags "$src" -o "$out"
 }
 
+# wasm/gemm/*.wat are written by wasm/gemm/gen_wat.ts: regenerate them (build), or fail when
+# the committed ones differ from its output (--check).
+gen_gemm_wat() {
+  wanted gemm_relaxed || wanted gemm_simd || return 0
+  local deno_bin="${DENO_BIN:-deno}"
+  command -v "$deno_bin" > /dev/null || {
+    echo "wasm/build.sh: deno not found (needed to generate wasm/gemm/*.wat)" >&2
+    exit 1
+  }
+  mkdir -p "$work/gemm"
+  "$deno_bin" run --quiet --no-config --allow-write="$work/gemm" "$HERE/gemm/gen_wat.ts" "$work/gemm"
+  local f
+  for f in "$work"/gemm/*.wat; do
+    if [ "$check" = 1 ]; then
+      if ! cmp -s "$f" "$HERE/gemm/$(basename "$f")"; then
+        echo "wasm/gemm/$(basename "$f"): differs from wasm/gemm/gen_wat.ts's output (run: deno task build:wasm)" >&2
+        status=1
+      fi
+    else
+      cp "$f" "$HERE/gemm/$(basename "$f")"
+    fi
+  done
+}
+
 status=0
+gen_gemm_wat
 for m in "${MODULES[@]}"; do
   IFS=':' read -r kind path extra <<< "$m"
   case "$kind" in

@@ -169,6 +169,7 @@ export interface H5Filter {
 
 /** What a dataset holds. */
 export interface H5DatasetInfo {
+  /** Discriminant. */
   kind: "dataset";
   /** Path as asked (in the file opened). */
   path: string;
@@ -176,6 +177,7 @@ export interface H5DatasetInfo {
   file: string;
   /** Path inside `file`. */
   localPath: string;
+  /** Extent of each axis ([] for a scalar). */
   shape: number[];
   /** NumPy dtype name; also "float16", "string", "compound", "enum", "other". */
   dtype: DType | "float16" | "string" | "compound" | "enum" | "other";
@@ -185,31 +187,41 @@ export interface H5DatasetInfo {
   chunks: number[] | null;
   /** Maximum shape (-1 for unlimited axes). */
   maxshape: number[];
+  /** The filter pipeline, in order. */
   filters: H5Filter[];
   /** h5py's name for the compression filter ("gzip", "lzf", "szip", "blosc", …) or null. */
   compression: string | null;
   /** Deflate level (gzip), else null. */
   compressionLevel: number | null;
+  /** Attributes. */
   attrs: Record<string, AttrValue>;
 }
 
 /** A group. */
 export interface H5GroupInfo {
+  /** Discriminant. */
   kind: "group";
+  /** Path as asked. */
   path: string;
+  /** The file that holds the group. */
   file: string;
+  /** Path inside `file`. */
   localPath: string;
+  /** Attributes. */
   attrs: Record<string, AttrValue>;
 }
 
 /** A soft or external link (as seen in the tree walk), with what it resolves to. */
 export interface H5LinkInfo {
+  /** Discriminant. */
   kind: "softlink" | "externallink";
+  /** Where the link is. */
   path: string;
   /** Target path (inside `targetFile` for external links). */
   target: string;
-  /** External links: the file name as stored, and as resolved against the linking file. */
+  /** External links: the file name as stored. */
   targetFile?: string;
+  /** External links: the file name resolved against the linking file's directory. */
   resolvedFile?: string;
   /** The object it points at, or null when the link is broken. */
   resolved: H5DatasetInfo | H5GroupInfo | null;
@@ -351,6 +363,8 @@ const FILTER_NAMES: Record<number, string> = {
   32015: "zstd",
   32026: "blosc2",
 };
+/** Filters h5wasm's core build decodes (deflate, shuffle, fletcher32, nbit, scaleoffset). */
+const BUILTIN_FILTERS = new Set([1, 2, 3, 5, 6]);
 const COMPRESSORS = new Set([1, 4, 307, 32000, 32001, 32004, 32008, 32015, 32026]);
 
 /** h5py's chunk guess: a chunk near 8 KiB–1 MiB, halving axes in turn. */
@@ -1006,17 +1020,35 @@ export class H5File {
   ): void {
     const M = this.M;
     const whole = rank === 0;
-    guarded(this.path, p, "cannot read", () => {
-      const st = M.get_dataset_data(
-        r.h.fid,
-        r.local,
-        whole ? null : hs.count.map(BigInt),
-        whole ? null : hs.offset.map(BigInt),
-        whole ? null : hs.stride.map(BigInt),
-        BigInt(ptr),
+    try {
+      guarded(this.path, p, "cannot read", () => {
+        const st = M.get_dataset_data(
+          r.h.fid,
+          r.local,
+          whole ? null : hs.count.map(BigInt),
+          whole ? null : hs.offset.map(BigInt),
+          whole ? null : hs.stride.map(BigInt),
+          BigInt(ptr),
+        );
+        if (st < 0) throw new Error(`read failed (status ${st})`);
+      });
+    } catch (e) {
+      // A filter h5wasm's core build lacks (LZF, Blosc, LZ4, Zstd, bitshuffle…): say which.
+      const missing = M.get_dataset_filters(r.h.fid, r.local).filter((f) =>
+        !BUILTIN_FILTERS.has(f.id)
       );
-      if (st < 0) throw new Error(`read failed (status ${st})`);
-    });
+      if (missing.length) {
+        const names = missing.map((f) => `${FILTER_NAMES[f.id] ?? f.name} (filter ${f.id})`);
+        throw new LumenError(
+          this.path,
+          p,
+          `compressed with ${
+            names.join(", ")
+          }, which h5wasm decodes only with the h5wasm-plugins package`,
+        );
+      }
+      throw e;
+    }
   }
 
   private readBytes(
@@ -1033,20 +1065,6 @@ export class H5File {
     try {
       this.readInto(r, p, hs, ptr, (m.shape ?? []).length);
       return M.HEAPU8.slice(ptr, ptr + nbytes);
-    } catch (e) {
-      if (e instanceof LumenError && /filter|plugin/i.test(e.problem)) {
-        const f = this.M.get_dataset_filters(r.h.fid, r.local).map((x) =>
-          FILTER_NAMES[x.id] ?? x.id
-        );
-        throw new LumenError(
-          this.path,
-          p,
-          `${e.problem} (filters: ${
-            f.join(", ")
-          }; h5wasm reads only gzip, shuffle, fletcher32, nbit, scaleoffset without h5wasm-plugins)`,
-        );
-      }
-      throw e;
     } finally {
       M._free(ptr);
     }

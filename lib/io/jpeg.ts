@@ -61,7 +61,11 @@ export function jpegFrameInfo(
 }
 
 /** Decodes JPEG bytes: (h, w) for grayscale, (h, w, 3) RGB otherwise. */
-export function decodeJpeg(bytes: Uint8Array, file = "<jpeg>", opts: JpegReadOptions = {}): NdArray {
+export function decodeJpeg(
+  bytes: Uint8Array,
+  file = "<jpeg>",
+  opts: JpegReadOptions = {},
+): NdArray {
   if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) {
     throw new LumenError(file, "byte 0", "not a JPEG file (no SOI marker)");
   }

@@ -48,10 +48,14 @@ function locateJsonError(text: string): { at: number; problem: string } {
       if (text[i] === "}") return void i++;
       for (;;) {
         ws();
-        if (text[i] !== '"') throw new Stop(i, `expected a property name in quotes, found ${show(i)}`);
+        if (text[i] !== '"') {
+          throw new Stop(i, `expected a property name in quotes, found ${show(i)}`);
+        }
         string();
         ws();
-        if (text[i] !== ":") throw new Stop(i, `expected ':' after a property name, found ${show(i)}`);
+        if (text[i] !== ":") {
+          throw new Stop(i, `expected ':' after a property name, found ${show(i)}`);
+        }
         i++;
         value();
         ws();
@@ -102,7 +106,9 @@ function locateJsonError(text: string): { at: number; problem: string } {
           i += 6;
           continue;
         }
-        if (!'"\\/bfnrt'.includes(e ?? "")) throw new Stop(i, `bad escape '\\${e ?? ""}' in a string`);
+        if (!'"\\/bfnrt'.includes(e ?? "")) {
+          throw new Stop(i, `bad escape '\\${e ?? ""}' in a string`);
+        }
         i += 2;
         continue;
       }

@@ -124,8 +124,9 @@ export class FrameSet {
   readonly path: string;
   /** Frame indices along the dataset's first axis, ascending. */
   readonly index: Int32Array;
-  /** Rows and columns of each frame. */
+  /** Detector rows of each frame. */
   readonly rows: number;
+  /** Detector columns of each frame. */
   readonly cols: number;
   /** Element type as stored. */
   readonly dtype: DType;
@@ -220,19 +221,23 @@ export class TomoScan {
   readonly layout: ScanLayout;
   /** The paths in use. */
   readonly paths: ScanPaths;
-  /** The open file (and, for flats/darks from a second file, that one). */
+  /** The open file. */
   readonly file: H5File;
+  /** The second file the flats/darks come from, if any. */
   readonly flatsFile: H5File | null;
   /** Frames in the data dataset (projections + flats + darks where keyed). */
   readonly nFrames: number;
-  /** Detector rows and columns. */
+  /** Detector rows. */
   readonly rows: number;
+  /** Detector columns. */
   readonly cols: number;
   /** Stored dtype of the projections. */
   readonly dtype: DType;
-  /** Projections, flats and darks (possibly empty). */
+  /** The projections. */
   readonly projections: FrameSet;
+  /** The flat fields (possibly none). */
   readonly flats: FrameSet;
+  /** The dark fields (possibly none). */
   readonly darks: FrameSet;
   private readonly keys: Int32Array | null;
   private anglesCache: Float64Array | null = null;

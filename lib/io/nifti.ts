@@ -274,7 +274,9 @@ export function parseNiftiHeader(
   for (const [name, kind, off, count] of LAYOUT) {
     if (kind === "str") {
       let s = "";
-      for (let k = 0; k < count && bytes[off + k] !== 0; k++) s += String.fromCharCode(bytes[off + k]);
+      for (let k = 0; k < count && bytes[off + k] !== 0; k++) {
+        s += String.fromCharCode(bytes[off + k]);
+      }
       h[name] = s;
       continue;
     }
@@ -566,7 +568,11 @@ export function decodeNifti(
   else if (file.endsWith(".gz")) bytes = gunzipChecked(bytes, file); // reports "no gzip magic"
   const { header: h, littleEndian } = parseNiftiHeader(bytes, file);
   if (h.magic === "ni1") {
-    throw new LumenError(file, "magic (byte 344)", "header/image pairs (.hdr/.img) are not supported");
+    throw new LumenError(
+      file,
+      "magic (byte 344)",
+      "header/image pairs (.hdr/.img) are not supported",
+    );
   }
   if (h.magic !== "n+1") {
     throw new LumenError(file, "magic (byte 344)", `expected 'n+1', found '${h.magic}'`);
@@ -673,7 +679,9 @@ export interface NiftiWriteOptions {
 export function niftiHeaderFor(data: NdArray, opts: NiftiWriteOptions = {}): NiftiHeader {
   const nd = data.shape.length;
   if (nd < 1 || nd > 7) throw new RangeError(`NIfTI holds 1 to 7 dimensions, not ${nd}`);
-  if (data.shape.some((d) => d > 32767)) throw new RangeError("NIfTI-1 dimensions are at most 32767");
+  if (data.shape.some((d) => d > 32767)) {
+    throw new RangeError("NIfTI-1 dimensions are at most 32767");
+  }
   const h: NiftiHeader = { ...defaultNiftiHeader(), ...(opts.header ?? {}) };
   h.dim = [nd, ...data.shape, ...Array(7 - nd).fill(1)];
   h.pixdim = (h.pixdim ?? defaultNiftiHeader().pixdim).slice();

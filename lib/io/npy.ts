@@ -139,26 +139,43 @@ export function reorder<T extends TypedArray>(src: T, shape: readonly number[], 
     dst.set(src as never);
     return dst;
   }
-  // Walk the Fortran-order index (first axis fastest), tracking the C-order offset.
-  const cStride = new Array<number>(nd);
-  cStride[nd - 1] = 1;
-  for (let k = nd - 2; k >= 0; k--) cStride[k] = cStride[k + 1] * shape[k + 1];
-  const idx = new Array<number>(nd).fill(0);
-  let c = 0;
-  const d0 = shape[0], s0 = cStride[0];
-  for (let f = 0; f < n;) {
-    // Inner loop over axis 0.
-    if (toC) {
-      for (let i = 0; i < d0; i++) (dst as Float64Array)[c + i * s0] = (src as Float64Array)[f + i];
-    } else {
-      for (let i = 0; i < d0; i++) (dst as Float64Array)[f + i] = (src as Float64Array)[c + i * s0];
+  // Element (x, m, z) with x the first axis, z the last and m the middle axes: its C offset is
+  // (x * M + mC) * b + z and its Fortran offset x + a * (mF + M * z), where mC / mF number the
+  // middle index in C / Fortran order. For each m, transpose the (x, z) plane in cache-sized tiles.
+  const a = shape[0], b = shape[nd - 1];
+  const mids = shape.slice(1, nd - 1);
+  const M = mids.reduce((p, d) => p * d, 1);
+  const fStride: number[] = [];
+  for (let k = 0, s = 1; k < mids.length; k++) (fStride.push(s), (s *= mids[k]));
+  const idx = new Array<number>(mids.length).fill(0);
+  const s = src as unknown as Float64Array, d = dst as unknown as Float64Array;
+  const Mb = M * b, aM = a * M, T = 64;
+  let mF = 0;
+  for (let mC = 0; mC < M; mC++) {
+    const cBase = mC * b, fBase = a * mF;
+    for (let z0 = 0; z0 < b; z0 += T) {
+      const z1 = Math.min(b, z0 + T);
+      for (let x0 = 0; x0 < a; x0 += T) {
+        const x1 = Math.min(a, x0 + T);
+        if (toC) {
+          for (let x = x0; x < x1; x++) {
+            const co = x * Mb + cBase, fo = x + fBase;
+            for (let z = z0; z < z1; z++) d[co + z] = s[fo + z * aM];
+          }
+        } else {
+          for (let x = x0; x < x1; x++) {
+            const co = x * Mb + cBase, fo = x + fBase;
+            for (let z = z0; z < z1; z++) d[fo + z * aM] = s[co + z];
+          }
+        }
+      }
     }
-    f += d0;
-    for (let k = 1; k < nd; k++) {
+    // Next middle index in C order (last middle axis fastest), tracking its Fortran number.
+    for (let k = mids.length - 1; k >= 0; k--) {
       idx[k]++;
-      c += cStride[k];
-      if (idx[k] < shape[k]) break;
-      c -= cStride[k] * shape[k];
+      mF += fStride[k];
+      if (idx[k] < mids[k]) break;
+      mF -= fStride[k] * mids[k];
       idx[k] = 0;
     }
   }
@@ -412,7 +429,9 @@ export function decodeNpy(bytes: Uint8Array, file = "<npy>"): NdArray {
     throw new LumenError(
       file,
       `byte ${h.dataOffset}`,
-      `data truncated: shape (${h.shape.join(", ")}) of ${h.descr} needs ${need} bytes, found ${have}`,
+      `data truncated: shape (${
+        h.shape.join(", ")
+      }) of ${h.descr} needs ${need} bytes, found ${have}`,
     );
   }
   let data = bytesToTyped(bytes.subarray(h.dataOffset), h.dtype, n, h.littleEndian);
@@ -464,7 +483,9 @@ export function npyHeaderBytes(
 /** The data bytes (little-endian, C or Fortran order) of `arr`. */
 function npyDataBytes(arr: NdArray, fortranOrder: boolean): Uint8Array {
   checkArray(arr);
-  const data = fortranOrder && arr.shape.length > 1 ? reorder(arr.data, arr.shape, false) : arr.data;
+  const data = fortranOrder && arr.shape.length > 1
+    ? reorder(arr.data, arr.shape, false)
+    : arr.data;
   return typedToBytes(data, true);
 }
 

@@ -108,7 +108,11 @@ export function readNpzArray(path: string, name: string): Promise<NdArray> {
       const e = zip.get(`${name}.npy`) ?? zip.get(name);
       if (!e) {
         const names = zip.entries.map((x) => arrayName(x.name)).join(", ");
-        throw new LumenError(path, name, `no such array (the archive holds: ${names || "nothing"})`);
+        throw new LumenError(
+          path,
+          name,
+          `no such array (the archive holds: ${names || "nothing"})`,
+        );
       }
       return decodeNpy(zip.read(e), `${path}: ${e.name}`);
     } finally {

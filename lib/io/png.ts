@@ -56,8 +56,12 @@ export function encodePng(img: NdArray, opts: PngWriteOptions = {}): Uint8Array 
   if (img.shape.length < 2 || img.shape.length > 3 || c < 1 || c > 4) {
     throw new RangeError(`PNG expects shape (h, w) or (h, w, 1..4), got [${img.shape}]`);
   }
-  if (!(h > 0 && w > 0)) throw new RangeError(`PNG image size must be positive, got [${img.shape}]`);
-  if (img.data.length !== sizeOf(img.shape)) throw new RangeError("shape does not match data length");
+  if (!(h > 0 && w > 0)) {
+    throw new RangeError(`PNG image size must be positive, got [${img.shape}]`);
+  }
+  if (img.data.length !== sizeOf(img.shape)) {
+    throw new RangeError("shape does not match data length");
+  }
   const depth = img.dtype === "uint16" ? 16 : 8;
   const colorType = [0, 0, 4, 2, 6][c];
   const bpp = c * (depth / 8);

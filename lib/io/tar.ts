@@ -94,7 +94,14 @@ function cstr(b: Uint8Array, off: number, len: number): string {
   return dec.decode(b.subarray(off, end));
 }
 
-function num(b: Uint8Array, off: number, len: number, file: string, place: string, field: string): number {
+function num(
+  b: Uint8Array,
+  off: number,
+  len: number,
+  file: string,
+  place: string,
+  field: string,
+): number {
   if (b[off] & 0x80) {
     // GNU base-256: big-endian two's complement in the remaining bits.
     let v = BigInt(b[off] & 0x7f);
@@ -363,8 +370,10 @@ export function planTarExtraction(entries: TarEntry[], file = "<tar>"): {
       continue;
     }
     const prev = kinds.get(path);
-    if (prev !== undefined && prev !== e.type && !(prev === "file" && e.type === "hardlink") &&
-      !(prev === "hardlink" && e.type === "file")) {
+    if (
+      prev !== undefined && prev !== e.type && !(prev === "file" && e.type === "hardlink") &&
+      !(prev === "hardlink" && e.type === "file")
+    ) {
       throw new LumenError(file, place, `appears both as ${prev} and as ${e.type}`);
     }
     kinds.set(path, e.type);

@@ -117,7 +117,25 @@ interface RawPage {
 }
 
 /** Tags whose values we need; a bad offset in any other tag is ignored, as tifffile does. */
-const NEEDED = new Set([254, 256, 257, 258, 259, 262, 273, 277, 278, 279, 284, 317, 322, 323, 324, 325, 339]);
+const NEEDED = new Set([
+  254,
+  256,
+  257,
+  258,
+  259,
+  262,
+  273,
+  277,
+  278,
+  279,
+  284,
+  317,
+  322,
+  323,
+  324,
+  325,
+  339,
+]);
 
 class Reader {
   readonly dv: DataView;
@@ -140,7 +158,11 @@ class Reader {
       if (bytes.length < 16 || this.dv.getUint16(4, this.le) !== 8) {
         throw new LumenError(file, "byte 4", "bad BigTIFF header");
       }
-    } else throw new LumenError(file, "byte 2", `not a TIFF file (version ${version}, expected 42)`);
+    } else {throw new LumenError(
+        file,
+        "byte 2",
+        `not a TIFF file (version ${version}, expected 42)`,
+      );}
   }
 
   u16 = (o: number) => this.dv.getUint16(o, this.le);
@@ -258,7 +280,9 @@ class Reader {
     const num = (t: number, dflt?: number): number => {
       const v = tags.get(t);
       if (Array.isArray(v) && v.length > 0) return v[0];
-      if (dflt === undefined) throw new LumenError(this.file, place, `required tag ${t} is missing`);
+      if (dflt === undefined) {
+        throw new LumenError(this.file, place, `required tag ${t} is missing`);
+      }
       return dflt;
     };
     const arr = (t: number): number[] | undefined => {
@@ -384,7 +408,9 @@ function decodeUtf8Lenient(latin: string): string {
 
 function dtypeFor(fmt: number, bps: number): DType | null {
   if (fmt === 1 || fmt === 4) {
-    return ({ 8: "uint8", 16: "uint16", 32: "uint32", 64: "uint64" } as Record<number, DType>)[bps] ??
+    return ({ 8: "uint8", 16: "uint16", 32: "uint32", 64: "uint64" } as Record<number, DType>)[
+      bps
+    ] ??
       null;
   }
   if (fmt === 2) {
@@ -545,7 +571,11 @@ function decodeSegment(
       `holds ${data.length} bytes after decompression, expected ${expected}`,
     );
   }
-  // Own, aligned copy of exactly the expected bytes.
+  // Native order and no predictor: the caller copies straight from the (decompressed) bytes.
+  if (info.predictor === 1 && (r.le === HOST_LITTLE_ENDIAN || size === 1)) {
+    return data.subarray(0, expected);
+  }
+  // Otherwise an own, aligned copy of exactly the expected bytes, transformed in place.
   const buf = new Uint8Array(expected);
   buf.set(data.subarray(0, expected));
   if (info.predictor === 3) return floatPredictorUndo(buf, rows, rowSamples, stride, size);
@@ -560,7 +590,9 @@ function horizontalUndo(buf: Uint8Array, dtype: DType, rows: number, n: number, 
   if (a instanceof BigInt64Array || a instanceof BigUint64Array) {
     for (let y = 0; y < rows; y++) {
       const o = y * n;
-      for (let i = stride; i < n; i++) a[o + i] = (a[o + i] as bigint) + (a[o + i - stride] as bigint);
+      for (let i = stride; i < n; i++) {
+        a[o + i] = (a[o + i] as bigint) + (a[o + i - stride] as bigint);
+      }
     }
     return;
   }
@@ -622,13 +654,14 @@ function viewOf(buf: Uint8Array, dtype: DType): TypedArray {
   }
 }
 
-function decodePage(r: Reader, p: RawPage): NdArray {
+/** Decodes a page into `target` (its bytes, native order) or a new array. */
+function decodePage(r: Reader, p: RawPage, target?: Uint8Array): NdArray {
   const info = p.info;
   const { width: w, height: h, samplesPerPixel: spp } = info;
   const size = DTYPE_SIZE[info.dtype];
   const planes = info.planarConfig === 2 ? spp : 1;
   const pxSamples = info.planarConfig === 2 ? 1 : spp; // samples per pixel within a plane
-  const out = new Uint8Array(w * h * spp * size);
+  const out = target ?? new Uint8Array(w * h * spp * size);
   const planeBytes = w * h * pxSamples * size;
   const outRow = w * pxSamples * size;
   if (info.tile) {
@@ -695,7 +728,11 @@ export class TiffDocument {
   /** Decodes page `i` (0-based). */
   page(i: number): NdArray {
     if (i < 0 || i >= this.raw.length) {
-      throw new LumenError(this.file, `page ${i}`, `no such page (the file has ${this.raw.length})`);
+      throw new LumenError(
+        this.file,
+        `page ${i}`,
+        `no such page (the file has ${this.raw.length})`,
+      );
     }
     return decodePage(this.reader, this.raw[i]);
   }
@@ -716,14 +753,18 @@ export class TiffDocument {
       p.info.dtype === first.dtype && sameShape(p.info.shape, first.shape) &&
       (p === this.raw[0] || (p.info.subfileType & 1) === 0)
     );
-    const pages = same.map((p) => decodePage(this.reader, p));
     const per = sizeOf(first.shape);
     let out: NdArray;
-    if (pages.length === 1) out = pages[0];
+    if (same.length === 1) out = decodePage(this.reader, same[0]);
     else {
-      const data = allocTyped(first.dtype, per * pages.length);
-      pages.forEach((pg, i) => (data as Uint8Array).set(pg.data as Uint8Array, i * per));
-      out = { dtype: first.dtype, shape: [pages.length, ...first.shape], data };
+      // Decode each page straight into the stack.
+      const data = allocTyped(first.dtype, per * same.length);
+      const bytes = new Uint8Array(data.buffer);
+      const pageBytes = per * DTYPE_SIZE[first.dtype];
+      same.forEach((p, i) => {
+        decodePage(this.reader, p, bytes.subarray(i * pageBytes, (i + 1) * pageBytes));
+      });
+      out = { dtype: first.dtype, shape: [same.length, ...first.shape], data };
     }
     const shaped = shapedDescription(first.description);
     if (shaped && sizeOf(shaped) === out.data.length) out.shape = shaped;
@@ -765,7 +806,10 @@ function shapedDescription(desc?: string): number[] | null {
   if (!desc || desc[0] !== "{" || !desc.includes('"shape":')) return null;
   try {
     const j = JSON.parse(desc);
-    if (Array.isArray(j.shape) && j.shape.every((d: unknown) => Number.isInteger(d) && (d as number) >= 0)) {
+    if (
+      Array.isArray(j.shape) &&
+      j.shape.every((d: unknown) => Number.isInteger(d) && (d as number) >= 0)
+    ) {
       return j.shape;
     }
   } catch { /* not JSON */ }
@@ -880,7 +924,9 @@ function pagesOf(arr: NdArray | NdArray[]): { pages: NdArray[]; shape: number[] 
   for (const a of list) {
     if (a.dtype === "bool") throw new RangeError("TIFF: bool arrays are not supported; use uint8");
     if (a.data.length !== sizeOf(a.shape)) {
-      throw new RangeError(`shape [${a.shape}] holds ${sizeOf(a.shape)} elements, data has ${a.data.length}`);
+      throw new RangeError(
+        `shape [${a.shape}] holds ${sizeOf(a.shape)} elements, data has ${a.data.length}`,
+      );
     }
     if (a.shape.length === 2) pages.push(a);
     else if (a.shape.length >= 3) {
@@ -908,7 +954,10 @@ function pagesOf(arr: NdArray | NdArray[]): { pages: NdArray[]; shape: number[] 
  * large stack need not be joined in memory. A 2-D array is one page; an array of shape
  * (..., h, w) gives one page per leading index; a list of 2-D arrays gives one page each.
  */
-export function encodeTiffChunks(arr: NdArray | NdArray[], opts: TiffWriteOptions = {}): Uint8Array[] {
+export function encodeTiffChunks(
+  arr: NdArray | NdArray[],
+  opts: TiffWriteOptions = {},
+): Uint8Array[] {
   const { pages, shape } = pagesOf(arr);
   const compress = opts.compression === "deflate";
   if (opts.imagej) {

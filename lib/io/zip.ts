@@ -224,8 +224,7 @@ export class ZipReader {
    */
   constructor(readonly src: ByteSource, readonly file: string) {
     const size = src.size;
-    const notZip = (why: string) =>
-      new LumenError(file, "", `not a zip/npz archive (${why})`);
+    const notZip = (why: string) => new LumenError(file, "", `not a zip/npz archive (${why})`);
     if (size < 22) throw notZip(`${size} bytes, too short`);
     const tailLen = Math.min(size, 22 + 65535 + 20);
     const tail = src.read(size - tailLen, tailLen);
@@ -481,7 +480,7 @@ export class ZipWriter {
     const parts = Array.isArray(e.data) ? e.data : [e.data];
     const csize = parts.reduce((s, p) => s + p.length, 0);
     const nameBytes = new TextEncoder().encode(e.name);
-    const utf8 = /[^\x00-\x7f]/.test(e.name);
+    const utf8 = nameBytes.length !== e.name.length; // non-ASCII characters
     const force = this.opts.forceZip64 ?? false;
     const z64 = force || e.size >= U32 || csize >= U32;
     const h = new Uint8Array(30 + nameBytes.length + (z64 ? 20 : 0));

@@ -71,7 +71,10 @@ export interface CheckpointRecord {
   step: number;
   extra: Record<string, unknown>;
   provenance: unknown;
-  files: { weights: { name: string; sha256: string; bytes: number }; optim?: { name: string; sha256: string; bytes: number } };
+  files: {
+    weights: { name: string; sha256: string; bytes: number };
+    optim?: { name: string; sha256: string; bytes: number };
+  };
 }
 
 function sha256(b: Uint8Array): string {
@@ -133,13 +136,17 @@ export async function saveCheckpoint(
     format: CHECKPOINT_FORMAT,
     modules,
     optimizers,
-    schedulers: Object.fromEntries(Object.entries(parts.schedulers ?? {}).map(([k, s]) => [k, s.stateDict()])),
+    schedulers: Object.fromEntries(
+      Object.entries(parts.schedulers ?? {}).map(([k, s]) => [k, s.stateDict()]),
+    ),
     rngs: Object.fromEntries(Object.entries(parts.rngs ?? {}).map(([k, r]) => [k, r.state()])),
     epoch: parts.epoch ?? 0,
     step: parts.step ?? 0,
     extra: parts.extra ?? {},
     provenance: parts.provenance ?? null,
-    files: { weights: { name: baseName(paths.weights), sha256: sha256(wBytes), bytes: wBytes.length } },
+    files: {
+      weights: { name: baseName(paths.weights), sha256: sha256(wBytes), bytes: wBytes.length },
+    },
   };
   if (parts.optimizers && Object.keys(parts.optimizers).length) {
     const oBytes = encodeSafetensors(optimTensors);
@@ -158,7 +165,11 @@ export async function readCheckpointRecord(path: string): Promise<CheckpointReco
   try {
     text = await Deno.readTextFile(file);
   } catch (e) {
-    throw new LumenError(file, "", e instanceof Deno.errors.NotFound ? "checkpoint record not found" : (e as Error).message);
+    throw new LumenError(
+      file,
+      "",
+      e instanceof Deno.errors.NotFound ? "checkpoint record not found" : (e as Error).message,
+    );
   }
   let rec: CheckpointRecord;
   try {
@@ -167,18 +178,31 @@ export async function readCheckpointRecord(path: string): Promise<CheckpointReco
     throw new LumenError(file, "", `not a checkpoint record: ${(e as Error).message}`);
   }
   if (rec?.format !== CHECKPOINT_FORMAT) {
-    throw new LumenError(file, "format", `not a Lumen checkpoint record (format ${JSON.stringify(rec?.format)}, expected ${CHECKPOINT_FORMAT})`);
+    throw new LumenError(
+      file,
+      "format",
+      `not a Lumen checkpoint record (format ${
+        JSON.stringify(rec?.format)
+      }, expected ${CHECKPOINT_FORMAT})`,
+    );
   }
   return rec;
 }
 
-async function readChecked(dir: string, f: { name: string; sha256: string; bytes: number }): Promise<{ path: string; bytes: Uint8Array }> {
+async function readChecked(
+  dir: string,
+  f: { name: string; sha256: string; bytes: number },
+): Promise<{ path: string; bytes: Uint8Array }> {
   const path = `${dir}/${f.name}`;
   let bytes: Uint8Array;
   try {
     bytes = await Deno.readFile(path);
   } catch (e) {
-    throw new LumenError(path, "", e instanceof Deno.errors.NotFound ? "checkpoint file missing" : (e as Error).message);
+    throw new LumenError(
+      path,
+      "",
+      e instanceof Deno.errors.NotFound ? "checkpoint file missing" : (e as Error).message,
+    );
   }
   return { path, bytes };
 }
@@ -188,7 +212,9 @@ function configDiff(a: ModuleConfig, b: ModuleConfig): string[] {
   const out: string[] = [];
   for (const k of keys) {
     const x = JSON.stringify(a[k]), y = JSON.stringify(b[k]);
-    if (x !== y) out.push(`${k} ${x ?? "absent"} in the checkpoint vs ${y ?? "absent"} in the model`);
+    if (x !== y) {
+      out.push(`${k} ${x ?? "absent"} in the checkpoint vs ${y ?? "absent"} in the model`);
+    }
   }
   return out;
 }
@@ -228,7 +254,11 @@ export async function loadCheckpoint(
   for (const [key, m] of Object.entries(parts.modules)) {
     const saved = rec.modules[key];
     if (!saved) {
-      throw new LumenError(`${base}.json`, "modules", `no module '${key}' (it holds ${Object.keys(rec.modules).join(", ") || "none"})`);
+      throw new LumenError(
+        `${base}.json`,
+        "modules",
+        `no module '${key}' (it holds ${Object.keys(rec.modules).join(", ") || "none"})`,
+      );
     }
     const diff = configDiff(saved.config, m.config());
     const sub = new Map([...weights].filter(([n]) => n.startsWith(`${key}.`)));
@@ -236,19 +266,29 @@ export async function loadCheckpoint(
       checkFits(m, sub, `${key}.`, w.path);
     } catch (e) {
       if (e instanceof LumenError && diff.length) {
-        throw new LumenError(w.path, key, `is a checkpoint of another architecture: ${diff.join(", ")}; ${e.problem}`);
+        throw new LumenError(
+          w.path,
+          key,
+          `is a checkpoint of another architecture: ${diff.join(", ")}; ${e.problem}`,
+        );
       }
       throw e;
     }
     if (diff.length && !opts.ignoreConfig) {
-      throw new LumenError(w.path, key, `is a checkpoint of another architecture: ${diff.join(", ")}`);
+      throw new LumenError(
+        w.path,
+        key,
+        `is a checkpoint of another architecture: ${diff.join(", ")}`,
+      );
     }
   }
   for (const [key, m] of Object.entries(parts.modules)) {
     m.loadStateDict(weights, { prefix: `${key}.`, source: w.path });
   }
   if (parts.optimizers && Object.keys(parts.optimizers).length) {
-    if (!rec.files.optim) throw new LumenError(`${base}.json`, "optimizers", "the checkpoint holds no optimiser state");
+    if (!rec.files.optim) {
+      throw new LumenError(`${base}.json`, "optimizers", "the checkpoint holds no optimiser state");
+    }
     const o = await readChecked(dir, rec.files.optim);
     const tensors = decodeSafetensors(o.bytes, o.path).tensors;
     if (o.bytes.length !== rec.files.optim.bytes || sha256(o.bytes) !== rec.files.optim.sha256) {
@@ -258,7 +298,9 @@ export async function loadCheckpoint(
       const s = rec.optimizers[key];
       if (!s) throw new LumenError(`${base}.json`, "optimizers", `no optimiser '${key}'`);
       const mine = new Map<string, NdArray>();
-      for (const [n, a] of tensors) if (n.startsWith(`${key}.`)) mine.set(n.slice(key.length + 1), a);
+      for (const [n, a] of tensors) {
+        if (n.startsWith(`${key}.`)) mine.set(n.slice(key.length + 1), a);
+      }
       opt.loadStateDict({ ...s, tensors: mine }, `${o.path} (${key})`);
     }
   }
@@ -285,11 +327,20 @@ function checkFits(m: Module, sd: Map<string, NdArray>, prefix: string, source: 
     const a = theirs.get(k);
     if (!a) missing.push(`'${k}' [${t.shape.join(", ")}]`);
     else if (a.shape.length !== t.shape.length || a.shape.some((d, i) => d !== t.shape[i])) {
-      mismatched.push(`'${k}' is [${a.shape.join(", ")}] in the checkpoint but [${t.shape.join(", ")}] in the model`);
+      mismatched.push(
+        `'${k}' is [${a.shape.join(", ")}] in the checkpoint but [${
+          t.shape.join(", ")
+        }] in the model`,
+      );
     }
   }
-  for (const [k, a] of theirs) if (!mine.has(k) && !k.endsWith("num_batches_tracked")) unexpected.push(`'${k}' [${a.shape.join(", ")}]`);
-  const list = (xs: string[]) => xs.slice(0, 6).join(", ") + (xs.length > 6 ? ` (and ${xs.length - 6} more)` : "");
+  for (const [k, a] of theirs) {
+    if (!mine.has(k) && !k.endsWith("num_batches_tracked")) {
+      unexpected.push(`'${k}' [${a.shape.join(", ")}]`);
+    }
+  }
+  const list = (xs: string[]) =>
+    xs.slice(0, 6).join(", ") + (xs.length > 6 ? ` (and ${xs.length - 6} more)` : "");
   const problems: string[] = [];
   if (mismatched.length) problems.push(`shape mismatch: ${list(mismatched)}`);
   if (missing.length) problems.push(`missing from the checkpoint: ${list(missing)}`);
@@ -308,7 +359,11 @@ export async function loadWeights(
   o: { prefix?: string; key?: string; strict?: boolean } = {},
 ): Promise<void> {
   const bytes = await Deno.readFile(path).catch((e) => {
-    throw new LumenError(path, "", e instanceof Deno.errors.NotFound ? "file not found" : (e as Error).message);
+    throw new LumenError(
+      path,
+      "",
+      e instanceof Deno.errors.NotFound ? "file not found" : (e as Error).message,
+    );
   });
   let sd: Map<string, NdArray>;
   const isSafetensors = path.endsWith(".safetensors") ||

@@ -19,7 +19,15 @@
  * ```
  * @module
  */
-import { fmtShape, noGrad, resetArena, type Tensor, TensorError, zeros, ones } from "../tensor/tensor.ts";
+import {
+  fmtShape,
+  noGrad,
+  ones,
+  resetArena,
+  type Tensor,
+  TensorError,
+  zeros,
+} from "../tensor/tensor.ts";
 import { abs, add, cat, div, mean, mul, sigmoid, sub, sum, where } from "../tensor/ops/mod.ts";
 import type { Module } from "./module.ts";
 import { bceWithLogits, mseLoss } from "./losses.ts";
@@ -96,18 +104,28 @@ export class MaskedGAN {
   }
 
   private ganLoss(logits: Tensor, real: boolean): Tensor {
-    const target = real ? ones(logits.shape, { backend: logits.backend }) : zeros(logits.shape, { backend: logits.backend });
+    const target = real
+      ? ones(logits.shape, { backend: logits.backend })
+      : zeros(logits.shape, { backend: logits.backend });
     return this.lsgan ? mseLoss(logits, target) : bceWithLogits(logits, target);
   }
 
   private check(b: GanBatch): void {
     for (const [n, t] of [["mask", b.mask], ["clean", b.clean]] as const) {
-      if (t.shape.length !== b.stripe.shape.length || t.shape.some((d, i) => d !== b.stripe.shape[i])) {
-        throw new TensorError("MaskedGAN", `${n} ${fmtShape(t.shape)} differs from stripe ${fmtShape(b.stripe.shape)}`);
+      if (
+        t.shape.length !== b.stripe.shape.length || t.shape.some((d, i) => d !== b.stripe.shape[i])
+      ) {
+        throw new TensorError(
+          "MaskedGAN",
+          `${n} ${fmtShape(t.shape)} differs from stripe ${fmtShape(b.stripe.shape)}`,
+        );
       }
     }
     if (b.stripe.ndim !== 4 || b.stripe.shape[1] !== 1) {
-      throw new TensorError("MaskedGAN", `batches must be [N, 1, H, W], got ${fmtShape(b.stripe.shape)}`);
+      throw new TensorError(
+        "MaskedGAN",
+        `batches must be [N, 1, H, W], got ${fmtShape(b.stripe.shape)}`,
+      );
     }
   }
 
@@ -159,7 +177,16 @@ export class MaskedGAN {
       dGx1: mean(sigmoid(outFake.detach())),
       dGx2: mean(sigmoid(outFake2.detach())),
     }));
-    return { fakeB: fakeB.detach(), lossD, lossDFake, lossDReal, lossG, lossGGan, lossGL1, ...stats };
+    return {
+      fakeB: fakeB.detach(),
+      lossD,
+      lossDFake,
+      lossDReal,
+      lossG,
+      lossGGan,
+      lossGL1,
+      ...stats,
+    };
   }
 
   /** One training step; reads the losses back and resets the step arena. */

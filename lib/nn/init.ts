@@ -154,13 +154,21 @@ function kaimingStd(shape: readonly number[], o: KaimingOptions): number {
 }
 
 /** torch.nn.init.kaiming_uniform_. */
-export function kaimingUniform(shape: readonly number[], rng: InitRng, o: KaimingOptions = {}): Float32Array {
+export function kaimingUniform(
+  shape: readonly number[],
+  rng: InitRng,
+  o: KaimingOptions = {},
+): Float32Array {
   const bound = Math.sqrt(3) * kaimingStd(shape, o);
   return uniform(shape, rng, -bound, bound);
 }
 
 /** torch.nn.init.kaiming_normal_. */
-export function kaimingNormal(shape: readonly number[], rng: InitRng, o: KaimingOptions = {}): Float32Array {
+export function kaimingNormal(
+  shape: readonly number[],
+  rng: InitRng,
+  o: KaimingOptions = {},
+): Float32Array {
   return normal(shape, rng, 0, kaimingStd(shape, o));
 }
 

@@ -93,25 +93,45 @@ export class Conv2d extends Module {
   readonly padding: [number, number];
   readonly dilation: [number, number];
 
-  constructor(readonly inChannels: number, readonly outChannels: number, kernel: Pair, o: Conv2dOptions = {}) {
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    kernel: Pair,
+    o: Conv2dOptions = {},
+  ) {
     super();
     this.kernel = pair(kernel, 1);
     this.stride = pair(o.stride, 1);
     this.padding = pair(o.padding, 0);
     this.dilation = pair(o.dilation, 1);
-    const { weight, bias } = initWeights([outChannels, inChannels, ...this.kernel], outChannels, o.bias ?? true, o);
+    const { weight, bias } = initWeights(
+      [outChannels, inChannels, ...this.kernel],
+      outChannels,
+      o.bias ?? true,
+      o,
+    );
     this.weight = this.param("weight", weight);
     this.bias = this.param("bias", bias);
   }
 
   forward(x: Tensor): Tensor {
-    return conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation });
+    return conv2d(x, this.weight, this.bias, {
+      stride: this.stride,
+      padding: this.padding,
+      dilation: this.dilation,
+    });
   }
 
   override config(): ModuleConfig {
     return {
-      type: "Conv2d", inChannels: this.inChannels, outChannels: this.outChannels, kernel: this.kernel,
-      stride: this.stride, padding: this.padding, dilation: this.dilation, bias: !!this.bias,
+      type: "Conv2d",
+      inChannels: this.inChannels,
+      outChannels: this.outChannels,
+      kernel: this.kernel,
+      stride: this.stride,
+      padding: this.padding,
+      dilation: this.dilation,
+      bias: !!this.bias,
     };
   }
 
@@ -144,24 +164,44 @@ export class Conv1d extends Module {
   readonly padding: number;
   readonly dilation: number;
 
-  constructor(readonly inChannels: number, readonly outChannels: number, readonly kernel: number, o: Conv1dOptions = {}) {
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    readonly kernel: number,
+    o: Conv1dOptions = {},
+  ) {
     super();
     this.stride = o.stride ?? 1;
     this.padding = o.padding ?? 0;
     this.dilation = o.dilation ?? 1;
-    const { weight, bias } = initWeights([outChannels, inChannels, kernel], outChannels, o.bias ?? true, o);
+    const { weight, bias } = initWeights(
+      [outChannels, inChannels, kernel],
+      outChannels,
+      o.bias ?? true,
+      o,
+    );
     this.weight = this.param("weight", weight);
     this.bias = this.param("bias", bias);
   }
 
   forward(x: Tensor): Tensor {
-    return conv1d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation });
+    return conv1d(x, this.weight, this.bias, {
+      stride: this.stride,
+      padding: this.padding,
+      dilation: this.dilation,
+    });
   }
 
   override config(): ModuleConfig {
     return {
-      type: "Conv1d", inChannels: this.inChannels, outChannels: this.outChannels, kernel: this.kernel,
-      stride: this.stride, padding: this.padding, dilation: this.dilation, bias: !!this.bias,
+      type: "Conv1d",
+      inChannels: this.inChannels,
+      outChannels: this.outChannels,
+      kernel: this.kernel,
+      stride: this.stride,
+      padding: this.padding,
+      dilation: this.dilation,
+      bias: !!this.bias,
     };
   }
 
@@ -193,7 +233,12 @@ export class ConvTranspose2d extends Module {
   outputPadding: [number, number];
   readonly dilation: [number, number];
 
-  constructor(readonly inChannels: number, readonly outChannels: number, kernel: Pair, o: ConvTranspose2dOptions = {}) {
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    kernel: Pair,
+    o: ConvTranspose2dOptions = {},
+  ) {
     super();
     this.kernel = pair(kernel, 1);
     this.stride = pair(o.stride, 1);
@@ -201,21 +246,35 @@ export class ConvTranspose2d extends Module {
     this.outputPadding = pair(o.outputPadding, 0);
     this.dilation = pair(o.dilation, 1);
     // torch: fan_in from dim 1 of [cIn, cOut, kh, kw]; bias has cOut entries
-    const { weight, bias } = initWeights([inChannels, outChannels, ...this.kernel], outChannels, o.bias ?? true, o);
+    const { weight, bias } = initWeights(
+      [inChannels, outChannels, ...this.kernel],
+      outChannels,
+      o.bias ?? true,
+      o,
+    );
     this.weight = this.param("weight", weight);
     this.bias = this.param("bias", bias);
   }
 
   forward(x: Tensor): Tensor {
     return convTranspose2d(x, this.weight, this.bias, {
-      stride: this.stride, padding: this.padding, outputPadding: this.outputPadding, dilation: this.dilation,
+      stride: this.stride,
+      padding: this.padding,
+      outputPadding: this.outputPadding,
+      dilation: this.dilation,
     });
   }
 
   override config(): ModuleConfig {
     return {
-      type: "ConvTranspose2d", inChannels: this.inChannels, outChannels: this.outChannels, kernel: this.kernel,
-      stride: this.stride, padding: this.padding, outputPadding: this.outputPadding, dilation: this.dilation,
+      type: "ConvTranspose2d",
+      inChannels: this.inChannels,
+      outChannels: this.outChannels,
+      kernel: this.kernel,
+      stride: this.stride,
+      padding: this.padding,
+      outputPadding: this.outputPadding,
+      dilation: this.dilation,
       bias: !!this.bias,
     };
   }
@@ -256,11 +315,18 @@ export class Linear extends Module {
   }
 
   override config(): ModuleConfig {
-    return { type: "Linear", inFeatures: this.inFeatures, outFeatures: this.outFeatures, bias: !!this.bias };
+    return {
+      type: "Linear",
+      inFeatures: this.inFeatures,
+      outFeatures: this.outFeatures,
+      bias: !!this.bias,
+    };
   }
 
   override toOnnx(g: OnnxGraph, [x]: string[], prefix: string): string[] {
-    const wt = g.op("Transpose", [g.param(`${prefix}weight`, this.weight)], { perm: attr.ints([1, 0]) }, `${prefix}weightT`);
+    const wt = g.op("Transpose", [g.param(`${prefix}weight`, this.weight)], {
+      perm: attr.ints([1, 0]),
+    }, `${prefix}weightT`);
     let y = g.op("MatMul", [x, wt], {}, `${prefix}matmul`);
     if (this.bias) y = g.op("Add", [y, g.param(`${prefix}bias`, this.bias)], {}, `${prefix}linear`);
     return [y];
@@ -295,16 +361,35 @@ export class BatchNorm extends Module {
     this.momentum = o.momentum ?? 0.1;
     this.trackRunningStats = o.trackRunningStats ?? true;
     const affine = o.affine ?? true;
-    this.weight = this.param("weight", affine ? Parameter.from(constant([numFeatures], 1), [numFeatures], o.backend) : null);
-    this.bias = this.param("bias", affine ? Parameter.from(constant([numFeatures], 0), [numFeatures], o.backend) : null);
-    this.runningMean = this.buffer("running_mean", this.trackRunningStats ? persistentTensor(constant([numFeatures], 0), [numFeatures], o.backend) : null);
-    this.runningVar = this.buffer("running_var", this.trackRunningStats ? persistentTensor(constant([numFeatures], 1), [numFeatures], o.backend) : null);
+    this.weight = this.param(
+      "weight",
+      affine ? Parameter.from(constant([numFeatures], 1), [numFeatures], o.backend) : null,
+    );
+    this.bias = this.param(
+      "bias",
+      affine ? Parameter.from(constant([numFeatures], 0), [numFeatures], o.backend) : null,
+    );
+    this.runningMean = this.buffer(
+      "running_mean",
+      this.trackRunningStats
+        ? persistentTensor(constant([numFeatures], 0), [numFeatures], o.backend)
+        : null,
+    );
+    this.runningVar = this.buffer(
+      "running_var",
+      this.trackRunningStats
+        ? persistentTensor(constant([numFeatures], 1), [numFeatures], o.backend)
+        : null,
+    );
   }
 
   /** Forward with an optional fused activation (used by Sequential for BN → (Leaky)ReLU). */
   forwardFused(x: Tensor, activation: FusedActivation, slope: number): Tensor {
     if (x.ndim !== this.rank && !(this.rank === 3 && x.ndim === 2)) {
-      throw new TensorError(this.constructor.name, `expected a ${this.rank}-D input, got [${x.shape.join(", ")}]`);
+      throw new TensorError(
+        this.constructor.name,
+        `expected a ${this.rank}-D input, got [${x.shape.join(", ")}]`,
+      );
     }
     const useBatch = this.training || !this.trackRunningStats;
     if (this.training && this.trackRunningStats) this.numBatchesTracked++;
@@ -327,8 +412,12 @@ export class BatchNorm extends Module {
 
   override config(): ModuleConfig {
     return {
-      type: this.constructor.name, numFeatures: this.numFeatures, eps: this.eps, momentum: this.momentum,
-      affine: !!this.weight, trackRunningStats: this.trackRunningStats,
+      type: this.constructor.name,
+      numFeatures: this.numFeatures,
+      eps: this.eps,
+      momentum: this.momentum,
+      affine: !!this.weight,
+      trackRunningStats: this.trackRunningStats,
     };
   }
 
@@ -339,13 +428,18 @@ export class BatchNorm extends Module {
       return [batchNormBatchStatsOnnx(g, x, this.rank, this.eps, gamma, beta, `${prefix}bn`)];
     }
     const c = this.numFeatures;
-    return [g.op("BatchNormalization", [
-      x,
-      gamma ?? g.constFloat(`${prefix}ones`, constant([c], 1), [c]),
-      beta ?? g.constFloat(`${prefix}zeros`, constant([c], 0), [c]),
-      g.param(`${prefix}running_mean`, this.runningMean!),
-      g.param(`${prefix}running_var`, this.runningVar!),
-    ], { epsilon: attr.float(this.eps), momentum: attr.float(1 - this.momentum) }, `${prefix}bn`)];
+    return [g.op(
+      "BatchNormalization",
+      [
+        x,
+        gamma ?? g.constFloat(`${prefix}ones`, constant([c], 1), [c]),
+        beta ?? g.constFloat(`${prefix}zeros`, constant([c], 0), [c]),
+        g.param(`${prefix}running_mean`, this.runningMean!),
+        g.param(`${prefix}running_var`, this.runningVar!),
+      ],
+      { epsilon: attr.float(this.eps), momentum: attr.float(1 - this.momentum) },
+      `${prefix}bn`,
+    )];
   }
 }
 
@@ -490,10 +584,20 @@ export class MaxPool2d extends Module {
     this.dilation = pair(o.dilation, 1);
   }
   forward(x: Tensor): Tensor {
-    return maxPool2d(x, this.kernel, { stride: this.stride, padding: this.padding, dilation: this.dilation });
+    return maxPool2d(x, this.kernel, {
+      stride: this.stride,
+      padding: this.padding,
+      dilation: this.dilation,
+    });
   }
   override config(): ModuleConfig {
-    return { type: "MaxPool2d", kernel: this.kernel, stride: this.stride, padding: this.padding, dilation: this.dilation };
+    return {
+      type: "MaxPool2d",
+      kernel: this.kernel,
+      stride: this.stride,
+      padding: this.padding,
+      dilation: this.dilation,
+    };
   }
   override toOnnx(g: OnnxGraph, [x]: string[], prefix: string): string[] {
     return [g.op("MaxPool", [x], {
@@ -535,7 +639,10 @@ export class AvgPool2d extends Module {
 /** 1-D max pooling. */
 export class MaxPool1d extends Module {
   readonly stride: number;
-  constructor(readonly kernel: number, o: { stride?: number; padding?: number; dilation?: number } = {}) {
+  constructor(
+    readonly kernel: number,
+    o: { stride?: number; padding?: number; dilation?: number } = {},
+  ) {
     super();
     this.stride = o.stride ?? kernel;
     this.padding = o.padding ?? 0;
@@ -544,10 +651,20 @@ export class MaxPool1d extends Module {
   readonly padding: number;
   readonly dilation: number;
   forward(x: Tensor): Tensor {
-    return maxPool1d(x, this.kernel, { stride: this.stride, padding: this.padding, dilation: this.dilation });
+    return maxPool1d(x, this.kernel, {
+      stride: this.stride,
+      padding: this.padding,
+      dilation: this.dilation,
+    });
   }
   override config(): ModuleConfig {
-    return { type: "MaxPool1d", kernel: this.kernel, stride: this.stride, padding: this.padding, dilation: this.dilation };
+    return {
+      type: "MaxPool1d",
+      kernel: this.kernel,
+      stride: this.stride,
+      padding: this.padding,
+      dilation: this.dilation,
+    };
   }
   override toOnnx(g: OnnxGraph, [x]: string[], prefix: string): string[] {
     return [g.op("MaxPool", [x], {
@@ -609,10 +726,16 @@ export class Upsample extends Module {
   override toOnnx(g: OnnxGraph, [x]: string[], prefix: string): string[] {
     const mode = this.o.mode ?? "nearest";
     const attrs: Record<string, OnnxAttr> = mode === "nearest"
-      ? { mode: attr.str("nearest"), coordinate_transformation_mode: attr.str("asymmetric"), nearest_mode: attr.str("floor") }
+      ? {
+        mode: attr.str("nearest"),
+        coordinate_transformation_mode: attr.str("asymmetric"),
+        nearest_mode: attr.str("floor"),
+      }
       : {
         mode: attr.str("linear"),
-        coordinate_transformation_mode: attr.str(this.o.alignCorners ? "align_corners" : "pytorch_half_pixel"),
+        coordinate_transformation_mode: attr.str(
+          this.o.alignCorners ? "align_corners" : "pytorch_half_pixel",
+        ),
       };
     if (this.o.scaleFactor !== undefined) {
       const [sh, sw] = pair(this.o.scaleFactor, 1);
@@ -621,8 +744,18 @@ export class Upsample extends Module {
     }
     const [oh, ow] = pair(this.o.size, 1);
     const shape = g.op("Shape", [x], {}, `${prefix}shape`);
-    const nc = g.op("Slice", [shape, g.constInt64(`${prefix}s0`, [0]), g.constInt64(`${prefix}s2`, [2])], {}, `${prefix}nc`);
-    const sizes = g.op("Concat", [nc, g.constInt64(`${prefix}hw`, [oh, ow])], { axis: attr.int(0) }, `${prefix}sizes`);
+    const nc = g.op(
+      "Slice",
+      [shape, g.constInt64(`${prefix}s0`, [0]), g.constInt64(`${prefix}s2`, [2])],
+      {},
+      `${prefix}nc`,
+    );
+    const sizes = g.op(
+      "Concat",
+      [nc, g.constInt64(`${prefix}hw`, [oh, ow])],
+      { axis: attr.int(0) },
+      `${prefix}sizes`,
+    );
     return [g.op("Resize", [x, "", "", sizes], attrs, `${prefix}resize`)];
   }
 }
@@ -646,8 +779,14 @@ export class Sequential extends Module {
     const ls = this.layers;
     for (let i = 0; i < ls.length; i++) {
       const m = ls[i], next = ls[i + 1];
-      if (this.fuse && m instanceof BatchNorm && (next instanceof ReLU || next instanceof LeakyReLU)) {
-        x = m.forwardFused(x, next instanceof ReLU ? "relu" : "leakyRelu", next instanceof LeakyReLU ? next.negativeSlope : 0);
+      if (
+        this.fuse && m instanceof BatchNorm && (next instanceof ReLU || next instanceof LeakyReLU)
+      ) {
+        x = m.forwardFused(
+          x,
+          next instanceof ReLU ? "relu" : "leakyRelu",
+          next instanceof LeakyReLU ? next.negativeSlope : 0,
+        );
         i++;
         continue;
       }

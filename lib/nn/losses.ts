@@ -39,7 +39,10 @@ function reduce(l: Tensor, r: Reduction): Tensor {
 
 function sameShape(op: string, a: Tensor, b: Tensor): void {
   if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
-    throw new TensorError(op, `input ${fmtShape(a.shape)} and target ${fmtShape(b.shape)} differ in shape`);
+    throw new TensorError(
+      op,
+      `input ${fmtShape(a.shape)} and target ${fmtShape(b.shape)} differ in shape`,
+    );
   }
 }
 
@@ -109,10 +112,14 @@ function labelsAsFloat(t: Tensor): Tensor {
  */
 export function crossEntropy(input: Tensor, target: Tensor, o: CrossEntropyOptions = {}): Tensor {
   const op = "crossEntropy";
-  if (input.ndim < 2) throw new TensorError(op, `input must be [N, C, …], got ${fmtShape(input.shape)}`);
+  if (input.ndim < 2) {
+    throw new TensorError(op, `input must be [N, C, …], got ${fmtShape(input.shape)}`);
+  }
   const C = input.shape[1];
   const eps = o.labelSmoothing ?? 0;
-  if (eps < 0 || eps > 1) throw new TensorError(op, `label smoothing must be in [0, 1], got ${eps}`);
+  if (eps < 0 || eps > 1) {
+    throw new TensorError(op, `label smoothing must be in [0, 1], got ${eps}`);
+  }
   const reduction = o.reduction ?? "mean";
   if (o.weight && (o.weight.ndim !== 1 || o.weight.shape[0] !== C)) {
     throw new TensorError(op, `weight ${fmtShape(o.weight.shape)} for ${C} classes`);
@@ -132,7 +139,12 @@ export function crossEntropy(input: Tensor, target: Tensor, o: CrossEntropyOptio
   }
   const want = [input.shape[0], ...input.shape.slice(2)];
   if (target.ndim !== want.length || target.shape.some((d, i) => d !== want[i])) {
-    throw new TensorError(op, `class-index target ${fmtShape(target.shape)} for input ${fmtShape(input.shape)} (expected ${fmtShape(want)})`);
+    throw new TensorError(
+      op,
+      `class-index target ${fmtShape(target.shape)} for input ${fmtShape(input.shape)} (expected ${
+        fmtShape(want)
+      })`,
+    );
   }
   const yf = reshape(labelsAsFloat(target), [want[0], 1, ...want.slice(1)]);
   const classes = new Float32Array(C).map((_, i) => i);

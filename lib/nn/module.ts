@@ -42,7 +42,11 @@ export class Parameter extends Tensor {
 }
 
 /** A persistent non-trainable float32 tensor (running statistics). */
-export function persistentTensor(data: Float32Array, shape: readonly number[], backend?: Backend): Tensor {
+export function persistentTensor(
+  data: Float32Array,
+  shape: readonly number[],
+  backend?: Backend,
+): Tensor {
   const b = backend ?? getDefaultBackend();
   const s = b.alloc(data.length, "float32", "persistent");
   b.write(s, data);
@@ -219,27 +223,46 @@ export abstract class Module {
     }
     const problems: string[] = [];
     const missing = [...mine.keys()].filter((k) => !theirs.has(k));
-    const unexpected = [...theirs.keys()].filter((k) => !mine.has(k) && !k.endsWith("num_batches_tracked"));
+    const unexpected = [...theirs.keys()].filter((k) =>
+      !mine.has(k) && !k.endsWith("num_batches_tracked")
+    );
     const mismatched: string[] = [];
     for (const [k, t] of mine) {
       const a = theirs.get(k);
       if (!a) continue;
       if (a.shape.length !== t.shape.length || a.shape.some((d, i) => d !== t.shape[i])) {
-        mismatched.push(`'${k}' is ${fmtShape(a.shape)} in ${src} but ${fmtShape(t.shape)} in the model`);
+        mismatched.push(
+          `'${k}' is ${fmtShape(a.shape)} in ${src} but ${fmtShape(t.shape)} in the model`,
+        );
       }
     }
-    const list = (xs: string[]) => xs.slice(0, 8).join(", ") + (xs.length > 8 ? ` (and ${xs.length - 8} more)` : "");
+    const list = (xs: string[]) =>
+      xs.slice(0, 8).join(", ") + (xs.length > 8 ? ` (and ${xs.length - 8} more)` : "");
     if (mismatched.length) problems.push(`shape mismatch: ${list(mismatched)}`);
-    if (strict && missing.length) problems.push(`missing from ${src}: ${list(missing.map((k) => `'${k}' ${fmtShape(mine.get(k)!.shape)}`))}`);
+    if (strict && missing.length) {
+      problems.push(
+        `missing from ${src}: ${
+          list(missing.map((k) => `'${k}' ${fmtShape(mine.get(k)!.shape)}`))
+        }`,
+      );
+    }
     if (strict && unexpected.length) {
-      problems.push(`not in the model: ${list(unexpected.map((k) => `'${k}' ${fmtShape(theirs.get(k)!.shape)}`))}`);
+      problems.push(
+        `not in the model: ${
+          list(unexpected.map((k) => `'${k}' ${fmtShape(theirs.get(k)!.shape)}`))
+        }`,
+      );
     }
     if (problems.length) {
       const cfg = this.config();
       throw new LumenError(
         src,
         prefix ? `${prefix}*` : "",
-        `does not fit ${cfg.type} (${Object.entries(cfg).filter(([k]) => k !== "type").map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(", ")}): ${problems.join("; ")}`,
+        `does not fit ${cfg.type} (${
+          Object.entries(cfg).filter(([k]) => k !== "type").map(([k, v]) =>
+            `${k}=${JSON.stringify(v)}`
+          ).join(", ")
+        }): ${problems.join("; ")}`,
       );
     }
     for (const [k, t] of mine) {

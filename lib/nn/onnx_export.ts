@@ -19,7 +19,7 @@
  * ```
  * @module
  */
-import type { Tensor } from "../tensor/tensor.ts";
+import { noGrad, type Tensor, zeros } from "../tensor/tensor.ts";
 import type { Module } from "./module.ts";
 import {
   concatChunks,
@@ -106,7 +106,12 @@ export class OnnxGraph {
   }
 
   /** One-output shorthand of {@link node}. */
-  op(opType: string, inputs: string[], attrs: Record<string, OnnxAttr> = {}, base?: string): string {
+  op(
+    opType: string,
+    inputs: string[],
+    attrs: Record<string, OnnxAttr> = {},
+    base?: string,
+  ): string {
     return this.node(opType, inputs, attrs, { base })[0];
   }
 
@@ -122,7 +127,12 @@ export class OnnxGraph {
       if (t.dtype === "int32") {
         const d = await t.dataInt();
         const b = BigInt64Array.from(Array.from(d, (v) => BigInt(v)));
-        out.push({ name, dims: [...t.shape], dataType: OnnxDType.INT64, raw: new Uint8Array(b.buffer) });
+        out.push({
+          name,
+          dims: [...t.shape],
+          dataType: OnnxDType.INT64,
+          raw: new Uint8Array(b.buffer),
+        });
       } else {
         const d = await t.data();
         out.push({
@@ -152,21 +162,41 @@ export function batchNormBatchStatsOnnx(
   base: string,
 ): string {
   const axes = [0, ...Array.from({ length: rank - 2 }, (_, i) => i + 2)];
-  const mean = g.op("ReduceMean", [x], { axes: attr.ints(axes), keepdims: attr.int(1) }, `${base}.mean`);
+  const mean = g.op(
+    "ReduceMean",
+    [x],
+    { axes: attr.ints(axes), keepdims: attr.int(1) },
+    `${base}.mean`,
+  );
   const d = g.op("Sub", [x, mean], {}, `${base}.centered`);
   const sq = g.op("Mul", [d, d], {}, `${base}.sq`);
-  const v = g.op("ReduceMean", [sq], { axes: attr.ints(axes), keepdims: attr.int(1) }, `${base}.var`);
+  const v = g.op(
+    "ReduceMean",
+    [sq],
+    { axes: attr.ints(axes), keepdims: attr.int(1) },
+    `${base}.var`,
+  );
   const e = g.constFloat(`${base}.eps`, [eps], []);
   const ve = g.op("Add", [v, e], {}, `${base}.var_eps`);
   const sd = g.op("Sqrt", [ve], {}, `${base}.std`);
   let y = g.op("Div", [d, sd], {}, `${base}.normed`);
   const bshape = [-1, ...Array.from({ length: rank - 2 }, () => 1)];
   if (gamma) {
-    const gs = g.op("Reshape", [gamma, g.constInt64(`${base}.cshape`, bshape)], {}, `${base}.gamma_r`);
+    const gs = g.op(
+      "Reshape",
+      [gamma, g.constInt64(`${base}.cshape`, bshape)],
+      {},
+      `${base}.gamma_r`,
+    );
     y = g.op("Mul", [y, gs], {}, `${base}.scaled`);
   }
   if (beta) {
-    const bs = g.op("Reshape", [beta, g.constInt64(`${base}.cshape`, bshape)], {}, `${base}.beta_r`);
+    const bs = g.op(
+      "Reshape",
+      [beta, g.constInt64(`${base}.cshape`, bshape)],
+      {},
+      `${base}.beta_r`,
+    );
     y = g.op("Add", [y, bs], {}, `${base}.shifted`);
   }
   return y;
@@ -181,7 +211,10 @@ export interface ExportOnnxOptions {
   /** Graph input / output names (default "input" / "output"). */
   inputName?: string;
   outputName?: string;
-  /** Output shape without the batch axis, when known (else left unspecified). */
+  /**
+   * Output shape without the batch axis. When not given, exportOnnx runs the module once on
+   * zeros at batch 1 (no tape) to find it; onnx.checker requires graph outputs to have a shape.
+   */
   outputShape?: number[];
   /** Stored as the model's doc string. */
   docString?: string;
@@ -220,10 +253,20 @@ export async function exportOnnx(module: Module, o: ExportOnnxOptions): Promise<
   else g.node("Identity", [out], {}, { outputs: [outputName] });
   for (const n of g.nodes) n.inputs = n.inputs.map((i) => (i === out ? outputName : i));
   const inputs: OnnxValueInfo[] = [{ name: inputName, elemType: OnnxDType.FLOAT, dims }];
+  let outShape = o.outputShape;
+  if (!outShape) {
+    module.eval();
+    try {
+      const y = noGrad(() => module.forward(zeros([1, ...o.inputShape])));
+      outShape = y.shape.slice(1);
+    } finally {
+      module.train(wasTraining);
+    }
+  }
   const outputs: OnnxValueInfo[] = [{
     name: outputName,
     elemType: OnnxDType.FLOAT,
-    dims: o.outputShape ? ["N", ...o.outputShape] : null,
+    dims: ["N", ...(o.dynamicSpatial ? outShape.map((d, i) => (i > 0 ? `O${i}` : d)) : outShape)],
   }];
   const model: OnnxModel = {
     graphName: module.constructor.name,
@@ -243,7 +286,11 @@ export async function exportOnnx(module: Module, o: ExportOnnxOptions): Promise<
 }
 
 /** Writes {@link exportOnnx}'s bytes to a file. */
-export async function exportOnnxFile(module: Module, path: string, o: ExportOnnxOptions): Promise<void> {
+export async function exportOnnxFile(
+  module: Module,
+  path: string,
+  o: ExportOnnxOptions,
+): Promise<void> {
   const bytes = await exportOnnx(module, o);
   await Deno.writeFile(path, bytes);
 }

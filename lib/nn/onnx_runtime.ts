@@ -47,11 +47,16 @@ export class OnnxInference {
    *
    * @throws LumenError when the file is missing, not ONNX, or the provider cannot start
    */
-  static async create(model: string | Uint8Array, o: OnnxInferenceOptions = {}): Promise<OnnxInference> {
+  static async create(
+    model: string | Uint8Array,
+    o: OnnxInferenceOptions = {},
+  ): Promise<OnnxInference> {
     const provider = o.provider ?? "wasm";
     const name = typeof model === "string" ? model : "<onnx bytes>";
     const bytes = typeof model === "string" ? await Deno.readFile(model) : model;
-    const ort: Ort = provider === "webgpu" ? await loadOnnxRuntimeWebGpu() : await loadOnnxRuntime();
+    const ort: Ort = provider === "webgpu"
+      ? await loadOnnxRuntimeWebGpu()
+      : await loadOnnxRuntime();
     ort.env.wasm.numThreads = o.threads ?? 1;
     ort.env.logLevel = "error";
     let session;
@@ -61,7 +66,11 @@ export class OnnxInference {
         graphOptimizationLevel: o.graphOptimizationLevel ?? "all",
       });
     } catch (e) {
-      throw new LumenError(name, provider, `onnxruntime-web could not open the model: ${(e as Error).message}`);
+      throw new LumenError(
+        name,
+        provider,
+        `onnxruntime-web could not open the model: ${(e as Error).message}`,
+      );
     }
     return new OnnxInference(ort, session, provider);
   }
@@ -87,7 +96,13 @@ export class OnnxInference {
       : inputs as Record<string, NdArray>;
     for (const n of this.inputNames) {
       const a = byName[n];
-      if (!a) throw new LumenError("onnx", n, `input missing (the model takes ${this.inputNames.join(", ")})`);
+      if (!a) {
+        throw new LumenError(
+          "onnx",
+          n,
+          `input missing (the model takes ${this.inputNames.join(", ")})`,
+        );
+      }
       feeds[n] = new this.ort.Tensor(a.dtype === "float32" ? "float32" : a.dtype, a.data, a.shape);
     }
     const r = await this.session.run(feeds);

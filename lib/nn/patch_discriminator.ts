@@ -45,7 +45,9 @@ export class PatchDiscriminator extends Module {
     super();
     const f = (this.width = o.width ?? 64);
     const D = (this.depth = o.depth ?? 7);
-    if (!(D >= 1) || !(f >= 1)) throw new TensorError("PatchDiscriminator", `width ${f}, depth ${D}`);
+    if (!(D >= 1) || !(f >= 1)) {
+      throw new TensorError("PatchDiscriminator", `width ${f}, depth ${D}`);
+    }
     this.inChannels = o.inChannels ?? 2;
     this.eps = o.eps ?? 1e-3;
     const lo = { rng: o.rng, backend: o.backend, stride: 2, padding: 1 };
@@ -53,11 +55,17 @@ export class PatchDiscriminator extends Module {
     const blocks: Module[] = [];
     for (let i = 0; i < D; i++) {
       const cin = i === 0 ? this.inChannels : ch(i - 1);
-      blocks.push(new Sequential(
-        new Conv2d(cin, ch(i), 4, lo),
-        i === 0 ? new Identity() : new BatchNorm2d(ch(i), { eps: this.eps, trackRunningStats: false, backend: o.backend }),
-        new LeakyReLU(0.2),
-      ));
+      blocks.push(
+        new Sequential(
+          new Conv2d(cin, ch(i), 4, lo),
+          i === 0 ? new Identity() : new BatchNorm2d(ch(i), {
+            eps: this.eps,
+            trackRunningStats: false,
+            backend: o.backend,
+          }),
+          new LeakyReLU(0.2),
+        ),
+      );
     }
     blocks.push(new Conv2d(ch(D - 1), 1, 4, lo));
     this.model = this.child("model", new Sequential(...blocks));
@@ -66,13 +74,22 @@ export class PatchDiscriminator extends Module {
 
   forward(x: Tensor): Tensor {
     if (x.ndim !== 4 || x.shape[1] !== this.inChannels) {
-      throw new TensorError("PatchDiscriminator", `input must be [N, ${this.inChannels}, H, W], got ${fmtShape(x.shape)}`);
+      throw new TensorError(
+        "PatchDiscriminator",
+        `input must be [N, ${this.inChannels}, H, W], got ${fmtShape(x.shape)}`,
+      );
     }
     return this.model.forward(x);
   }
 
   override config(): ModuleConfig {
-    return { type: "PatchDiscriminator", width: this.width, depth: this.depth, inChannels: this.inChannels, eps: this.eps };
+    return {
+      type: "PatchDiscriminator",
+      width: this.width,
+      depth: this.depth,
+      inChannels: this.inChannels,
+      eps: this.eps,
+    };
   }
 
   override toOnnx(g: OnnxGraph, inputs: string[], prefix: string): string[] {

@@ -87,7 +87,9 @@ export class PatchUNet extends Module {
     super();
     const f = (this.width = o.width ?? 64);
     const D = (this.depth = o.depth ?? 8);
-    if (!(D >= 2) || !(f >= 1)) throw new TensorError("PatchUNet", `width ${f} and depth ${D}: need width ≥ 1, depth ≥ 2`);
+    if (!(D >= 2) || !(f >= 1)) {
+      throw new TensorError("PatchUNet", `width ${f} and depth ${D}: need width ≥ 1, depth ≥ 2`);
+    }
     this.inChannels = o.inChannels ?? 1;
     this.outChannels = o.outChannels ?? 1;
     this.dropoutP = o.dropout ?? 0.5;
@@ -95,13 +97,16 @@ export class PatchUNet extends Module {
     this.eps = o.eps ?? 1e-3;
     const lo = { rng: o.rng, backend: o.backend };
     const conv = (i: number, oc: number) => new Conv2d(i, oc, 4, { stride: 2, padding: 1, ...lo });
-    const convT = (i: number, oc: number) => new ConvTranspose2d(i, oc, 4, { stride: 2, padding: 1, ...lo });
-    const bn = (c: number) => new BatchNorm2d(c, { eps: this.eps, trackRunningStats: false, backend: o.backend });
+    const convT = (i: number, oc: number) =>
+      new ConvTranspose2d(i, oc, 4, { stride: 2, padding: 1, ...lo });
+    const bn = (c: number) =>
+      new BatchNorm2d(c, { eps: this.eps, trackRunningStats: false, backend: o.backend });
     const ch = (i: number) => levelChannels(f, i);
     for (let i = 1; i <= D; i++) {
       let s: Sequential;
-      if (i === 1) s = new Sequential(conv(this.inChannels, ch(1)), new Identity(), new LeakyReLU(0.2));
-      else if (i === D) s = new Sequential(conv(ch(D - 1), ch(D)), new ReLU());
+      if (i === 1) {
+        s = new Sequential(conv(this.inChannels, ch(1)), new Identity(), new LeakyReLU(0.2));
+      } else if (i === D) s = new Sequential(conv(ch(D - 1), ch(D)), new ReLU());
       else s = new Sequential(conv(ch(i - 1), ch(i)), bn(ch(i)), new LeakyReLU(0.2));
       this.downs.push(this.child(`down${i}`, s));
     }
@@ -110,7 +115,9 @@ export class PatchUNet extends Module {
       let s: Sequential;
       if (k === D) s = new Sequential(convT(cin, this.outChannels), new Tanh());
       else {
-        const drop = k <= this.dropoutLevels ? new Dropout(this.dropoutP, { rng: o.dropoutRng }) : new Identity();
+        const drop = k <= this.dropoutLevels
+          ? new Dropout(this.dropoutP, { rng: o.dropoutRng })
+          : new Identity();
         s = new Sequential(convT(cin, ch(D - k)), bn(ch(D - k)), drop, new ReLU());
       }
       this.ups.push(this.child(`up${k}`, s));
@@ -147,13 +154,19 @@ export class PatchUNet extends Module {
 
   forward(x: Tensor): Tensor {
     if (x.ndim !== 4 || x.shape[1] !== this.inChannels) {
-      throw new TensorError("PatchUNet", `input must be [N, ${this.inChannels}, H, W], got ${fmtShape(x.shape)}`);
+      throw new TensorError(
+        "PatchUNet",
+        `input must be [N, ${this.inChannels}, H, W], got ${fmtShape(x.shape)}`,
+      );
     }
     const D = this.depth;
     const [h, w] = [x.shape[2], x.shape[3]];
     const path = PatchUNet.spatialPath(h, w, D);
     if (path[D][0] < 1 || path[D][1] < 1) {
-      throw new TensorError("PatchUNet", `input ${fmtShape(x.shape)} is too small for ${D} levels (needs ≥ 2^${D} per axis)`);
+      throw new TensorError(
+        "PatchUNet",
+        `input ${fmtShape(x.shape)} is too small for ${D} levels (needs ≥ 2^${D} per axis)`,
+      );
     }
     const ops = PatchUNet.outputPaddings(h, w, D);
     const downs: Tensor[] = [];
@@ -173,8 +186,14 @@ export class PatchUNet extends Module {
 
   override config(): ModuleConfig {
     return {
-      type: "PatchUNet", width: this.width, depth: this.depth, inChannels: this.inChannels,
-      outChannels: this.outChannels, dropout: this.dropoutP, dropoutLevels: this.dropoutLevels, eps: this.eps,
+      type: "PatchUNet",
+      width: this.width,
+      depth: this.depth,
+      inChannels: this.inChannels,
+      outChannels: this.outChannels,
+      dropout: this.dropoutP,
+      dropoutLevels: this.dropoutLevels,
+      eps: this.eps,
     };
   }
 
@@ -182,7 +201,10 @@ export class PatchUNet extends Module {
     const dims = g.inputDims;
     const [h, w] = [dims[2], dims[3]];
     if (typeof h !== "number" || typeof w !== "number") {
-      throw new TensorError("PatchUNet", "ONNX export needs a fixed spatial size (the output paddings depend on it)");
+      throw new TensorError(
+        "PatchUNet",
+        "ONNX export needs a fixed spatial size (the output paddings depend on it)",
+      );
     }
     const D = this.depth;
     const ops = PatchUNet.outputPaddings(h, w, D);
@@ -194,7 +216,9 @@ export class PatchUNet extends Module {
     });
     for (let k = 1; k <= D; k++) {
       const up = this.ups[k - 1];
-      const inp = k === 1 ? downs[D - 1] : g.op("Concat", [y, downs[D - k]], { axis: attr.int(1) }, `${prefix}cat${k}`);
+      const inp = k === 1
+        ? downs[D - 1]
+        : g.op("Concat", [y, downs[D - k]], { axis: attr.int(1) }, `${prefix}cat${k}`);
       (up.layers[0] as ConvTranspose2d).outputPadding = ops[k - 1];
       y = up.toOnnx(g, [inp], `${prefix}up${k}.`)[0];
     }

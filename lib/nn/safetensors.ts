@@ -118,13 +118,21 @@ export function parseSafetensorsHeader(
   }
   const n = Number(n64);
   if (bytes.length < 8 + n) {
-    throw new LumenError(file, "header", `need ${8 + n} bytes to read the header, got ${bytes.length}`);
+    throw new LumenError(
+      file,
+      "header",
+      `need ${8 + n} bytes to read the header, got ${bytes.length}`,
+    );
   }
   let json: Record<string, unknown>;
   try {
     json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + n)));
   } catch (e) {
-    throw new LumenError(file, "header", `not a safetensors file: header is not JSON (${(e as Error).message})`);
+    throw new LumenError(
+      file,
+      "header",
+      `not a safetensors file: header is not JSON (${(e as Error).message})`,
+    );
   }
   if (json === null || typeof json !== "object" || Array.isArray(json)) {
     throw new LumenError(file, "header", "not a safetensors file: header is not a JSON object");
@@ -140,7 +148,8 @@ export function parseSafetensorsHeader(
     }
     const e = v as SafetensorsEntry;
     if (
-      e === null || typeof e !== "object" || typeof e.dtype !== "string" || !Array.isArray(e.shape) ||
+      e === null || typeof e !== "object" || typeof e.dtype !== "string" ||
+      !Array.isArray(e.shape) ||
       !Array.isArray(e.data_offsets) || e.data_offsets.length !== 2
     ) {
       throw new LumenError(file, `header: '${name}'`, "entry lacks dtype, shape or data_offsets");
@@ -158,7 +167,9 @@ export function parseSafetensorsHeader(
       throw new LumenError(
         file,
         `header: '${name}'`,
-        `${describe(name, e)} needs ${need} bytes but its data_offsets [${b}, ${en}] span ${en - b}`,
+        `${describe(name, e)} needs ${need} bytes but its data_offsets [${b}, ${en}] span ${
+          en - b
+        }`,
       );
     }
     if (en > dataLen) {
@@ -270,7 +281,9 @@ export function encodeSafetensors(
   const header: Record<string, unknown> = {};
   if (metadata && Object.keys(metadata).length) {
     for (const [k, v] of Object.entries(metadata)) {
-      if (typeof v !== "string") throw new TypeError(`safetensors metadata '${k}' must be a string`);
+      if (typeof v !== "string") {
+        throw new TypeError(`safetensors metadata '${k}' must be a string`);
+      }
     }
     header.__metadata__ = metadata;
   }
@@ -286,7 +299,11 @@ export function encodeSafetensors(
       );
     }
     const bytes = n * DTYPE_SIZE[a.dtype];
-    header[name] = { dtype: DTYPE_TO_ST[a.dtype], shape: a.shape, data_offsets: [off, off + bytes] };
+    header[name] = {
+      dtype: DTYPE_TO_ST[a.dtype],
+      shape: a.shape,
+      data_offsets: [off, off + bytes],
+    };
     placed.push([off, a]);
     off += bytes;
   }

@@ -201,8 +201,6 @@ const ELEM_BYTES: Record<string, number> = {
   bool: 1,
 };
 
-const MARK = Symbol("mark");
-
 type Persistent = (pid: unknown) => unknown;
 
 /** Decodes one pickle stream starting at `pos`; returns the value and the position after STOP. */
@@ -220,7 +218,11 @@ function unpickle(
   let p = pos;
   const need = (n: number) => {
     if (p + n > b.length) {
-      throw new LumenError(file, "pickle", `truncated torch checkpoint: pickle stream ends at byte ${b.length}`);
+      throw new LumenError(
+        file,
+        "pickle",
+        `truncated torch checkpoint: pickle stream ends at byte ${b.length}`,
+      );
     }
   };
   const popMark = (): unknown[] => {
@@ -242,7 +244,9 @@ function unpickle(
     for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[p + i]);
     if (b[p + n - 1] & 0x80) v -= 1n << BigInt(8 * n);
     p += n;
-    return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+    return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER)
+      ? Number(v)
+      : v;
   };
   const setItems = (d: unknown, items: unknown[]) => {
     if (d instanceof Map) {
@@ -250,7 +254,9 @@ function unpickle(
     } else if (typeof d === "object" && d !== null && (d as PyObject).kind === "object") {
       const o = d as PyObject;
       const m = o.state instanceof Map ? o.state : (o.state = new Map());
-      for (let i = 0; i < items.length; i += 2) (m as Map<unknown, unknown>).set(items[i], items[i + 1]);
+      for (let i = 0; i < items.length; i += 2) {
+        (m as Map<unknown, unknown>).set(items[i], items[i + 1]);
+      }
     } else {
       throw new LumenError(file, "pickle", "corrupt pickle: SETITEMS on a non-dict");
     }
@@ -648,7 +654,9 @@ export function readTorchFile(bytes: Uint8Array, file = "<torch>"): TorchFile {
         break;
       }
     }
-    if (!pkl) throw new LumenError(file, "zip", "not a torch checkpoint: no data.pkl in the archive");
+    if (!pkl) {
+      throw new LumenError(file, "zip", "not a torch checkpoint: no data.pkl in the archive");
+    }
     const prefix = pkl.name.slice(0, pkl.name.length - "data.pkl".length);
     const storages = new Map<string, TorchStorage>();
     const persistent: Persistent = (pid) => {
@@ -691,7 +699,11 @@ export function readTorchFile(bytes: Uint8Array, file = "<torch>"): TorchFile {
 
 function readLegacy(bytes: Uint8Array, file: string): TorchFile {
   if (bytes.length < 2 || bytes[0] !== 0x80) {
-    throw new LumenError(file, "", "not a torch checkpoint (neither a zip archive nor a pickle stream)");
+    throw new LumenError(
+      file,
+      "",
+      "not a torch checkpoint (neither a zip archive nor a pickle stream)",
+    );
   }
   const noPid: Persistent = () => {
     throw new LumenError(file, "pickle", "unexpected persistent id");
@@ -724,7 +736,11 @@ function readLegacy(bytes: Uint8Array, file: string): TorchFile {
     const view = t[5] as [string, number, number] | null;
     if (view) {
       // a view of a root storage: resolved after the data is read
-      const v: TorchStorage = { dtype: info.dtype, numel: Number(view[2]), bytes: new Uint8Array(0) };
+      const v: TorchStorage = {
+        dtype: info.dtype,
+        numel: Number(view[2]),
+        bytes: new Uint8Array(0),
+      };
       pending.push({ s: v, key: info.key, off: Number(view[1]) });
       return v;
     }
@@ -746,7 +762,9 @@ function readLegacy(bytes: Uint8Array, file: string): TorchFile {
       throw new LumenError(
         file,
         `storage ${k}`,
-        `truncated torch checkpoint: storage needs bytes ${p}..${p + n * eb}, the file has ${bytes.length}`,
+        `truncated torch checkpoint: storage needs bytes ${p}..${
+          p + n * eb
+        }, the file has ${bytes.length}`,
       );
     }
     if (s) {
@@ -824,7 +842,10 @@ export function tensorToNdArray(t: TorchTensor, opts: { float32?: boolean } = {}
   }
   let data: TypedArray;
   let dtype: DType;
-  const rd = (get: (o: number) => number, arr: Float32Array | Float64Array | Int32Array | Int16Array | Int8Array | Uint8Array) => {
+  const rd = (
+    get: (o: number) => number,
+    arr: Float32Array | Float64Array | Int32Array | Int16Array | Int8Array | Uint8Array,
+  ) => {
     for (let i = 0; i < n; i++) arr[i] = get(idx[i] * eb);
     return arr;
   };

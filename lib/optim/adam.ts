@@ -27,11 +27,18 @@ export class Adam extends Optimizer {
   protected decoupled = false;
 
   constructor(params: Parameter[] | GroupSpec[], o: AdamOptions = {}, defaultWd = 0) {
-    super(params, { lr: o.lr ?? 1e-3, betas: o.betas ?? [0.9, 0.999], eps: o.eps ?? 1e-8, weightDecay: o.weightDecay ?? defaultWd });
+    super(params, {
+      lr: o.lr ?? 1e-3,
+      betas: o.betas ?? [0.9, 0.999],
+      eps: o.eps ?? 1e-8,
+      weightDecay: o.weightDecay ?? defaultWd,
+    });
     for (const g of this.paramGroups) {
       const [b1, b2] = g.betas as [number, number];
       if (!(g.lr >= 0)) throw new RangeError(`Invalid learning rate: ${g.lr}`);
-      if (!(b1 >= 0 && b1 < 1 && b2 >= 0 && b2 < 1)) throw new RangeError(`Invalid betas: ${g.betas}`);
+      if (!(b1 >= 0 && b1 < 1 && b2 >= 0 && b2 < 1)) {
+        throw new RangeError(`Invalid betas: ${g.betas}`);
+      }
     }
   }
 

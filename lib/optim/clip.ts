@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Tensor, noGrad } from "../tensor/tensor.ts";
+import { noGrad, type Tensor } from "../tensor/tensor.ts";
 import { abs, add, clamp, div, full, max, mul, sqrt, square, stack, sum } from "./_ops.ts";
 
 /**
@@ -12,7 +12,11 @@ import { abs, add, clamp, div, full, max, mul, sqrt, square, stack, sum } from "
  * most `maxNorm`: coef = min(maxNorm / (norm + 1e-6), 1), as PyTorch 1.13 (always applied).
  * Returns the total norm before clipping (a scalar tensor; `await t.item()` to read it).
  */
-export function clipGradNorm(params: Tensor[], maxNorm: number, normType: number = 2): Tensor | null {
+export function clipGradNorm(
+  params: Tensor[],
+  maxNorm: number,
+  normType: number = 2,
+): Tensor | null {
   const grads = params.map((p) => p.grad).filter((g): g is Tensor => g !== null);
   if (!grads.length) return null;
   return noGrad(() => {
@@ -24,7 +28,11 @@ export function clipGradNorm(params: Tensor[], maxNorm: number, normType: number
     } else {
       throw new RangeError(`clipGradNorm: norm type ${normType} is not supported (2 or Infinity)`);
     }
-    const coef = clamp(div(full([], maxNorm, { backend: total.backend }), add(total, 1e-6)), -Infinity, 1);
+    const coef = clamp(
+      div(full([], maxNorm, { backend: total.backend }), add(total, 1e-6)),
+      -Infinity,
+      1,
+    );
     for (const g of grads) {
       const scaled = mul(g, coef);
       copyInto(g, scaled);

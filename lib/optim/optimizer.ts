@@ -45,8 +45,12 @@ export abstract class Optimizer {
   protected readonly scalarState = new Map<Parameter, Record<string, number>>();
   abstract readonly kind: string;
 
-  constructor(params: Parameter[] | GroupSpec[], defaults: Record<string, unknown> & { lr: number }) {
-    const specs: GroupSpec[] = params.length && !("params" in (params[0] as object) && Array.isArray((params[0] as GroupSpec).params))
+  constructor(
+    params: Parameter[] | GroupSpec[],
+    defaults: Record<string, unknown> & { lr: number },
+  ) {
+    const specs: GroupSpec[] = params.length &&
+        !("params" in (params[0] as object) && Array.isArray((params[0] as GroupSpec).params))
       ? [{ params: params as Parameter[] }]
       : params as GroupSpec[];
     if (!specs.length || specs.every((g) => !g.params.length)) {
@@ -55,7 +59,13 @@ export abstract class Optimizer {
     const seen = new Set<Parameter>();
     this.paramGroups = specs.map((g) => {
       for (const p of g.params) {
-        if (seen.has(p)) throw new LumenError("optimizer", "", "some parameters appear in more than one parameter group");
+        if (seen.has(p)) {
+          throw new LumenError(
+            "optimizer",
+            "",
+            "some parameters appear in more than one parameter group",
+          );
+        }
         seen.add(p);
       }
       return { ...defaults, ...g, params: [...g.params] } as ParamGroup;
@@ -82,7 +92,7 @@ export abstract class Optimizer {
   /** A state tensor of p (persistent zeros on first use). */
   protected stateTensor(p: Parameter, name: string): Tensor {
     let m = this.tensorState.get(p);
-    if (!m) this.tensorState.set(p, (m = new Map()));
+    if (!m) this.tensorState.set(p, m = new Map());
     let t = m.get(name);
     if (!t) {
       const s = p.backend.alloc(p.size, "float32", "persistent");
@@ -101,7 +111,7 @@ export abstract class Optimizer {
 
   protected scalars(p: Parameter): Record<string, number> {
     let s = this.scalarState.get(p);
-    if (!s) this.scalarState.set(p, (s = {}));
+    if (!s) this.scalarState.set(p, s = {});
     return s;
   }
 
@@ -113,7 +123,9 @@ export abstract class Optimizer {
     const scalars: Record<string, Record<string, number>> = {};
     for (const [p, m] of this.tensorState) {
       const i = index.get(p)!;
-      for (const [n, t] of m) tensors.set(`${i}.${n}`, { dtype: "float32", shape: [...t.shape], data: await t.data() });
+      for (const [n, t] of m) {
+        tensors.set(`${i}.${n}`, { dtype: "float32", shape: [...t.shape], data: await t.data() });
+      }
     }
     for (const [p, s] of this.scalarState) scalars[String(index.get(p)!)] = { ...s };
     return {
@@ -134,35 +146,68 @@ export abstract class Optimizer {
    * @throws LumenError when the kind, the number of parameters or a shape differs
    */
   loadStateDict(s: OptimizerState, source = "optimizer state"): void {
-    if (s.kind !== this.kind) throw new LumenError(source, "", `holds ${s.kind} state, this optimiser is ${this.kind}`);
+    if (s.kind !== this.kind) {
+      throw new LumenError(source, "", `holds ${s.kind} state, this optimiser is ${this.kind}`);
+    }
     const params = this.allParams();
     if (s.shapes.length !== params.length) {
-      throw new LumenError(source, "", `holds state for ${s.shapes.length} parameters, the optimiser has ${params.length}`);
+      throw new LumenError(
+        source,
+        "",
+        `holds state for ${s.shapes.length} parameters, the optimiser has ${params.length}`,
+      );
     }
     const bad = params.flatMap((p, i) =>
       s.shapes[i].length !== p.shape.length || s.shapes[i].some((d, k) => d !== p.shape[k])
-        ? [`parameter ${i} (${p.name || "?"}) is [${s.shapes[i].join(", ")}] in ${source} but [${p.shape.join(", ")}] here`]
+        ? [
+          `parameter ${i} (${p.name || "?"}) is [${s.shapes[i].join(", ")}] in ${source} but [${
+            p.shape.join(", ")
+          }] here`,
+        ]
         : []
     );
     if (bad.length) throw new LumenError(source, "", `does not fit: ${bad.slice(0, 6).join("; ")}`);
     if (s.groups.length !== this.paramGroups.length) {
-      throw new LumenError(source, "", `has ${s.groups.length} parameter groups, the optimiser ${this.paramGroups.length}`);
+      throw new LumenError(
+        source,
+        "",
+        `has ${s.groups.length} parameter groups, the optimiser ${this.paramGroups.length}`,
+      );
     }
     s.groups.forEach((g, i) => {
       const { params: _p, ...hyper } = g;
       Object.assign(this.paramGroups[i], hyper);
     });
     this.scalarState.clear();
-    for (const [k, v] of Object.entries(s.scalars)) this.scalarState.set(params[Number(k)], { ...v });
+    for (const [k, v] of Object.entries(s.scalars)) {
+      this.scalarState.set(params[Number(k)], { ...v });
+    }
     for (const [name, a] of s.tensors) {
       const dot = name.indexOf(".");
       const p = params[Number(name.slice(0, dot))];
-      if (!p) throw new LumenError(source, name, "state for a parameter index the optimiser does not have");
+      if (!p) {
+        throw new LumenError(
+          source,
+          name,
+          "state for a parameter index the optimiser does not have",
+        );
+      }
       const t = this.stateTensor(p, name.slice(dot + 1));
       if (a.data.length !== t.size) {
-        throw new LumenError(source, name, `has ${a.data.length} elements, parameter ${p.name || ""} [${p.shape.join(", ")}] has ${t.size}`);
+        throw new LumenError(
+          source,
+          name,
+          `has ${a.data.length} elements, parameter ${p.name || ""} [${
+            p.shape.join(", ")
+          }] has ${t.size}`,
+        );
       }
-      t.backend.write(t.storage, a.data instanceof Float32Array ? a.data : Float32Array.from(a.data as ArrayLike<number>, Number));
+      t.backend.write(
+        t.storage,
+        a.data instanceof Float32Array
+          ? a.data
+          : Float32Array.from(a.data as ArrayLike<number>, Number),
+      );
     }
   }
 }

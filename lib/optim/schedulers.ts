@@ -117,7 +117,11 @@ export class ReduceLROnPlateau {
       if (old - next > this.eps) {
         g.lr = next;
         if (this.verbose) {
-          console.log(`Epoch ${this.lastEpoch}: reducing learning rate of group ${i} to ${next.toExponential(4)}.`);
+          console.log(
+            `Epoch ${this.lastEpoch}: reducing learning rate of group ${i} to ${
+              next.toExponential(4)
+            }.`,
+          );
         }
       }
     });
@@ -140,7 +144,9 @@ export class ReduceLROnPlateau {
   }
 
   loadStateDict(s: PlateauState): void {
-    if (s.kind !== "ReduceLROnPlateau") throw new TypeError(`not a ReduceLROnPlateau state: ${s.kind}`);
+    if (s.kind !== "ReduceLROnPlateau") {
+      throw new TypeError(`not a ReduceLROnPlateau state: ${s.kind}`);
+    }
     this.best = s.best ?? (this.mode === "min" ? Infinity : -Infinity);
     this.numBadEpochs = s.numBadEpochs;
     this.cooldownCounter = s.cooldownCounter;
@@ -231,7 +237,9 @@ export class CosineAnnealingLR {
   }
 
   loadStateDict(s: CosineState): void {
-    if (s.kind !== "CosineAnnealingLR") throw new TypeError(`not a CosineAnnealingLR state: ${s.kind}`);
+    if (s.kind !== "CosineAnnealingLR") {
+      throw new TypeError(`not a CosineAnnealingLR state: ${s.kind}`);
+    }
     this.lastEpoch = s.lastEpoch;
     this.stepCount = s.stepCount;
     s.baseLrs.forEach((b, i) => (this.baseLrs[i] = b));

@@ -240,6 +240,9 @@ export function record(
   return out;
 }
 
+/** Tensors allocated while a node's backward runs (so that its temporaries can be freed). */
+let tracker: Tensor[] | null = null;
+
 /** An uninitialised tensor (ops' outputs). */
 export function empty(
   shape: readonly number[],
@@ -247,7 +250,9 @@ export function empty(
 ): Tensor {
   const b = opts.backend ?? getDefaultBackend();
   const life: Lifetime = opts.persistent ? "persistent" : "step";
-  return new Tensor(b.alloc(sizeOf(shape), opts.dtype ?? "float32", life), shape);
+  const t = new Tensor(b.alloc(sizeOf(shape), opts.dtype ?? "float32", life), shape);
+  if (tracker && life === "step") tracker.push(t);
+  return t;
 }
 
 /** A tensor of `shape` filled with `value`. */
@@ -394,8 +399,26 @@ function backward(root: Tensor, gradient?: Tensor): void {
       order.push(t);
     }
   }
+  // Gradients pending per tensor id. Storages are reference-counted while in this map, so that
+  // an intermediate gradient is freed as soon as it has been propagated (unless something that
+  // must outlive backward holds it: the caller's gradient, forward tensors, leaf .grad).
   const grads = new Map<number, Tensor>();
+  const refs = new Map<Storage, number>();
+  const protect = new Set<Storage>();
+  for (const t of order) protect.add(t.storage);
+  if (gradient) protect.add(gradient.storage);
+  const hold = (x: Tensor) => refs.set(x.storage, (refs.get(x.storage) ?? 0) + 1);
+  const release = (x: Tensor) => refs.set(x.storage, (refs.get(x.storage) ?? 1) - 1);
+  const maybeFree = (x: Tensor) => {
+    const s = x.storage;
+    if ((refs.get(s) ?? 0) <= 0 && !protect.has(s) && s.lifetime === "step") {
+      refs.delete(s);
+      protect.add(s); // never twice
+      s.backend.free(s);
+    }
+  };
   grads.set(root.id, g0);
+  hold(g0);
   const prev = setGradEnabled(false);
   try {
     for (let k = order.length - 1; k >= 0; k--) {
@@ -405,14 +428,32 @@ function backward(root: Tensor, gradient?: Tensor): void {
       grads.delete(t.id);
       if (!t.node) {
         accumulateLeaf(t, g);
+        if (t.grad) protect.add(t.grad.storage);
+        release(g);
+        maybeFree(g);
         continue;
       }
-      const gs = t.node.backward(g.shape.length === t.shape.length ? g : reshapeRaw(g, t.shape));
+      tracker = [];
+      let gs: (Tensor | null)[];
+      try {
+        gs = t.node.backward(g.shape.length === t.shape.length ? g : reshapeRaw(g, t.shape));
+      } finally {
+        const made = tracker;
+        tracker = null;
+        // temporaries of the backward that are not returned gradients
+        const keep = new Set<Storage>();
+        for (const x of gs! ?? []) if (x) keep.add(x.storage);
+        keep.add(g.storage);
+        for (const x of made) if (!keep.has(x.storage)) maybeFree(x);
+      }
       const ins = t.node.inputs;
+      const dropped: Tensor[] = [g];
       for (let j = 0; j < ins.length; j++) {
         const x = ins[j];
         const gx = gs[j];
-        if (!gx || !x.requiresGrad) continue;
+        if (!gx) continue;
+        dropped.push(gx);
+        if (!x.requiresGrad) continue;
         if (gx.size !== x.size) {
           throw new TensorError(
             `backward of ${t.node.op}`,
@@ -420,10 +461,22 @@ function backward(root: Tensor, gradient?: Tensor): void {
           );
         }
         const have = grads.get(x.id);
-        grads.set(x.id, have ? addGrads(have, gx) : gx);
+        if (have) {
+          const sum = addGrads(have, gx);
+          grads.set(x.id, sum);
+          hold(sum);
+          release(have);
+          dropped.push(have);
+        } else {
+          grads.set(x.id, gx);
+          hold(gx);
+        }
       }
+      release(g);
+      for (const x of dropped) maybeFree(x);
     }
   } finally {
+    tracker = null;
     setGradEnabled(prev);
   }
 }

@@ -31,9 +31,13 @@ import { loadWasm, WasmArena } from "../wasm/load.ts";
 
 /** Per-pixel dark mean and denominator max(mean(flat) − mean(dark), 1e-6), (rows, cols). */
 export interface FlatDark {
+  /** Detector rows. */
   rows: number;
+  /** Detector columns. */
   cols: number;
+  /** mean(darks) (0 without darks), (rows, cols). */
   dark: Float32Array;
+  /** max(mean(flats) − mean(dark), 1e-6), (rows, cols). */
   denom: Float32Array;
 }
 
@@ -240,6 +244,11 @@ export interface ReadSinogramsOptions {
   kernel?: "wasm" | "ts";
   /** Upper bound of raw bytes per hyperslab read (default 32 MiB). */
   blockBytes?: number;
+  /**
+   * Where to write the result (rows × angles × cols floats), e.g. one buffer reused for every
+   * row chunk of a volume; default a new array.
+   */
+  out?: Float32Array;
 }
 
 function readStack(set: FrameSet, r0: number, r1: number): NdArray | null {
@@ -285,7 +294,11 @@ export async function readSinograms(
   const flats = readStack(scan.flats, rowStart, rowEnd)!;
   const darks = readStack(scan.darks, rowStart, rowEnd);
   const fd = flatDark(flats, darks);
-  const out = new Float32Array(rows * nA * cols);
+  const size = rows * nA * cols;
+  if (opts.out && opts.out.length !== size) {
+    throw new RangeError(`readSinograms: out holds ${opts.out.length} floats, ${size} needed`);
+  }
+  const out = opts.out ?? new Float32Array(size);
   const useTS = opts.kernel === "ts";
   const k = useTS ? null : await TomoKernel.load();
   const itemsize = { uint16: 2, float32: 4 }[P.dtype as string] ?? 8;

@@ -14,7 +14,9 @@ interface Exports {
     grad: number,
     out: number,
     keys: number,
-    win: number,
+    res: number,
+    med: number,
+    plate: number,
     z: number,
     y: number,
     x: number,
@@ -47,6 +49,9 @@ interface Exports {
   ): void;
 }
 
+/** Columns per block in the median pass (MB in wasm/stripes/src/lib.rs). */
+const MB = 16;
+
 /** A loaded instance of the stripe kernels. Not re-entrant: one call at a time. */
 export class StripesWasm {
   private constructor(private ex: Exports, private arena: WasmArena) {}
@@ -55,11 +60,6 @@ export class StripesWasm {
   static async load(): Promise<StripesWasm> {
     const inst = await loadWasm(new URL("../../wasm/stripes.wasm", import.meta.url));
     return new StripesWasm(inst.exports as unknown as Exports, WasmArena.of(inst));
-  }
-
-  /** Bytes of module memory a detect call on this block needs. */
-  static detectBytes(Z: number, X: number, nIn: number, nOut: number, size: number): number {
-    return 8 * Z * nIn * X + 4 * Z * nOut * X + 4 * Z + 4 * (2 * size + 1) + 5 * 16;
   }
 
   /** Weights for rows [y0,y1) from input rows [ya, ya+nIn) (see detectRowsRef). */
@@ -84,9 +84,28 @@ export class StripesWasm {
     a.reset();
     const nInV = Z * nIn * X, nOutV = Z * nOut * X;
     const pIn = a.alloc(4 * nInV), pG = a.alloc(4 * nInV), pOut = a.alloc(4 * nOutV);
-    const pKeys = a.alloc(4 * Z), pWin = a.alloc(4 * (2 * size + 1));
+    const pKeys = a.alloc(4 * MB * Z), pRes = a.alloc(4 * MB * Z);
+    const pMed = a.alloc(25 * Z + 8 * (Math.floor(Z / 64) + 1) + 4096, 8);
+    const pPlate = a.alloc(4 * (2 * radius + 1) ** 2);
     a.f32(pIn, nInV).set(input.subarray(0, nInV));
-    this.ex.detect_rows(pIn, pG, pOut, pKeys, pWin, Z, Y, X, ya, nIn, y0, y1, size, radius);
+    this.ex.detect_rows(
+      pIn,
+      pG,
+      pOut,
+      pKeys,
+      pRes,
+      pMed,
+      pPlate,
+      Z,
+      Y,
+      X,
+      ya,
+      nIn,
+      y0,
+      y1,
+      size,
+      radius,
+    );
     return a.f32(pOut, nOutV).slice();
   }
 

@@ -60,6 +60,9 @@ unsafe fn ld(p: *const f32) -> v128 {
     v128_load(p as *const v128)
 }
 
+/// Columns per block of the median pass (the caller sizes `keys` and `res` for it).
+const MB: usize = 16;
+
 /// Index of (k, global row g, i) in a block holding global rows [ya, ya+n).
 #[inline(always)]
 fn at(k: i32, g: i32, i: i32, ya: i32, n: i32, x: i32) -> usize {
@@ -179,135 +182,94 @@ unsafe fn ratio_scalar(
     out
 }
 
-/// The same for four columns i..i+3 that need no edge rule along X.
+/// Element offsets (of column 0) that the stencils of voxel row (k, j) read.
+struct Offs {
+    c: usize,
+    j1: usize,
+    j2: usize,
+    k1: usize,
+    k2: usize,
+    h: [usize; 3],
+}
+
+/// The same as ratio_scalar for G groups of four columns (i+4g .. i+4g+3) that need no edge
+/// rule along X, with the row offsets of the stencils precomputed (`plate`: (2r+1)² offsets in
+/// the C loop order). Each lane sums in the C order; the G groups are independent chains.
 #[inline(always)]
-unsafe fn ratio_simd(
+unsafe fn ratio_simd<const G: usize>(
     inp: *const f32,
     grad: *const f32,
-    z: i32,
-    y: i32,
-    x: i32,
-    ya: i32,
-    n: i32,
-    k: i32,
-    j: i32,
-    i: i32,
-    r: i32,
-) -> v128 {
-    let j1 = mir(j, -1, y);
-    let j2 = mir(j, 1, y);
-    let k1 = mir(k, -1, z);
-    let k2 = mir(k, 1, z);
-    let p = inp.add(at(k, j, i, ya, n, x));
-    let mut s = f32x4_add(ld(p), ld(p.sub(1)));
-    s = f32x4_add(s, ld(p.add(1)));
-    s = f32x4_add(s, ld(inp.add(at(k, j1, i, ya, n, x))));
-    s = f32x4_add(s, ld(inp.add(at(k, j2, i, ya, n, x))));
-    s = f32x4_add(s, ld(inp.add(at(k1, j, i, ya, n, x))));
-    s = f32x4_add(s, ld(inp.add(at(k2, j, i, ya, n, x))));
-    let mut out = f32x4_mul(f32x4_splat(0.1428f32), s);
+    o: &Offs,
+    plate: *const usize,
+    np: usize,
+    i: usize,
+    r: usize,
+    plate_n: v128,
+    r3: v128,
+    dst: *mut f32,
+) {
     let zero = f32x4_splat(0.0);
-    let mut mp = zero;
-    let mut jm = -r;
-    while jm <= r {
-        let jj = mir(j, jm, y);
-        let mut km = -r;
-        while km <= r {
-            mp = f32x4_add(mp, f32x4_abs(ld(grad.add(at(mir(k, km, z), jj, i, ya, n, x)))));
-            km += 1;
-        }
-        jm += 1;
+    let mut s = [zero; G];
+    let mut mp = [zero; G];
+    let mut mh = [zero; G];
+    let mut mh2 = [zero; G];
+    for g in 0..G {
+        let p = inp.add(o.c + i + 4 * g);
+        s[g] = f32x4_add(ld(p), ld(p.sub(1)));
     }
-    let d = 2 * r + 1;
-    mp = f32x4_div(mp, f32x4_splat((d * d) as f32));
-    let mut mh = zero;
-    let mut mh2 = zero;
-    let mut jm = -1;
-    while jm <= 1 {
-        let q = grad.add(at(k, mir(j, jm, y), i, ya, n, x));
+    for g in 0..G {
+        let p = inp.add(o.c + i + 4 * g);
+        s[g] = f32x4_add(s[g], ld(p.add(1)));
+    }
+    for off in [o.j1, o.j2, o.k1, o.k2] {
+        for g in 0..G {
+            s[g] = f32x4_add(s[g], ld(inp.add(off + i + 4 * g)));
+        }
+    }
+    let gb = grad.add(i);
+    let mut t = 0;
+    while t < np {
+        let q = gb.add(*plate.add(t));
+        for g in 0..G {
+            mp[g] = f32x4_add(mp[g], f32x4_abs(ld(q.add(4 * g))));
+        }
+        t += 1;
+    }
+    for h in o.h.iter() {
+        let q = gb.add(*h);
         let mut im = 1;
         while im <= r {
-            mh = f32x4_add(mh, f32x4_abs(ld(q.add(im as usize))));
+            for g in 0..G {
+                mh[g] = f32x4_add(mh[g], f32x4_abs(ld(q.add(im + 4 * g))));
+            }
             im += 1;
         }
-        jm += 1;
     }
-    let mut jm = -1;
-    while jm <= 1 {
-        let q = grad.add(at(k, mir(j, jm, y), i, ya, n, x));
+    for h in o.h.iter() {
+        let q = gb.add(*h);
         let mut im = r;
         while im >= 1 {
-            mh2 = f32x4_add(mh2, f32x4_abs(ld(q.sub(im as usize))));
+            for g in 0..G {
+                mh2[g] = f32x4_add(mh2[g], f32x4_abs(ld(q.add(4 * g).sub(im))));
+            }
             im -= 1;
         }
-        jm += 1;
     }
-    let r3 = f32x4_splat((r * 3) as f32);
-    mh = f32x4_div(mh, r3);
-    mh2 = f32x4_div(mh2, r3);
-    let c1 = v128_and(f32x4_ge(mh, mp), f32x4_ne(mh, zero));
-    out = v128_bitselect(f32x4_div(mp, mh), out, c1);
-    let c2 = v128_and(f32x4_lt(mh, mp), f32x4_ne(mp, zero));
-    out = v128_bitselect(f32x4_div(mh, mp), out, c2);
-    let c3 = v128_and(f32x4_ge(mh2, mp), f32x4_ne(mh2, zero));
-    let mut minv = v128_bitselect(f32x4_div(mp, mh2), zero, c3);
-    let c4 = v128_and(f32x4_lt(mh2, mp), f32x4_ne(mp, zero));
-    minv = v128_bitselect(f32x4_div(mh2, mp), minv, c4);
-    v128_bitselect(minv, out, f32x4_gt(out, minv))
-}
-
-/// First index in sorted `w[0..n)` whose key is ≥ `v`.
-#[inline(always)]
-unsafe fn lower_bound(w: *const i32, n: usize, v: i32) -> usize {
-    let mut lo = 0usize;
-    let mut len = n;
-    while len > 0 {
-        let half = len >> 1;
-        if *w.add(lo + half) < v {
-            lo = lo + half + 1;
-            len = len - half - 1;
-        } else {
-            len = half;
-        }
-    }
-    lo
-}
-
-/// In the sorted window `w[0..n)`, replaces one occurrence of `old` by `new`, keeping order.
-#[inline(always)]
-unsafe fn replace(w: *mut i32, n: usize, old: i32, new: i32) {
-    if old == new {
-        return;
-    }
-    let p = lower_bound(w, n, old);
-    if new > old {
-        // shift w[p+1..q) down by one, put `new` at q−1
-        let q = lower_bound(w, n, new);
-        let mut t = p;
-        while t + 4 < q {
-            let v = v128_load(w.add(t + 1) as *const v128);
-            v128_store(w.add(t) as *mut v128, v);
-            t += 4;
-        }
-        while t + 1 < q {
-            *w.add(t) = *w.add(t + 1);
-            t += 1;
-        }
-        *w.add(q - 1) = new;
-    } else {
-        // shift w[q..p) up by one, put `new` at q
-        let q = lower_bound(w, p, new);
-        let mut t = p;
-        while t >= q + 4 {
-            let v = v128_load(w.add(t - 4) as *const v128);
-            v128_store(w.add(t - 3) as *mut v128, v);
-            t -= 4;
-        }
-        while t > q {
-            *w.add(t) = *w.add(t - 1);
-            t -= 1;
-        }
-        *w.add(q) = new;
+    for g in 0..G {
+        let mut out = f32x4_mul(f32x4_splat(0.1428f32), s[g]);
+        let mpv = f32x4_div(mp[g], plate_n);
+        let mhv = f32x4_div(mh[g], r3);
+        let mh2v = f32x4_div(mh2[g], r3);
+        let c1 = v128_and(f32x4_ge(mhv, mpv), f32x4_ne(mhv, zero));
+        out = v128_bitselect(f32x4_div(mpv, mhv), out, c1);
+        let c2 = v128_and(f32x4_lt(mhv, mpv), f32x4_ne(mpv, zero));
+        out = v128_bitselect(f32x4_div(mhv, mpv), out, c2);
+        let c3 = v128_and(f32x4_ge(mh2v, mpv), f32x4_ne(mh2v, zero));
+        let mut minv = v128_bitselect(f32x4_div(mpv, mh2v), zero, c3);
+        let c4 = v128_and(f32x4_lt(mh2v, mpv), f32x4_ne(mpv, zero));
+        minv = v128_bitselect(f32x4_div(mh2v, mpv), minv, c4);
+        let v = v128_bitselect(minv, out, f32x4_gt(out, minv));
+        v128_store(dst.add(i + 4 * g) as *mut v128, v);
     }
 }
 
@@ -330,37 +292,200 @@ fn mult(r: &[(i32, i32); 3], t: i32) -> i32 {
     c
 }
 
-/// Sliding vertical "median" of one column: `keys[0..z)` → out[k·stride] = window element s−1.
-unsafe fn median_column(keys: *const i32, win: *mut i32, s: i32, z: i32, out: *mut f32, stride: usize) {
-    let n = (2 * s + 1) as usize;
+/// Per-column scratch of the median pass, carved from one region (see `median_scratch_bytes`).
+struct Med {
+    pairs: *mut u64,
+    tmp: *mut u64,
+    hist: *mut u32,
+    rank: *mut u32,
+    sval: *mut i32,
+    cnt: *mut u8,
+    bits: *mut u64,
+    words: usize,
+}
+
+impl Med {
+    unsafe fn new(base: *mut u8, z: usize) -> Med {
+        let words = z / 64 + 1;
+        let pairs = base as *mut u64;
+        let tmp = base.add(8 * z) as *mut u64;
+        let bits = base.add(16 * z) as *mut u64;
+        let hist = base.add(16 * z + 8 * words) as *mut u32;
+        let rank = base.add(16 * z + 8 * words + 4096) as *mut u32;
+        let sval = base.add(20 * z + 8 * words + 4096) as *mut i32;
+        let cnt = base.add(24 * z + 8 * words + 4096);
+        Med { pairs, tmp, hist, rank, sval, cnt, bits, words }
+    }
+
+    #[inline(always)]
+    unsafe fn add(&self, t: i32, ans: usize, below: &mut i32) {
+        let q = *self.rank.add(t as usize) as usize;
+        *self.cnt.add(q) += 1;
+        *self.bits.add(q >> 6) |= 1u64 << (q & 63);
+        if q < ans {
+            *below += 1;
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn remove(&self, t: i32, ans: usize, below: &mut i32) {
+        let q = *self.rank.add(t as usize) as usize;
+        let c = *self.cnt.add(q) - 1;
+        *self.cnt.add(q) = c;
+        if c == 0 {
+            *self.bits.add(q >> 6) &= !(1u64 << (q & 63));
+        }
+        if q < ans {
+            *below -= 1;
+        }
+    }
+
+    /// First occupied rank ≥ from (the window is never empty above the answer when called).
+    #[inline(always)]
+    unsafe fn next(&self, from: usize) -> usize {
+        let mut w = from >> 6;
+        let mut m = *self.bits.add(w) & (!0u64 << (from & 63));
+        while m == 0 {
+            w += 1;
+            m = *self.bits.add(w);
+        }
+        (w << 6) + m.trailing_zeros() as usize
+    }
+
+    /// Last occupied rank ≤ from.
+    #[inline(always)]
+    unsafe fn prev(&self, from: usize) -> usize {
+        let mut w = from >> 6;
+        let sh = 63 - (from & 63);
+        let mut m = (*self.bits.add(w) << sh) >> sh;
+        while m == 0 {
+            w -= 1;
+            m = *self.bits.add(w);
+        }
+        (w << 6) + 63 - m.leading_zeros() as usize
+    }
+
+    /// Moves the answer to the rank of sorted window position s−1: invariant
+    /// below ≤ s−1 < below + cnt[ans].
+    #[inline(always)]
+    unsafe fn fix(&self, s: i32, ans: &mut usize, below: &mut i32) {
+        while *below > s - 1 {
+            *ans = self.prev(*ans - 1);
+            *below -= *self.cnt.add(*ans) as i32;
+        }
+        while *below + *self.cnt.add(*ans) as i32 <= s - 1 {
+            *below += *self.cnt.add(*ans) as i32;
+            *ans = self.next(*ans + 1);
+        }
+    }
+}
+
+/// Sorts `m.pairs[0..n)` by their upper 32 bits, stably (so ties stay in angle order): LSD radix
+/// over the key's four bytes, skipping bytes all keys share.
+unsafe fn radix_sort(m: &Med, n: usize) {
+    let h = m.hist;
+    let mut i = 0;
+    while i < 1024 {
+        *h.add(i) = 0;
+        i += 1;
+    }
+    let mut k = 0;
+    while k < n {
+        let key = (*m.pairs.add(k) >> 32) as u32;
+        *h.add((key & 255) as usize) += 1;
+        *h.add(256 + ((key >> 8) & 255) as usize) += 1;
+        *h.add(512 + ((key >> 16) & 255) as usize) += 1;
+        *h.add(768 + (key >> 24) as usize) += 1;
+        k += 1;
+    }
+    let mut src = m.pairs;
+    let mut dst = m.tmp;
+    let mut pass = 0usize;
+    while pass < 4 {
+        let hp = h.add(256 * pass);
+        let first = ((*src >> (32 + 8 * pass)) & 255) as usize;
+        if *hp.add(first) as usize != n {
+            let mut sum = 0u32;
+            let mut b = 0;
+            while b < 256 {
+                let c = *hp.add(b);
+                *hp.add(b) = sum;
+                sum += c;
+                b += 1;
+            }
+            let mut k = 0;
+            while k < n {
+                let p = *src.add(k);
+                let b = ((p >> (32 + 8 * pass)) & 255) as usize;
+                let o = *hp.add(b);
+                *dst.add(o as usize) = p;
+                *hp.add(b) = o + 1;
+                k += 1;
+            }
+            let t = src;
+            src = dst;
+            dst = t;
+        }
+        pass += 1;
+    }
+    if src != m.pairs {
+        core::ptr::copy_nonoverlapping(src, m.pairs, n);
+    }
+}
+
+/// Sliding vertical "median" of one column: `keys[0..z)` → out[k] = window element s−1.
+///
+/// The column's keys are replaced by their ranks (ties broken by angle, so all distinct); the
+/// window is a multiplicity per rank plus an occupancy bitmap, and the answer is a rank pointer
+/// that moves over the few occupied ranks between its old and new place: O(1) expected work per
+/// angle whatever the window length.
+unsafe fn median_column(keys: *const i32, m: &Med, s: i32, z: i32, out: *mut f32) {
+    let zs = z as usize;
+    let mut k = 0usize;
+    while k < zs {
+        let u = (*keys.add(k) as u32) ^ 0x8000_0000;
+        *m.pairs.add(k) = ((u as u64) << 32) | k as u64;
+        k += 1;
+    }
+    radix_sort(m, zs);
+    let mut r = 0usize;
+    while r < zs {
+        let p = *m.pairs.add(r);
+        *m.rank.add((p & 0xffff_ffff) as usize) = r as u32;
+        *m.sval.add(r) = ((p >> 32) as u32 ^ 0x8000_0000) as i32;
+        *m.cnt.add(r) = 0;
+        r += 1;
+    }
+    let mut w = 0;
+    while w < m.words {
+        *m.bits.add(w) = 0;
+        w += 1;
+    }
     // window of k = 0: rows 0..=s plus mirrored 1..=s
-    let mut c = 0usize;
+    let mut ans = 0usize;
+    let mut below = 0i32;
     let mut t = 0;
     while t <= s {
-        *win.add(c) = *keys.add(t as usize);
-        c += 1;
+        m.add(t, ans, &mut below);
         t += 1;
     }
     let mut t = 1;
     while t <= s {
-        *win.add(c) = *keys.add(t as usize);
-        c += 1;
+        m.add(t, ans, &mut below);
         t += 1;
     }
-    core::slice::from_raw_parts_mut(win, n).sort_unstable();
-    let mid = (s - 1) as usize;
-    *out = unkey(*win.add(mid));
+    m.fix(s, &mut ans, &mut below);
+    *out = unkey(*m.sval.add(ans));
     let mut ra = [(0i32, 0i32); 3];
     let mut rb = [(0i32, 0i32); 3];
-    let mut rem = [0i32; 8];
-    let mut add = [0i32; 8];
     let mut k = 0;
     while k + 1 < z {
         if k >= s && k + 1 + s <= z - 1 {
-            replace(win, n, *keys.add((k - s) as usize), *keys.add((k + s + 1) as usize));
+            m.remove(k - s, ans, &mut below);
+            m.add(k + s + 1, ans, &mut below);
         } else {
-            // generic transition: the multiplicity difference is piecewise constant between the
-            // ranges' break points; evaluate it on each piece.
+            // near the ends: the multiplicity difference between the windows of k and k+1 is
+            // piecewise constant between the ranges' break points; evaluate it on each piece
             ranges(k, s, z, &mut ra);
             ranges(k + 1, s, z, &mut rb);
             let mut bp = [0i32; 12];
@@ -373,8 +498,6 @@ unsafe fn median_column(keys: *const i32, win: *mut i32, s: i32, z: i32, out: *m
                 }
             }
             bp[..nb].sort_unstable();
-            let mut nr = 0;
-            let mut na = 0;
             let mut b = 0;
             while b + 1 < nb {
                 let (lo, hi) = (bp[b], bp[b + 1]);
@@ -384,13 +507,11 @@ unsafe fn median_column(keys: *const i32, win: *mut i32, s: i32, z: i32, out: *m
                     while t < hi {
                         let mut e = 0;
                         while e < d {
-                            add[na] = t;
-                            na += 1;
+                            m.add(t, ans, &mut below);
                             e += 1;
                         }
                         while e > d {
-                            rem[nr] = t;
-                            nr += 1;
+                            m.remove(t, ans, &mut below);
                             e -= 1;
                         }
                         t += 1;
@@ -398,28 +519,28 @@ unsafe fn median_column(keys: *const i32, win: *mut i32, s: i32, z: i32, out: *m
                 }
                 b += 1;
             }
-            let mut q = 0;
-            while q < nr {
-                replace(win, n, *keys.add(rem[q] as usize), *keys.add(add[q] as usize));
-                q += 1;
-            }
         }
+        m.fix(s, &mut ans, &mut below);
         k += 1;
-        *out.add(k as usize * stride) = unkey(*win.add(mid));
+        *out.add(k as usize) = unkey(*m.sval.add(ans));
     }
 }
 
 /// STRIPES_DETECT on a row block.
 ///
 /// `inp`: Z × n_in × X (global rows [ya, ya+n_in)); `grad`: scratch of the same size;
-/// `out`: Z × (y1−y0) × X weights; `keys`: Z i32; `win`: 2·size+1 i32.
+/// `out`: Z × (y1−y0) × X weights; `keys`: MB·Z i32; `res`: MB·Z f32; `med`: 25·Z + 8·(Z/64+1) +
+/// 4096 bytes (8-aligned);
+/// `plate`: (2·radius+1)² offsets.
 #[no_mangle]
 pub unsafe extern "C" fn detect_rows(
     inp: *const f32,
     grad: *mut f32,
     out: *mut f32,
     keys: *mut i32,
-    win: *mut i32,
+    res: *mut f32,
+    med: *mut u8,
+    plate: *mut usize,
     z: i32,
     y: i32,
     x: i32,
@@ -454,16 +575,48 @@ pub unsafe extern "C" fn detect_rows(
     let h = if radius > 1 { radius } else { 1 };
     let lo = h;
     let hi = x - 4 - h; // last i whose four lanes need no edge rule
+    let d = 2 * radius + 1;
+    let plate_n = f32x4_splat((d * d) as f32);
+    let r3 = f32x4_splat((radius * 3) as f32);
+    let np = (d * d) as usize;
     let mut k = 0;
     while k < z {
         let mut j = y0;
         while j < y1 {
+            let o = Offs {
+                c: at(k, j, 0, ya, n_in, x),
+                j1: at(k, mir(j, -1, y), 0, ya, n_in, x),
+                j2: at(k, mir(j, 1, y), 0, ya, n_in, x),
+                k1: at(mir(k, -1, z), j, 0, ya, n_in, x),
+                k2: at(mir(k, 1, z), j, 0, ya, n_in, x),
+                h: [
+                    at(k, mir(j, -1, y), 0, ya, n_in, x),
+                    at(k, j, 0, ya, n_in, x),
+                    at(k, mir(j, 1, y), 0, ya, n_in, x),
+                ],
+            };
+            let mut t = 0usize;
+            let mut jm = -radius;
+            while jm <= radius {
+                let jj = mir(j, jm, y);
+                let mut km = -radius;
+                while km <= radius {
+                    *plate.add(t) = at(mir(k, km, z), jj, 0, ya, n_in, x);
+                    t += 1;
+                    km += 1;
+                }
+                jm += 1;
+            }
             let po = out.add(((k * n_out + (j - y0)) * x) as usize);
             let mut i = 0;
             while i < x {
-                if i >= lo && i <= hi {
-                    let v = ratio_simd(inp, grad, z, y, x, ya, n_in, k, j, i, radius);
-                    v128_store(po.add(i as usize) as *mut v128, v);
+                if i >= lo && i + 4 <= hi {
+                    let iu = i as usize;
+                    ratio_simd::<2>(inp, grad, &o, plate, np, iu, radius as usize, plate_n, r3, po);
+                    i += 8;
+                } else if i >= lo && i <= hi {
+                    let iu = i as usize;
+                    ratio_simd::<1>(inp, grad, &o, plate, np, iu, radius as usize, plate_n, r3, po);
                     i += 4;
                 } else {
                     *po.add(i as usize) = ratio_scalar(inp, grad, z, y, x, ya, n_in, k, j, i, radius);
@@ -474,20 +627,43 @@ pub unsafe extern "C" fn detect_rows(
         }
         k += 1;
     }
-    // vertical median, column by column, in place
+    // vertical median, in blocks of MB columns: gather the block's keys column-major (one cache
+    // line per angle instead of one per voxel), slide each column, scatter back
     let stride = (n_out * x) as usize;
+    let zs = z as usize;
     let mut l = 0;
     while l < n_out {
-        let mut i = 0;
-        while i < x {
-            let p = out.add((l * x + i) as usize);
-            let mut k = 0;
-            while k < z {
-                *keys.add(k as usize) = key(*p.add(k as usize * stride));
+        let mut i0 = 0usize;
+        while i0 < x as usize {
+            let nb = if i0 + MB <= x as usize { MB } else { x as usize - i0 };
+            let p = out.add(l as usize * x as usize + i0);
+            let mut k = 0usize;
+            while k < zs {
+                let row = p.add(k * stride);
+                let mut c = 0usize;
+                while c < nb {
+                    *keys.add(c * zs + k) = key(*row.add(c));
+                    c += 1;
+                }
                 k += 1;
             }
-            median_column(keys, win, size, z, p, stride);
-            i += 1;
+            let m = Med::new(med, zs);
+            let mut c = 0usize;
+            while c < nb {
+                median_column(keys.add(c * zs), &m, size, z, res.add(c * zs));
+                c += 1;
+            }
+            let mut k = 0usize;
+            while k < zs {
+                let row = p.add(k * stride);
+                let mut c = 0usize;
+                while c < nb {
+                    *row.add(c) = *res.add(c * zs + k);
+                    c += 1;
+                }
+                k += 1;
+            }
+            i0 += nb;
         }
         l += 1;
     }

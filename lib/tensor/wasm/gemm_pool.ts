@@ -1,0 +1,600 @@
+/**
+ * Multi-threaded SGEMM on ONE shared `WebAssembly.Memory` (Contract 2 of the engine plan).
+ *
+ * The kernels are hand-written WebAssembly (wasm/gemm/*.wat → wasm/gemm_relaxed.wasm with
+ * `f32x4.relaxed_madd`, wasm/gemm_simd.wasm with `f32x4.mul` + `f32x4.add`): panels of op(A)
+ * and op(B) are packed into per-thread scratch, and a register-blocked micro-kernel (6×8
+ * relaxed, 3×12 plain) computes C tile by tile.
+ *
+ * Threads: `threads - 1` workers (lib/tensor/wasm/gemm_worker.ts), each with its own instance
+ * of the same module on the same memory, plus the calling thread. A call writes its arguments
+ * into a control block at the start of the scratch region, wakes the workers with
+ * `Atomics.notify`, and every thread claims jobs (blocks of C) from an atomic counter until none
+ * are left; the caller then waits (`Atomics.wait`) until the workers are done. No message is
+ * posted per call.
+ *
+ * Determinism: every element of C is computed by one thread with a summation order that depends
+ * only on k (the k blocking) and on the kernel, never on which thread took which job or on the
+ * tile the element sits in; so the result is bit-identical for any thread count and any timing
+ * (for the same kernel: the relaxed and the plain kernels round differently).
+ *
+ * The pool's workers keep the process alive: call {@link GemmPool.close} when done.
+ *
+ * @example
+ * ```ts
+ * const memory = new WebAssembly.Memory({ initial: 256, maximum: 65536, shared: true });
+ * const scratchBytes = gemmScratchBytes(2);
+ * const pool = await createGemmPool(memory, { threads: 2, scratchPtr: 0, scratchBytes });
+ * // ... A, B, C at byte offsets a, b, c (row-major float32) ...
+ * pool.sgemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n);
+ * pool.close();
+ * ```
+ * @module
+ */
+import { compileWasm } from "../../wasm/load.ts";
+
+/** The multi-threaded SGEMM. */
+export interface GemmPool {
+  /** Threads that compute: workers + the calling thread. */
+  readonly threads: number;
+  /** The relaxed-SIMD micro-kernel is in use (else plain SIMD128). */
+  readonly relaxed: boolean;
+  /**
+   * C = alpha·op(A)·op(B) + beta·C, row-major; pointers are byte offsets into the shared memory,
+   * leading dimensions are in elements (op(A) is m×k, op(B) is k×n; A is m×k with lda ≥ k, or
+   * k×m with lda ≥ m when transA). beta = 0: C is not read (NaNs in C do not propagate).
+   * Synchronous: returns when C is complete.
+   */
+  sgemm(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    aPtr: number,
+    lda: number,
+    bPtr: number,
+    ldb: number,
+    beta: number,
+    cPtr: number,
+    ldc: number,
+  ): void;
+  /** Stops the workers (idempotent). The pool cannot be used afterwards. */
+  close(): void;
+}
+
+/** Options of {@link createGemmPool}. */
+export interface GemmPoolOptions {
+  /** Computing threads incl. the caller (default: navigator.hardwareConcurrency, at most 16). */
+  threads?: number;
+  /** Byte offset of the scratch region in the memory (16-aligned; the pool owns it). */
+  scratchPtr: number;
+  /** Its size: at least {@link gemmScratchBytes}(threads). */
+  scratchBytes: number;
+  /** Use the relaxed-SIMD kernel when the engine validates it (default true). */
+  relaxed?: boolean;
+  /**
+   * Calls with fewer flops (2·m·n·k) than this run on the caller alone (waking the workers
+   * costs more than they save). Default {@link GEMM_SERIAL_FLOPS}.
+   */
+  serialFlops?: number;
+}
+
+/** Cache blocking. kc: k per packed panel; mc: rows of op(A) per packed block (L2); nc: max columns of op(B) per packed block. */
+export const GEMM_BLOCKING = { kc: 256, mc: 120, nc: 2016 } as const;
+/** Below this many flops a call runs on the calling thread only. */
+export const GEMM_SERIAL_FLOPS = 2_000_000;
+
+const MAX_MR = 6;
+const MAX_NR = 12;
+const CTRL_BYTES = 256;
+const ALIGN = 64;
+
+const alignUp = (x: number, a: number) => Math.ceil(x / a) * a;
+
+/** Bytes of one thread's packing buffers: packed A block, packed B block, edge tile. */
+function threadBytes(): { a: number; b: number; tmp: number; total: number } {
+  const { kc, mc, nc } = GEMM_BLOCKING;
+  const a = alignUp(alignUp(mc, MAX_MR) * kc * 4, ALIGN);
+  const b = alignUp(alignUp(nc, MAX_NR) * kc * 4, ALIGN);
+  const tmp = alignUp(MAX_MR * MAX_NR * 4, ALIGN);
+  return { a, b, tmp, total: a + b + tmp };
+}
+
+/** Bytes of scratch (control block + packing buffers) the pool needs for `threads`. */
+export function gemmScratchBytes(threads: number): number {
+  return CTRL_BYTES + Math.max(1, threads) * threadBytes().total;
+}
+
+/** A thread's buffers (byte offsets). */
+export interface ThreadBuffers {
+  a: number;
+  b: number;
+  tmp: number;
+}
+
+/** Buffers of thread `tid` (0 = the caller) in the scratch region at `scratchPtr`. */
+export function threadBuffers(scratchPtr: number, tid: number): ThreadBuffers {
+  const t = threadBytes();
+  const base = alignUp(scratchPtr, ALIGN) + alignUp(CTRL_BYTES, ALIGN) + tid * t.total;
+  return { a: base, b: base + t.a, tmp: base + t.a + t.b };
+}
+
+/** The exports of wasm/gemm_*.wasm. */
+export interface GemmExports {
+  pack_a(src: number, lda: number, trans: number, mc: number, kc: number, dst: number): void;
+  pack_b(src: number, ldb: number, trans: number, kc: number, nc: number, dst: number): void;
+  macro(
+    ap: number,
+    bp: number,
+    mc: number,
+    nc: number,
+    kc: number,
+    c: number,
+    ldc: number,
+    alpha: number,
+    beta: number,
+    tmp: number,
+  ): void;
+  scale(c: number, ldc: number, m: number, n: number, beta: number): void;
+  mr(): number;
+  nr(): number;
+  relaxed(): number;
+}
+
+// Control block at the start of the scratch region. Bytes 0-7: the claim word (BigInt64:
+// call sequence number << 32 | next job). Then int32 slots:
+/** Call sequence number (workers wait on it). */
+export const C_SEQ = 2;
+/** Command: 1 = gemm, 2 = exit. */
+export const C_CMD = 3;
+/** Jobs finished in the current call (the caller waits on it). */
+export const C_FIN = 4;
+/** A job failed (1). */
+export const C_ERR = 5;
+const C_ARGS = 8;
+export const CMD_GEMM = 1;
+export const CMD_EXIT = 2;
+
+/** One call's plan: arguments plus the job grid. */
+export interface GemmCall {
+  ta: number;
+  tb: number;
+  m: number;
+  n: number;
+  k: number;
+  alpha: number;
+  a: number;
+  lda: number;
+  b: number;
+  ldb: number;
+  beta: number;
+  c: number;
+  ldc: number;
+  /** Job grid: gm × gn blocks of mb × nb (the last ones smaller). */
+  gm: number;
+  gn: number;
+  mb: number;
+  nb: number;
+  /** k per packed panel (depends on k only: it fixes the summation order). */
+  kcb: number;
+}
+
+const bitsF = new Float32Array(1);
+const bitsI = new Int32Array(bitsF.buffer);
+const f2i = (x: number) => (bitsF[0] = x, bitsI[0]);
+const i2f = (x: number) => (bitsI[0] = x, bitsF[0]);
+
+/** Writes a call into the control block (atomically, slot by slot). */
+export function writeCall(ctl: Int32Array, p: GemmCall): void {
+  const v = [
+    p.ta,
+    p.tb,
+    p.m,
+    p.n,
+    p.k,
+    f2i(p.alpha),
+    p.a,
+    p.lda,
+    p.b,
+    p.ldb,
+    f2i(p.beta),
+    p.c,
+    p.ldc,
+    p.gm,
+    p.gn,
+    p.mb,
+    p.nb,
+    p.kcb,
+  ];
+  for (let i = 0; i < v.length; i++) Atomics.store(ctl, C_ARGS + i, v[i] | 0);
+}
+
+/** Reads a call from the control block. */
+export function readCall(ctl: Int32Array): GemmCall {
+  const u = (i: number) => Atomics.load(ctl, C_ARGS + i) >>> 0;
+  return {
+    ta: u(0),
+    tb: u(1),
+    m: u(2),
+    n: u(3),
+    k: u(4),
+    alpha: i2f(Atomics.load(ctl, C_ARGS + 5)),
+    a: u(6),
+    lda: u(7),
+    b: u(8),
+    ldb: u(9),
+    beta: i2f(Atomics.load(ctl, C_ARGS + 10)),
+    c: u(11),
+    ldc: u(12),
+    gm: u(13),
+    gn: u(14),
+    mb: u(15),
+    nb: u(16),
+    kcb: u(17),
+  };
+}
+
+/** Shared views of the control block. */
+export interface Control {
+  i32: Int32Array;
+  i64: BigUint64Array;
+}
+
+/** Views of the control block at byte offset `ptr` (8-aligned). */
+export function controlViews(memory: WebAssembly.Memory, ptr: number): Control {
+  return {
+    i32: new Int32Array(memory.buffer, ptr, CTRL_BYTES / 4),
+    i64: new BigUint64Array(memory.buffer, ptr, CTRL_BYTES / 8),
+  };
+}
+
+/**
+ * Claims the next job of call `seq`: -1 when the call has none left or is no longer current
+ * (a late worker can never take a job of a later call with the arguments of an earlier one).
+ */
+function claim(ctl: Control, seq: number, njobs: number): number {
+  const tag = BigInt(seq >>> 0) << 32n;
+  for (;;) {
+    const w = Atomics.load(ctl.i64, 0);
+    if ((w & ~0xffffffffn) !== tag) return -1;
+    const j = Number(w & 0xffffffffn);
+    if (j >= njobs) return -1;
+    if (Atomics.compareExchange(ctl.i64, 0, w, w + 1n) === w) return j;
+  }
+}
+
+/** k per packed panel: k split into equal blocks of at most GEMM_BLOCKING.kc. */
+export function kBlock(k: number): number {
+  const nkb = Math.max(1, Math.ceil(k / GEMM_BLOCKING.kc));
+  return Math.ceil(k / nkb);
+}
+
+/**
+ * The job grid of a call for `threads` threads: blocks of C that one thread computes alone
+ * (each packs its own panels). More blocks balance the threads better; fewer repack less.
+ */
+export function planJobs(
+  m: number,
+  n: number,
+  threads: number,
+  mr: number,
+  nr: number,
+): { gm: number; gn: number; mb: number; nb: number } {
+  const { nc } = GEMM_BLOCKING;
+  let gm = 1;
+  let gn = Math.ceil(n / alignUp(Math.min(n, nc), nr));
+  const want = threads > 1 ? 4 * threads : 1;
+  const minRows = 4 * mr;
+  const minCols = 8 * nr;
+  while (gm * gn < want) {
+    const rowsPer = m / gm;
+    const colsPer = n / gn;
+    const canM = rowsPer / 2 >= minRows;
+    const canN = colsPer / 2 >= minCols;
+    if (!canM && !canN) break;
+    if (canN && (!canM || colsPer >= rowsPer)) gn++;
+    else gm++;
+  }
+  const mb = alignUp(Math.ceil(m / gm), mr);
+  const nb = alignUp(Math.ceil(n / gn), nr);
+  return { gm: Math.ceil(m / mb), gn: Math.ceil(n / nb), mb, nb };
+}
+
+/** Computes one job: C[m0:m1, n0:n1] with the thread's buffers. */
+function runBlock(
+  ex: GemmExports,
+  p: GemmCall,
+  m0: number,
+  m1: number,
+  n0: number,
+  n1: number,
+  buf: ThreadBuffers,
+): void {
+  const { mc } = GEMM_BLOCKING;
+  const nb = n1 - n0;
+  for (let pc = 0; pc < p.k; pc += p.kcb) {
+    const kc = Math.min(p.kcb, p.k - pc);
+    // op(B)[pc, n0]: B[pc, n0] or B^T stored n×k: B[n0, pc]
+    const bsrc = p.b + 4 * (p.tb ? n0 * p.ldb + pc : pc * p.ldb + n0);
+    ex.pack_b(bsrc, p.ldb, p.tb, kc, nb, buf.b);
+    const beta = pc === 0 ? p.beta : 1;
+    for (let ic = m0; ic < m1; ic += mc) {
+      const mcc = Math.min(mc, m1 - ic);
+      const asrc = p.a + 4 * (p.ta ? pc * p.lda + ic : ic * p.lda + pc);
+      ex.pack_a(asrc, p.lda, p.ta, mcc, kc, buf.a);
+      ex.macro(
+        buf.a,
+        buf.b,
+        mcc,
+        nb,
+        kc,
+        p.c + 4 * (ic * p.ldc + n0),
+        p.ldc,
+        p.alpha,
+        beta,
+        buf.tmp,
+      );
+    }
+  }
+}
+
+/**
+ * Claims and computes jobs of call `seq` until none are left (the caller and every worker run
+ * this); counts each finished (or failed) job in C_FIN and wakes the caller.
+ */
+export function runJobs(
+  ex: GemmExports,
+  ctl: Control,
+  seq: number,
+  p: GemmCall,
+  buf: ThreadBuffers,
+): unknown {
+  const njobs = p.gm * p.gn;
+  let err: unknown = null;
+  for (;;) {
+    const j = claim(ctl, seq, njobs);
+    if (j < 0) return err;
+    const jm = j % p.gm;
+    const jn = (j - jm) / p.gm;
+    const m0 = jm * p.mb;
+    const n0 = jn * p.nb;
+    try {
+      runBlock(ex, p, m0, Math.min(p.m, m0 + p.mb), n0, Math.min(p.n, n0 + p.nb), buf);
+    } catch (e) {
+      err ??= e;
+      Atomics.store(ctl.i32, C_ERR, 1);
+    }
+    Atomics.add(ctl.i32, C_FIN, 1);
+    Atomics.notify(ctl.i32, C_FIN);
+  }
+}
+
+/** Spins (about `spins` Atomics.loads) then sleeps until `ctl[i] !== v`; returns the new value. */
+export function waitChange(ctl: Int32Array, i: number, v: number, spins: number): number {
+  for (let s = 0; s < spins; s++) {
+    const x = Atomics.load(ctl, i);
+    if (x !== v) return x;
+  }
+  for (;;) {
+    Atomics.wait(ctl, i, v);
+    const x = Atomics.load(ctl, i);
+    if (x !== v) return x;
+  }
+}
+
+let relaxedModule: Promise<WebAssembly.Module> | null = null;
+let simdModule: Promise<WebAssembly.Module> | null = null;
+
+/** The two kernels' files (committed; built by wasm/build.sh from wasm/gemm/*.wat). */
+export const GEMM_WASM_URLS = {
+  relaxed: new URL("../../../wasm/gemm_relaxed.wasm", import.meta.url),
+  simd: new URL("../../../wasm/gemm_simd.wasm", import.meta.url),
+} as const;
+
+/** True when this engine supports relaxed SIMD (validates the relaxed module). */
+export async function relaxedSimdSupported(): Promise<boolean> {
+  const res = await fetch(GEMM_WASM_URLS.relaxed);
+  if (!res.ok) throw new Error(`${GEMM_WASM_URLS.relaxed}: HTTP ${res.status}`);
+  return WebAssembly.validate(new Uint8Array(await res.arrayBuffer()));
+}
+
+/** Loads (once) and returns the kernel module: relaxed if wanted and valid, else plain. */
+async function gemmModule(wantRelaxed: boolean): Promise<WebAssembly.Module> {
+  if (wantRelaxed) {
+    relaxedModule ??= (async () => {
+      const res = await fetch(GEMM_WASM_URLS.relaxed);
+      if (!res.ok) throw new Error(`${GEMM_WASM_URLS.relaxed}: HTTP ${res.status}`);
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      if (!WebAssembly.validate(bytes)) throw new Error("relaxed SIMD unsupported");
+      return await WebAssembly.compile(bytes);
+    })();
+    try {
+      return await relaxedModule;
+    } catch (e) {
+      if (!(e instanceof Error && e.message === "relaxed SIMD unsupported")) throw e;
+    }
+  }
+  simdModule ??= compileWasm(GEMM_WASM_URLS.simd);
+  return await simdModule;
+}
+
+/**
+ * Starts a pool: `threads - 1` workers, each instantiating the kernel module on `memory`.
+ * The scratch region `[scratchPtr, scratchPtr + scratchBytes)` must stay reserved for the pool.
+ */
+export async function createGemmPool(
+  memory: WebAssembly.Memory,
+  opts: GemmPoolOptions,
+): Promise<GemmPool> {
+  const threads = Math.max(
+    1,
+    Math.min(64, Math.floor(opts.threads ?? Math.min(navigator.hardwareConcurrency || 1, 16))),
+  );
+  if (!(memory.buffer instanceof SharedArrayBuffer)) {
+    throw new TypeError("createGemmPool: the memory must be shared ({ shared: true })");
+  }
+  const need = gemmScratchBytes(threads);
+  if (opts.scratchBytes < need) {
+    throw new RangeError(
+      `createGemmPool: scratchBytes ${opts.scratchBytes} < gemmScratchBytes(${threads}) = ${need}`,
+    );
+  }
+  if (opts.scratchPtr % 16 !== 0 || opts.scratchPtr < 0) {
+    throw new RangeError(`createGemmPool: scratchPtr ${opts.scratchPtr} must be 16-aligned`);
+  }
+  const end = opts.scratchPtr + need;
+  if (end > memory.buffer.byteLength) {
+    memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
+  }
+  const module = await gemmModule(opts.relaxed ?? true);
+  const inst = new WebAssembly.Instance(module, { env: { memory } });
+  const ex = inst.exports as unknown as GemmExports;
+  const relaxed = ex.relaxed() === 1;
+  const mr = ex.mr();
+  const nr = ex.nr();
+  const ctlPtr = opts.scratchPtr;
+  const ctl = controlViews(memory, ctlPtr);
+  ctl.i32.fill(0);
+  const mainBuf = threadBuffers(opts.scratchPtr, 0);
+  const serialFlops = opts.serialFlops ?? GEMM_SERIAL_FLOPS;
+
+  const workers: Worker[] = [];
+  try {
+    const ready: Promise<void>[] = [];
+    for (let tid = 1; tid < threads; tid++) {
+      const w = new Worker(new URL("./gemm_worker.ts", import.meta.url), { type: "module" });
+      workers.push(w);
+      ready.push(
+        new Promise<void>((resolve, reject) => {
+          w.onmessage = (e) => {
+            if (e.data === "ready") resolve();
+            else reject(new Error(`gemm worker ${tid}: ${e.data}`));
+          };
+          w.onerror = (e) => {
+            e.preventDefault();
+            reject(new Error(`gemm worker ${tid}: ${e.message}`));
+          };
+        }),
+      );
+      w.postMessage({ memory, module, ctlPtr, tid, buf: threadBuffers(opts.scratchPtr, tid) });
+    }
+    await Promise.all(ready);
+  } catch (e) {
+    for (const w of workers) w.terminate();
+    throw e;
+  }
+  for (const w of workers) {
+    w.onmessage = null;
+    w.onerror = (e) => {
+      e.preventDefault();
+      console.error(`gemm worker: ${e.message}`);
+    };
+  }
+
+  let closed = false;
+  const memBytes = () => memory.buffer.byteLength;
+
+  function check(
+    what: string,
+    ptr: number,
+    rows: number,
+    cols: number,
+    ld: number,
+  ): void {
+    if (rows === 0 || cols === 0) return;
+    if (!Number.isInteger(ptr) || ptr < 0) throw new RangeError(`sgemm: ${what} pointer ${ptr}`);
+    if (!Number.isInteger(ld) || ld < cols) {
+      throw new RangeError(`sgemm: ld${what} ${ld} < ${cols}`);
+    }
+    const last = ptr + 4 * ((rows - 1) * ld + cols);
+    if (last > memBytes()) {
+      throw new RangeError(`sgemm: ${what} runs past the memory (${last} > ${memBytes()})`);
+    }
+  }
+
+  const pool: GemmPool = {
+    threads,
+    relaxed,
+    sgemm(transA, transB, m, n, k, alpha, aPtr, lda, bPtr, ldb, beta, cPtr, ldc) {
+      if (closed) throw new Error("sgemm: the pool is closed");
+      for (const [nm, v] of [["m", m], ["n", n], ["k", k]] as const) {
+        if (!Number.isInteger(v) || v < 0 || v > 0x7fffffff) {
+          throw new RangeError(`sgemm: ${nm} = ${v}`);
+        }
+      }
+      if (m === 0 || n === 0) return;
+      check("c", cPtr, m, n, ldc);
+      if (k === 0 || alpha === 0) {
+        ex.scale(cPtr, ldc, m, n, beta);
+        return;
+      }
+      check("a", aPtr, transA ? k : m, transA ? m : k, lda);
+      check("b", bPtr, transB ? n : k, transB ? k : n, ldb);
+      const flops = 2 * m * n * k;
+      const use = flops < serialFlops ? 1 : threads;
+      const grid = planJobs(m, n, use, mr, nr);
+      const p: GemmCall = {
+        ta: transA ? 1 : 0,
+        tb: transB ? 1 : 0,
+        m,
+        n,
+        k,
+        alpha: Math.fround(alpha),
+        a: aPtr,
+        lda,
+        b: bPtr,
+        ldb,
+        beta: Math.fround(beta),
+        c: cPtr,
+        ldc,
+        ...grid,
+        kcb: kBlock(k),
+      };
+      const njobs = p.gm * p.gn;
+      if (use === 1 || njobs === 1) {
+        for (let j = 0; j < njobs; j++) {
+          const jm = j % p.gm;
+          const jn = (j - jm) / p.gm;
+          runBlock(
+            ex,
+            p,
+            jm * p.mb,
+            Math.min(m, (jm + 1) * p.mb),
+            jn * p.nb,
+            Math.min(n, (jn + 1) * p.nb),
+            mainBuf,
+          );
+        }
+        return;
+      }
+      const seq = (Atomics.load(ctl.i32, C_SEQ) + 1) | 0;
+      // Close the previous call's claims for good, publish the arguments, then open this call.
+      Atomics.store(ctl.i64, 0, (BigInt((seq - 1) >>> 0) << 32n) | 0xffffffffn);
+      writeCall(ctl.i32, p);
+      Atomics.store(ctl.i32, C_FIN, 0);
+      Atomics.store(ctl.i32, C_ERR, 0);
+      Atomics.store(ctl.i32, C_CMD, CMD_GEMM);
+      Atomics.store(ctl.i64, 0, BigInt(seq >>> 0) << 32n);
+      Atomics.store(ctl.i32, C_SEQ, seq);
+      Atomics.notify(ctl.i32, C_SEQ);
+      const err = runJobs(ex, ctl, seq, p, mainBuf);
+      let fin = Atomics.load(ctl.i32, C_FIN);
+      while (fin < njobs) fin = waitChange(ctl.i32, C_FIN, fin, 20000);
+      if (err) throw err;
+      if (Atomics.load(ctl.i32, C_ERR) !== 0) {
+        throw new Error("sgemm: a job failed on a gemm worker (its error is on stderr)");
+      }
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      Atomics.store(ctl.i32, C_CMD, CMD_EXIT);
+      Atomics.add(ctl.i32, C_SEQ, 1);
+      Atomics.notify(ctl.i32, C_SEQ);
+      for (const w of workers) w.terminate();
+    },
+  };
+  return pool;
+}
