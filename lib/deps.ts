@@ -20,5 +20,6 @@ export { default as jpegJs } from "npm:jpeg-js@0.4.4";
 export const loadOnnxRuntime = (): Promise<typeof import("npm:onnxruntime-web@1.30.0")> =>
   import("npm:onnxruntime-web@1.30.0");
 /** onnxruntime-web's WebGPU build; see {@link loadOnnxRuntime}. */
-export const loadOnnxRuntimeWebGpu = (): Promise<typeof import("npm:onnxruntime-web@1.30.0/webgpu")> =>
-  import("npm:onnxruntime-web@1.30.0/webgpu");
+export const loadOnnxRuntimeWebGpu = (): Promise<
+  typeof import("npm:onnxruntime-web@1.30.0/webgpu")
+> => import("npm:onnxruntime-web@1.30.0/webgpu");

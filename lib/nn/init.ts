@@ -206,7 +206,7 @@ export function defaultLayerInit(
 let globalRng = new InitRng(0);
 
 /** Seeds the default initialisation generator (like torch.manual_seed for init). */
-export function manualSeed(seed: number): void {
+export function manualInitSeed(seed: number): void {
   globalRng = new InitRng(seed);
 }
 

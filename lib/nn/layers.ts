@@ -5,7 +5,7 @@
  * module.ts). Each writes its ONNX nodes ({@link Module.toOnnx}).
  *
  * Initial weights are drawn on the host from an {@link InitRng} (option `rng`, else the default
- * one seeded by `manualSeed` of init.ts), so a seed gives the same weights on every backend.
+ * one seeded by `manualInitSeed` of init.ts), so a seed gives the same weights on every backend.
  *
  * @example
  * ```ts
@@ -149,7 +149,7 @@ export class Conv2d extends Module {
 }
 
 /** Options of {@link Conv1d}. */
-export interface Conv1dOptions extends LayerInitOptions {
+export interface Conv1dLayerOptions extends LayerInitOptions {
   stride?: number;
   padding?: number;
   dilation?: number;
@@ -168,7 +168,7 @@ export class Conv1d extends Module {
     readonly inChannels: number,
     readonly outChannels: number,
     readonly kernel: number,
-    o: Conv1dOptions = {},
+    o: Conv1dLayerOptions = {},
   ) {
     super();
     this.stride = o.stride ?? 1;
@@ -334,7 +334,7 @@ export class Linear extends Module {
 }
 
 /** Options of the batch norms (PyTorch's names and defaults). */
-export interface BatchNormOptions {
+export interface BatchNormLayerOptions {
   eps?: number;
   momentum?: number;
   affine?: boolean;
@@ -355,7 +355,7 @@ export class BatchNorm extends Module {
   /** Batches seen in training (PyTorch's num_batches_tracked; kept on the host). */
   numBatchesTracked = 0;
 
-  constructor(readonly numFeatures: number, readonly rank: number, o: BatchNormOptions = {}) {
+  constructor(readonly numFeatures: number, readonly rank: number, o: BatchNormLayerOptions = {}) {
     super();
     this.eps = o.eps ?? 1e-5;
     this.momentum = o.momentum ?? 0.1;
@@ -445,14 +445,14 @@ export class BatchNorm extends Module {
 
 /** Batch norm of [N, C, H, W]. */
 export class BatchNorm2d extends BatchNorm {
-  constructor(numFeatures: number, o: BatchNormOptions = {}) {
+  constructor(numFeatures: number, o: BatchNormLayerOptions = {}) {
     super(numFeatures, 4, o);
   }
 }
 
 /** Batch norm of [N, C, L] (or [N, C]; the ONNX form with batch statistics assumes [N, C, L]). */
 export class BatchNorm1d extends BatchNorm {
-  constructor(numFeatures: number, o: BatchNormOptions = {}) {
+  constructor(numFeatures: number, o: BatchNormLayerOptions = {}) {
     super(numFeatures, 3, o);
   }
 }
@@ -702,7 +702,7 @@ export class AvgPool1d extends Module {
 }
 
 /** Options of {@link Upsample}: `size` or `scaleFactor`. */
-export interface UpsampleOptions {
+export interface UpsampleLayerOptions {
   size?: number | [number, number];
   scaleFactor?: number | [number, number];
   mode?: "nearest" | "bilinear";
@@ -711,7 +711,7 @@ export interface UpsampleOptions {
 
 /** nn.Upsample (nearest or bilinear) of [N, C, H, W]. */
 export class Upsample extends Module {
-  constructor(readonly o: UpsampleOptions) {
+  constructor(readonly o: UpsampleLayerOptions) {
     super();
     if ((o.size === undefined) === (o.scaleFactor === undefined)) {
       throw new TensorError("Upsample", "give exactly one of size and scaleFactor");

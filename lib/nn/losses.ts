@@ -11,7 +11,15 @@
  * ```
  * @module
  */
-import { empty, fmtShape, full, type Tensor, TensorError } from "../tensor/tensor.ts";
+import {
+  empty,
+  fmtShape,
+  full,
+  noGrad,
+  record,
+  type Tensor,
+  TensorError,
+} from "../tensor/tensor.ts";
 import {
   abs,
   add,
@@ -21,6 +29,7 @@ import {
   mean,
   mul,
   neg,
+  relu,
   reshape,
   sigmoid,
   softplus,
@@ -68,20 +77,27 @@ export interface BceOptions {
 }
 
 /**
- * Binary cross-entropy on logits (torch.nn.BCEWithLogitsLoss):
- * (1 − y)·x + (1 + (pw − 1)·y)·softplus(−x), whose gradient is σ(x) − y (without pos_weight).
+ * Binary cross-entropy on logits (torch.nn.BCEWithLogitsLoss). Value:
+ * max(x, 0) − x·y + log(1 + e^−|x|) (with pos_weight: (1 − y)·x + (1 + (pw − 1)·y)·(log(1 + e^−|x|)
+ * + max(−x, 0))), stable for any |x|; gradient written directly as σ(x) − y (with pos_weight:
+ * (1 − y) − (1 + (pw − 1)·y)·(1 − σ(x))), as PyTorch's, also at x = 0.
  */
 export function bceWithLogits(input: Tensor, target: Tensor, o: BceOptions = {}): Tensor {
   sameShape("bceWithLogits", input, target);
-  const oneMinusY = sub(1, target);
-  const sp = softplus(neg(input));
-  let l: Tensor;
-  if (o.posWeight) {
-    const lw = add(1, mul(sub(o.posWeight, 1), target));
-    l = add(mul(oneMinusY, input), mul(lw, sp));
-  } else {
-    l = add(mul(oneMinusY, input), sp);
-  }
+  const y = target.detach();
+  const pw = o.posWeight ? o.posWeight.detach() : null;
+  const lw = pw ? noGrad(() => add(1, mul(sub(pw, 1), y))) : null;
+  const x0 = input.detach();
+  const value = noGrad(() => {
+    const sp = softplus(neg(abs(x0))); // log(1 + e^−|x|)
+    if (!lw) return add(sub(relu(x0), mul(x0, y)), sp);
+    return add(mul(sub(1, y), x0), mul(lw, add(sp, relu(neg(x0)))));
+  });
+  let l = record(value, "bceWithLogits", [input], (g) => {
+    const s = sigmoid(x0);
+    const d = lw ? sub(sub(1, y), mul(lw, sub(1, s))) : sub(s, y);
+    return [mul(g, d)];
+  });
   if (o.weight) l = mul(l, o.weight);
   return reduce(l, o.reduction ?? "mean");
 }
