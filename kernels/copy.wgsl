@@ -4,7 +4,7 @@
 // Parameters (binding 0, 64 u32 words):
 //   copy_strided: [n, ndim, -, -, shape[8] @4, srcStride[8] @12, dstStride[8] @20,
 //                  srcOff @28, dstOff @29]      ACC=1: dst += src (float32 only)
-//   fill:         [n, valueBits, offset]
+//   fill (uw):    [n, valueBits, offset]
 //   cast_*:       [n]
 // Element e = (group.y * groups.x + group.x) * WG + local.
 
@@ -45,12 +45,14 @@ fn copy_strided(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
   }
 }
 
+@group(0) @binding(1) var<storage, read_write> fdst: array<u32>;
+
 @compute @workgroup_size(WG)
 fn fill(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let i = elem(wid, nwg, lid);
   if (i >= pu(0u)) { return; }
-  dst[pu(2u) + i] = pu(1u);
+  fdst[pu(2u) + i] = pu(1u);
 }
 
 @compute @workgroup_size(WG)
@@ -66,6 +68,15 @@ fn cast_f2i(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
             @builtin(local_invocation_index) lid: u32) {
   let i = elem(wid, nwg, lid);
   if (i >= pu(0u)) { return; }
-  // truncation toward zero; WGSL saturates out-of-range values (NaN gives 0)
-  dst[i] = bitcast<u32>(i32(bitcast<f32>(src[i])));
+  // truncation toward zero, saturating (NaN gives 0), explicitly: not every driver saturates
+  let f = bitcast<f32>(src[i]);
+  var r = 0;
+  if (f >= 2147483648.0) {
+    r = 2147483647;
+  } else if (f <= -2147483648.0) {
+    r = -2147483647 - 1;
+  } else if (f == f) {
+    r = i32(f);
+  }
+  dst[i] = bitcast<u32>(r);
 }

@@ -50,11 +50,14 @@ fn expm1_(x: f32) -> f32 {
 }
 
 fn log1p_(x: f32) -> f32 {
-  let u = 1.0 + x;
-  if (u == 1.0) { return x; }
-  if (abs(x) > 0.5) { return log(u); }
-  // log(u) * x / (u - 1) corrects the rounding of 1 + x (Goldberg's trick)
-  return log(u) * (x / (u - 1.0));
+  if (x < -0.5 || x > 1.0) { return log(1.0 + x); }
+  // log(1 + x) = 2·atanh(s), s = x / (2 + x), |s| ≤ 1/3: odd series in s, no cancellation
+  // (compilers may rewrite (1 + x) − 1 as x, so the usual correction trick is unsafe here)
+  let s = x / (2.0 + x);
+  let q = s * s;
+  let p = 1.0 + q * (1.0 / 3.0 + q * (1.0 / 5.0 + q * (1.0 / 7.0 + q * (1.0 / 9.0 + q * (1.0 / 11.0 +
+    q * (1.0 / 13.0 + q * (1.0 / 15.0 + q * (1.0 / 17.0 + q * (1.0 / 19.0)))))))));
+  return 2.0 * s * p;
 }
 
 fn tanh_(x: f32) -> f32 {

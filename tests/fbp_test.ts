@@ -30,10 +30,16 @@ Deno.test("fbp: close to skimage iradon on the Shepp-Logan phantom (corr > 0.999
     const rec = fbp(sino, A, N, { angles: man.theta_deg, degrees: true, filter });
     const ref = f32(`iradon_${filter}.f32`);
     const s = stats(rec, ref, inside);
-    assert.ok(s.corr > 0.999 && s.rmse < 0.02 * s.stdB, `${filter}: vs iradon ${JSON.stringify(s)}`);
+    assert.ok(
+      s.corr > 0.999 && s.rmse < 0.02 * s.stdB,
+      `${filter}: vs iradon ${JSON.stringify(s)}`,
+    );
     const p = stats(rec, f32("phantom.f32"), inside);
     const q = stats(ref, f32("phantom.f32"), inside);
-    assert.ok(p.corr > 0.95 && p.rmse < 1.1 * q.rmse, `${filter}: vs phantom ${JSON.stringify(p)} (iradon ${JSON.stringify(q)})`);
+    assert.ok(
+      p.corr > 0.95 && p.rmse < 1.1 * q.rmse,
+      `${filter}: vs phantom ${JSON.stringify(p)} (iradon ${JSON.stringify(q)})`,
+    );
   }
   // default angles = evenly over [0, π) in radians
   const d = fbp(sino, A, N);
@@ -68,7 +74,8 @@ Deno.test("fbp: a uniform disk reconstructs to its value; an off-centre axis is 
 
 Deno.test("fbp: FFT round trip and filter shapes", () => {
   const n = 64;
-  const re = Float64Array.from({ length: n }, (_, i) => Math.sin(i) + i / n), im = new Float64Array(n);
+  const re = Float64Array.from({ length: n }, (_, i) => Math.sin(i) + i / n),
+    im = new Float64Array(n);
   const orig = re.slice();
   fft(re, im);
   fft(re, im, true);

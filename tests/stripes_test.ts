@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { hasPython, hasSharedData, pyFixture } from "./_helpers.ts";
 import {
   type Shape3,
-  stripesDetect,
-  stripesMaskScan,
   type StripesBackendName,
+  stripesDetect,
   stripesKernels,
+  stripesMaskScan,
   stripesMerge,
 } from "../lib/tomo/stripes.ts";
 import { detectRowsRef, mergeRowsRef, thresholdRef } from "../lib/tomo/stripes_ref.ts";
@@ -69,12 +69,16 @@ function randomVolume(shape: Shape3, seed: number, opts: { nan?: boolean } = {})
     }
   }
   for (let p = 0; p < 2; p++) {
-    const z0 = r.int(0, Z - 8), x0 = r.int(0, Math.max(0, X - 8)), val = [-0.75, 0.25, -2.5][r.int(0, 2)];
+    const z0 = r.int(0, Z - 8),
+      x0 = r.int(0, Math.max(0, X - 8)),
+      val = [-0.75, 0.25, -2.5][r.int(0, 2)];
     for (let k = z0; k < z0 + 8; k++) {
-      for (let j = 0; j < Y; j++) for (let i = x0; i < Math.min(X, x0 + 8); i++) v[(k * Y + j) * X + i] = val;
+      for (let j = 0; j < Y; j++) {
+        for (let i = x0; i < Math.min(X, x0 + 8); i++) v[(k * Y + j) * X + i] = val;
+      }
     }
   }
-  if (opts.nan) for (let q = 0; q < 5; q++) v[r.int(0, v.length - 1)] = NaN;
+  if (opts.nan) { for (let q = 0; q < 5; q++) v[r.int(0, v.length - 1)] = NaN; }
   return v;
 }
 
@@ -89,7 +93,11 @@ Deno.test("stripes: equal to an independent numpy port of the C code (TomoPy gol
   for (const c of cases) {
     const shape = c.shape as Shape3;
     for (const backend of BACKENDS) {
-      const w = await stripesDetect(f32(c.input), shape, { size: c.size, radius: c.radius, backend });
+      const w = await stripesDetect(f32(c.input), shape, {
+        size: c.size,
+        radius: c.radius,
+        backend,
+      });
       assert.equal(diffF(w, f32(c.weights)), 0, `detect ${shape} ${backend}`);
       const m = await stripesMerge(f32(c.weights), shape, {
         threshold: c.threshold,
@@ -201,9 +209,21 @@ Deno.test("stripes: parameters the C code would read out of bounds with are refu
   await assert.rejects(stripesDetect(v, [20, 3, 30, 1] as unknown as Shape3), /shape/);
   await assert.rejects(stripesDetect(v, [20, 3, 31]), /values/);
   const m = { minStripeLength: 10, minStripeDepth: 0, minStripeWidth: 5, sensitivityPerc: 85 };
-  await assert.rejects(stripesMerge(v, [20, 3, 30], { ...m, minStripeWidth: 6 }), /minStripeWidth: .*4·width/);
-  await assert.rejects(stripesMerge(v, [20, 3, 30], { ...m, minStripeWidth: 2, minStripeLength: 20 }), /minStripeLength/);
-  await assert.rejects(stripesMerge(v, [20, 3, 30], { ...m, minStripeWidth: 2, minStripeDepth: 3 }), /minStripeDepth/);
-  await assert.rejects(stripesMerge(v, [20, 3, 30], { ...m, minStripeWidth: 2, sensitivityPerc: 0 }), /sensitivityPerc/);
+  await assert.rejects(
+    stripesMerge(v, [20, 3, 30], { ...m, minStripeWidth: 6 }),
+    /minStripeWidth: .*4·width/,
+  );
+  await assert.rejects(
+    stripesMerge(v, [20, 3, 30], { ...m, minStripeWidth: 2, minStripeLength: 20 }),
+    /minStripeLength/,
+  );
+  await assert.rejects(
+    stripesMerge(v, [20, 3, 30], { ...m, minStripeWidth: 2, minStripeDepth: 3 }),
+    /minStripeDepth/,
+  );
+  await assert.rejects(
+    stripesMerge(v, [20, 3, 30], { ...m, minStripeWidth: 2, sensitivityPerc: 0 }),
+    /sensitivityPerc/,
+  );
   await assert.rejects(stripesKernels("cuda" as StripesBackendName), /unknown/);
 });

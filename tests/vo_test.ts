@@ -27,7 +27,9 @@ Deno.test("vo sorting: removes a constant stripe from a smooth sinogram and keep
   const A = 90, N = 64;
   const s = new Float32Array(A * N);
   for (let a = 0; a < A; a++) {
-    for (let c = 0; c < N; c++) s[a * N + c] = Math.exp(-((c - 32 - 12 * Math.cos(a / 30)) ** 2) / 40);
+    for (let c = 0; c < N; c++) {
+      s[a * N + c] = Math.exp(-((c - 32 - 12 * Math.cos(a / 30)) ** 2) / 40);
+    }
   }
   const striped = s.slice();
   for (let a = 0; a < A; a++) striped[a * N + 20] += 0.2;

@@ -266,7 +266,7 @@ gpuTest("tanh/sigmoid/log1p keep relative precision near 0 and saturate cleanly"
     const src = op === "log1p" ? x.map(Math.abs) : x;
     for (let i = 0; i < x.length; i++) {
       const w = f(src[i]);
-      if (!Number.isFinite(y[i]) || Math.abs(y[i] - w) > 3e-7 * Math.abs(w) + 1e-30) {
+      if (!Number.isFinite(y[i]) || Math.abs(y[i] - w) > 1e-6 * Math.abs(w) + 1e-30) {
         throw new Error(`${op}(${src[i]}) = ${y[i]}, want ${w}`);
       }
     }
@@ -858,12 +858,12 @@ gpuTest("grid_sample bilinear zeros, forward, input and grid gradients, determin
     be.gridSample(xs, gs, ys, p);
     const tag = `align=${alignCorners}`;
     const yg = await get(be, ys);
-    close(yg.slice(5), ref.y.slice(5), `grid_sample ${tag}`, 1e-5, 1e-6);
+    // a NaN sample reads nothing (zero), as PyTorch's CPU kernel does
+    const refNoNan = refGridSample(x, grid.map((v, i) => (i === 8 || i === 9 ? 99 : v)), dy, p);
+    close(yg, refNoNan.y, `grid_sample ${tag}`, 1e-5, 1e-6);
     const dxs = out(be, x.length), dgs = out(be, grid.length);
     be.gridSampleBackward(xs, gs, dys, dxs, dgs, p);
     const dxg = await get(be, dxs);
-    // the NaN sample contributes nothing on the GPU; compare everything else
-    const refNoNan = refGridSample(x, grid.map((v, i) => (i === 8 || i === 9 ? 99 : v)), dy, p);
     close(dxg, refNoNan.dx, `grid_sample dx ${tag}`, 1e-5, 1e-6);
     const dgg = await get(be, dgs);
     close(dgg.slice(10), ref.dg.slice(10), `grid_sample dgrid ${tag}`, 1e-4, 1e-5);
@@ -908,7 +908,7 @@ gpuTest("random: Philox4x32-10 known answers, uniform/normal/bernoulli, same see
   const ug = await get(be, u);
   for (let j = 0; j < 6; j++) {
     const c = 2 ** 32 - 3 + j;
-    const words = philoxRef([c >>> 0, Math.floor(c / 2 ** 32)], [0x12345678, 7].length ? [0x12345678, 7] : []);
+    const words = philoxRef([c >>> 0, Math.floor(c / 2 ** 32), 0, 0], [0x12345678, 7]);
     for (let l = 0; l < 4; l++) {
       const want = (words[l] >>> 8) / 16777216;
       if (ug[j * 4 + l] !== want) throw new Error(`uniform block ${j} word ${l}: ${ug[j * 4 + l]} vs ${want}`);

@@ -40,10 +40,18 @@ import {
 import { openScan, type TomoScan } from "../lib/io/nexus.ts";
 import { readSinograms } from "../lib/tomo/normalise.ts";
 import { readNpzArray } from "../lib/io/npz.ts";
-import { patchGrid } from "../lib/data/patches.ts";
+import { nanRange, patchGrid, toUint16 } from "../lib/data/patches.ts";
+import { resize2d } from "../lib/data/resize.ts";
+import { ndarray } from "../lib/io/array.ts";
+import { encodeTiff } from "../lib/io/tiff.ts";
+import { buildDirAtomic, writeFileAtomicSync } from "../lib/run/atomic.ts";
+import { SimRng } from "../lib/sim/rng.ts";
+import { pairedStripes } from "../lib/sim/stripes.ts";
 import {
   cleanPatches,
   makeSampleDirs,
+  PATCH_DIRS,
+  patchSeed,
   sinogramDone,
   sinogramFiles,
   writePatchSinogram,
@@ -89,6 +97,14 @@ export const meta = defineTool({
     seed: SEED,
     shard: { type: "string", arg: "i/N", help: "make only shard i of N (detector-row ranges)" },
     merge: { type: "int", min: 1, arg: "N", help: "check the N shards and move them into place" },
+    size: {
+      type: "list",
+      of: "int",
+      min: 0,
+      default: [402, 362],
+      arg: "H,W",
+      help: "raw/paired: resize sinograms to H,W (0,0 keeps them)",
+    },
     verbose: { type: "boolean", short: "v", help: "print what is done", provenance: false },
     overwrite: OVERWRITE,
   },
@@ -260,6 +276,101 @@ async function patchMode(f: Flags): Promise<void> {
   }
 }
 
+/**
+ * `raw` and `paired`: whole sinograms, resized (`--size`), scaled to uint16 by the range of the
+ * whole sample (NoStripesNet's reload-and-renormalise pass, done here as a first pass over the
+ * scan that finds the range of sinograms 20 … rows − 20, then a second that writes).
+ */
+async function wholeSinogramMode(f: Flags): Promise<void> {
+  if (!f.hdfRoot) throw new LumenError("--hdf-root", "", `a scan is required for --mode ${f.mode}`);
+  if (f.shard || f.merge !== undefined) {
+    throw new UsageError(
+      "--shard",
+      `only --mode patch is sharded (${f.mode} scales by the whole sample)`,
+    );
+  }
+  if (f.size.length !== 2) throw new UsageError("--size", `${f.size.join(",")}: expected H,W`);
+  const sampleName = String(f.sample).padStart(4, "0");
+  const finalDir = `${f.root}/${sampleName}`;
+  if (existsSync(`${finalDir}.prov.json`) && !f.overwrite) {
+    throw new LumenError(
+      finalDir,
+      "",
+      "the dataset root already holds this sample; pass --overwrite to replace it, or choose --sample",
+    );
+  }
+  const scan = await openScan(f.hdfRoot, f.flats ? { flatsFile: f.flats } : {});
+  try {
+    const angles = scan.projections.count, rows = scan.rows, cols = scan.cols;
+    const [H, W] = f.size[0] > 0 && f.size[1] > 0 ? [f.size[0], f.size[1]] : [angles, cols];
+    const mask = f.mode === "paired" ? await loadMask(f, scan) : null;
+    if (f.mode === "paired" && !mask) {
+      throw new LumenError("--mask", "", "--mode paired needs the stripe mask (generate_mask)");
+    }
+    /** The images of one row: [kind path, image] pairs, stripe (or raw) image first. */
+    const images = (row: number, sino: Float32Array): [string, Float32Array][] => {
+      const img = H === angles && W === cols ? sino : resize2d(sino, [angles, cols], [H, W]);
+      const name = `${sampleName}_shift${String(f.shift).padStart(2, "0")}_${
+        String(row).padStart(4, "0")
+      }.tif`;
+      if (f.mode === "raw") return [[`shift${String(f.shift).padStart(2, "0")}/${name}`, img]];
+      const m = maskRow(mask!, angles, rows, cols, row);
+      if (m.some((v) => v !== 0)) return [[`real_artifacts/stripe/${name}`, img]];
+      const rng = new SimRng(patchSeed(f.seed, f.sample, row, 0));
+      const stripe = pairedStripes(img, H, W, rng).stripe;
+      return [[`fake_artifacts/stripe/${name}`, stripe], [`fake_artifacts/clean/${name}`, img]];
+    };
+    const forEachRow = async (fn: (row: number, imgs: [string, Float32Array][]) => void) => {
+      for (let c0 = 0; c0 < rows; c0 += f.chunkSize) {
+        const c1 = Math.min(rows, c0 + f.chunkSize);
+        const sinos = await readSinograms(scan, c0, c1);
+        for (let row = c0; row < c1; row++) {
+          const off = (row - c0) * angles * cols;
+          fn(row, images(row, sinos.data.subarray(off, off + angles * cols)));
+        }
+      }
+    };
+    // pass 1: the sample's range (stripe images of sinograms 20 … rows − 20, as the original)
+    const trim = rows > 40 ? 20 : 0;
+    let lo = Infinity, hi = -Infinity;
+    await forEachRow((row, imgs) => {
+      if (row < trim || row >= rows - trim) return;
+      const [l, h] = nanRange([imgs[0][1]]);
+      if (l < lo) lo = l;
+      if (h > hi) hi = h;
+    });
+    // pass 2: write into a temporary folder, renamed into place when complete
+    const bar = progress("sinograms", rows, { quiet: f.quiet });
+    await buildDirAtomic(finalDir, async (tmp) => {
+      for (
+        const d of f.mode === "raw" ? [`shift${String(f.shift).padStart(2, "0")}`] : PATCH_DIRS
+      ) {
+        mkdirSync(`${tmp}/${d}`, { recursive: true });
+      }
+      await forEachRow((_row, imgs) => {
+        for (const [rel, img] of imgs) {
+          writeFileAtomicSync(`${tmp}/${rel}`, encodeTiff(ndarray(toUint16(img, lo, hi), [H, W])));
+        }
+        bar.tick();
+      });
+    }, { overwrite: f.overwrite });
+    bar.done();
+    await writeProvenance(
+      finalDir,
+      await makeProvenance({
+        tool: "data_generator",
+        args: provenanceArgs(meta, f),
+        seed: f.seed,
+        inputs: [f.hdfRoot, ...(f.mask ? [f.mask] : []), ...(f.flats ? [f.flats] : [])],
+        fast: 64 << 20,
+      }),
+    );
+    if (f.verbose) console.log(`${rows} sinograms (${H}×${W}) → ${finalDir}`);
+  } finally {
+    scan.close();
+  }
+}
+
 if (import.meta.main) {
   await runTool(meta, async (f) => {
     mkdirSync(f.root, { recursive: true });
@@ -269,6 +380,9 @@ if (import.meta.main) {
     switch (f.mode) {
       case "patch":
         return await patchMode(f);
+      case "raw":
+      case "paired":
+        return await wholeSinogramMode(f);
       default:
         throw new LumenError("--mode", f.mode, "not available yet");
     }

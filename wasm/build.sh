@@ -117,13 +117,19 @@ build_wat() { # file flags out
 # the committed ones differ from its output (--check).
 gen_gemm_wat() {
   wanted gemm_relaxed || wanted gemm_simd || return 0
-  local deno_bin="${DENO_BIN:-deno}"
-  command -v "$deno_bin" > /dev/null || {
+  local deno=()
+  if [ -n "${DENO_BIN:-}" ]; then
+    deno=("$DENO_BIN")
+  elif command -v deno > /dev/null; then
+    deno=(deno)
+  elif command -v npx > /dev/null; then
+    deno=(npx -y deno@2.9.6) # as .ci/run gets it
+  else
     echo "wasm/build.sh: deno not found (needed to generate wasm/gemm/*.wat)" >&2
     exit 1
-  }
+  fi
   mkdir -p "$work/gemm"
-  "$deno_bin" run --quiet --no-config --allow-write="$work/gemm" "$HERE/gemm/gen_wat.ts" "$work/gemm"
+  "${deno[@]}" run --quiet --no-config --allow-write="$work/gemm" "$HERE/gemm/gen_wat.ts" "$work/gemm"
   local f
   for f in "$work"/gemm/*.wat; do
     if [ "$check" = 1 ]; then

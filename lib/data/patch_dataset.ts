@@ -27,7 +27,7 @@ import { ndarray } from "../io/array.ts";
 import { encodeTiff } from "../io/tiff.ts";
 import { writeFileAtomicSync } from "../run/atomic.ts";
 import { SimRng } from "../sim/rng.ts";
-import { addPatchStripes } from "../sim/stripes.ts";
+import { patchStripes } from "../sim/stripes.ts";
 import {
   extractPatch,
   nanRange,
@@ -122,7 +122,7 @@ export function writePatchSinogram(job: SinogramJob, o: PatchWriteOptions): stri
     if (clean[p]) {
       const rng = new SimRng(patchSeed(o.seed, o.sample, job.row, p));
       cleans.push(patch);
-      stripes.push(addPatchStripes(patch, [g.height, g.width], rng).stripe);
+      stripes.push(patchStripes(patch, g.height, g.width, rng).stripe);
     } else {
       cleans.push(null);
       stripes.push(patch);

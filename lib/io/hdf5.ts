@@ -15,7 +15,8 @@
  *
  * @example
  * ```ts
- * import { H5File } from "./hdf5.ts";
+ * import process from "node:process";
+import { H5File } from "./hdf5.ts";
  * const f = await H5File.open("scan.nxs");
  * const info = f.dataset("/entry1/tomo_entry/data/data");   // shape, dtype, chunks, filters
  * const frame = f.read("/entry1/tomo_entry/data/data", [5, null, [0, 100]]); // (rows, 100)
@@ -114,9 +115,35 @@ const H5T_INTEGER = 0, H5T_FLOAT = 1, H5T_STRING = 3, H5T_ENUM = 8;
 
 let mod: H5Mod | null = null;
 
-/** Waits for h5wasm's module (once per process). */
+/**
+ * Waits for h5wasm's module (once per process).
+ *
+ * Emscripten copies the whole environment into the module at start-up (`for (x in process.env)`),
+ * which would make every HDF5 tool need unscoped `--allow-env`. Without that permission the module
+ * starts with an empty environment instead (HDF5 reads none of it for plain file access), so
+ * tools run with `--allow-read`/`--allow-write` alone.
+ */
 async function h5mod(): Promise<H5Mod> {
-  if (!mod) mod = (await h5wasm.ready) as unknown as H5Mod;
+  if (mod) return mod;
+  const granted = Deno.permissions.querySync({ name: "env" }).state === "granted";
+  const desc = Object.getOwnPropertyDescriptor(process, "env");
+  let swapped = false;
+  if (!granted) {
+    try {
+      Object.defineProperty(process, "env", { value: {}, configurable: true, writable: true });
+      swapped = true;
+    } catch {
+      // a runtime that forbids it: h5wasm then asks for env access as before
+    }
+  }
+  try {
+    mod = (await h5wasm.ready) as unknown as H5Mod;
+  } finally {
+    if (swapped) {
+      if (desc) Object.defineProperty(process, "env", desc);
+      else delete (process as { env?: unknown }).env;
+    }
+  }
   return mod;
 }
 

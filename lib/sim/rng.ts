@@ -70,7 +70,9 @@ export class SimRng {
   /** Uniform integer in [lo, hi] (inclusive), unbiased. */
   int(lo: number, hi: number): number {
     const n = hi - lo + 1;
-    if (!(n >= 1) || !Number.isSafeInteger(n)) throw new RangeError(`SimRng.int: bad range [${lo}, ${hi}]`);
+    if (!(n >= 1) || !Number.isSafeInteger(n)) {
+      throw new RangeError(`SimRng.int: bad range [${lo}, ${hi}]`);
+    }
     if (n > 4294967296) return lo + Math.floor(this.uniform() * n);
     const lim = 4294967296 - (4294967296 % n);
     let v: number;

@@ -1,156 +1,173 @@
 /**
- * Simulated stripes (constant detector offsets) as TomoPhantom's `artifacts.stripes` adds them,
- * which NoStripesNet uses to make its training pairs, seeded and without the original's bugs:
+ * Simulated stripes as NoStripesNet makes them (TomoPhantom `artifacts.stripes`, see
+ * ../shared/reference/nostripesnet.md "Simulated stripes"), seeded and without the original's
+ * bugs:
  *
- * - a stripe's centre is drawn where it fits (t < c < width − t) instead of being dropped when it
- *   does not (the original then added nothing, giving an all-zero mask);
- * - at least one stripe per sinogram (the original makes ⌊width · percentage / 100⌋, zero for
- *   narrow patches);
- * - partial stripes span [min, max] of the two drawn angles and at least one angle (the original
- *   adds nothing when the first draw is not below the second);
- * - every draw comes from the given seeded generator (the original used Python's global one).
+ * - the number of stripes is ⌊cols · percentage/100⌋ (computed in float32 as the original), but
+ *   at least one: the original makes none in patches narrower than 250 columns (an unchanged
+ *   "stripe" image, another all-zero mask);
+ * - each stripe: a half-thickness t ∈ [0, maxThickness], a column c (up to 20 tries to find one
+ *   where the first row is non-zero), an offset max(sino)·U(−1, 0.5)·intensityThresh added to
+ *   columns c−t..c+t, over all angles (full) or a random angle range (partial); with
+ *   `variability` v, each column's offset starts at +v·max and takes a ±v·max random step per
+ *   angle.
  *
- * Values are float32 as in numpy (each `+=` rounds to float32).
+ * Fixed here: the original adds nothing when the column is too close to an edge (t < c < cols−t
+ * fails) — an all-zero stripe mask — and nothing for a partial stripe whose two random angles
+ * come out in decreasing order or equal; here c is drawn inside the valid range (t shrinks when
+ * the sinogram is too narrow) and the angle pair is ordered and redrawn when equal. Randomness
+ * comes from a seeded {@link SimRng}, not the global `random` module.
  *
  * @example
  * ```ts
- * import { addStripes } from "./stripes.ts";
+ * import { patchStripes } from "./stripes.ts";
  * import { SimRng } from "./rng.ts";
- * const sino = new Float32Array(1801 * 256).fill(1);
- * const striped = addStripes(sino, [1801, 256], new SimRng(0));
+ * const clean = new Float32Array(256 * 256).fill(1);
+ * const { stripe, mask } = patchStripes(clean, 256, 256, new SimRng(0));
  * ```
  * @module
  */
-import type { SimRng } from "./rng.ts";
+import { SimRng } from "./rng.ts";
 
-/** Parameters of {@link addStripes} (TomoPhantom's names). */
-export interface StripeOptions {
-  /** Share of detector columns that get a stripe, in percent (0, 100]. Default 0.4. */
-  percentage?: number;
-  /** Maximum half-thickness t ∈ [0, 10]: a stripe covers 2t + 1 columns. Default 6. */
-  maxThickness?: number;
-  /** Offset = max(sinogram) · U(−1, 0.5) · intensityThresh. Default 0.2. */
-  intensityThresh?: number;
-  /** "full" (all angles), "partial" (a random angle range) or "mixed" (either, per stripe). */
-  type?: "full" | "partial" | "mixed";
-  /** Random walk of the offset along angles, as a fraction of max(sinogram). Default 0. */
-  variability?: number;
+/** Parameters of TomoPhantom's `stripes`. */
+export interface StripeParams {
+  /** Stripes per 100 columns (0 < p ≤ 100). */
+  percentage: number;
+  /** Largest half-thickness (0–10). */
+  maxThickness: number;
+  /** Offset scale relative to the sinogram's maximum. */
+  intensityThresh: number;
+  /** Full stripes span all angles; partial ones a random range. */
+  type: "full" | "partial";
+  /** Per-angle random-walk step of the offset, relative to the maximum (0: constant). */
+  variability: number;
 }
 
-/** One stripe that was added. */
+/** One simulated stripe. */
 export interface StripeInfo {
-  /** Centre column, half-thickness, angle range [a0, a1), offset. */
-  column: number;
-  halfThickness: number;
+  /** Centre column. */
+  col: number;
+  /** Half-thickness: columns col−t..col+t. */
+  thickness: number;
+  /** Angles [start, stop). */
   angles: [number, number];
-  offset: number;
+  /** Constant offset added (before the variability walk). */
+  intensity: number;
 }
 
-/**
- * Returns a copy of `sino` (angles × columns, row-major) with simulated stripes added; `info`,
- * when given, receives the stripes.
- */
-export function addStripes(
-  sino: Float32Array,
-  shape: readonly [number, number],
-  rng: SimRng,
-  opts: StripeOptions = {},
-  info?: StripeInfo[],
-): Float32Array {
-  const [angles, cols] = shape;
-  const percentage = opts.percentage ?? 0.4, maxT = opts.maxThickness ?? 6;
-  const thresh = opts.intensityThresh ?? 0.2, variability = opts.variability ?? 0;
-  if (!(percentage > 0 && percentage <= 100)) {
-    throw new RangeError("percentage must be in (0, 100]");
-  }
-  if (!(maxT >= 0 && maxT <= 10)) throw new RangeError("maxThickness must be in [0, 10]");
-  if (sino.length !== angles * cols) throw new RangeError("sinogram size does not match its shape");
-  const out = sino.slice();
-  let maxI = -Infinity;
-  for (let i = 0; i < sino.length; i++) if (sino[i] > maxI) maxI = sino[i];
-  const n = Math.max(1, Math.floor(Math.fround(cols) * Math.fround(percentage / 100)));
-  for (let s = 0; s < n; s++) {
-    // a half-thickness that fits, then a centre strictly inside, preferring non-zero columns
-    const t = Math.min(rng.int(0, maxT), Math.max(0, Math.floor((cols - 3) / 2)));
-    const lo = Math.min(t + 1, cols - 1), hi = Math.max(lo, cols - t - 2);
-    let c = rng.int(lo, hi);
-    for (let tries = 1; tries < 20 && out[c] === 0; tries++) c = rng.int(lo, hi);
-    const partial = opts.type === "partial" || (opts.type === "mixed" && rng.uniform() < 0.5);
-    let a0 = 0, a1 = angles;
-    if (partial) {
-      const u = rng.int(0, angles), v = rng.int(0, angles);
-      a0 = Math.min(u, v);
-      a1 = Math.max(u, v);
-      if (a1 === a0) a1 < angles ? a1++ : a0--;
-    }
-    const offset = maxI * rng.range(-1, 0.5) * thresh;
-    info?.push({ column: c, halfThickness: t, angles: [a0, a1], offset });
-    for (let x = -t; x <= t; x++) {
-      let off = variability !== 0 ? variability * maxI : 0;
-      for (let a = a0; a < a1; a++) {
-        out[a * cols + c + x] += offset + off;
-        if (variability !== 0) off += (rng.uniform() < 0.5 ? -1 : 1) * variability * maxI;
-      }
-    }
-  }
-  return out;
-}
-
-/** A clean patch and its simulated-stripe partner. */
-export interface StripePair {
-  /** The patch with stripes, clipped to the clean patch's [min, max] (NoStripesNet). */
+/** A sinogram with simulated stripes. */
+export interface SimulatedStripes {
+  /** The sinogram with stripes (angles × cols). */
   stripe: Float32Array;
-  /** The stripes that were added. */
+  /** 1 where a stripe was added. */
+  mask: Uint8Array;
+  /** The stripes. */
   stripes: StripeInfo[];
 }
 
-/**
- * NoStripesNet's patch stripes: `stripes(percentage 0.4, maxthickness 6, intensity_thresh 0.2,
- * full, variability 0)`, then clipped to the clean patch's range.
- *
- * @example
- * ```ts
- * const { stripe } = addPatchStripes(patch, [1801, 256], new SimRng(7));
- * ```
- */
-export function addPatchStripes(
-  clean: Float32Array,
-  shape: readonly [number, number],
+/** NoStripesNet's patch mode (realdata_loader.py): 0.4%, thickness ≤ 6, 0.2, full, no variability. */
+export const PATCH_STRIPES: StripeParams = {
+  percentage: 0.4,
+  maxThickness: 6,
+  intensityThresh: 0.2,
+  type: "full",
+  variability: 0,
+};
+
+/** NoStripesNet's paired mode: 1%, thickness ≤ 2, 0.2, variability 0.005, full or partial. */
+export const PAIRED_STRIPES: Omit<StripeParams, "type"> = {
+  percentage: 1,
+  maxThickness: 2,
+  intensityThresh: 0.2,
+  variability: 0.005,
+};
+
+/** Adds stripes to a sinogram (`angles × cols`); returns a new array, its mask and the stripes. */
+export function addStripes(
+  sino: Float32Array,
+  angles: number,
+  cols: number,
+  p: StripeParams,
   rng: SimRng,
-): StripePair {
-  const stripes: StripeInfo[] = [];
-  const out = addStripes(clean, shape, rng, {
-    percentage: 0.4,
-    maxThickness: 6,
-    intensityThresh: 0.2,
-    type: "full",
-    variability: 0,
-  }, stripes);
-  let lo = Infinity, hi = -Infinity;
-  for (let i = 0; i < clean.length; i++) {
-    if (clean[i] < lo) lo = clean[i];
-    if (clean[i] > hi) hi = clean[i];
+): SimulatedStripes {
+  if (sino.length !== angles * cols) {
+    throw new RangeError(`addStripes: ${sino.length} values for ${angles}×${cols}`);
   }
-  for (let i = 0; i < out.length; i++) out[i] = out[i] < lo ? lo : out[i] > hi ? hi : out[i];
-  return { stripe: out, stripes };
+  if (!(p.percentage > 0 && p.percentage <= 100)) {
+    throw new RangeError(`addStripes: percentage: must be in (0, 100], got ${p.percentage}`);
+  }
+  if (!(p.maxThickness >= 0 && p.maxThickness <= 10) || !Number.isInteger(p.maxThickness)) {
+    throw new RangeError(
+      `addStripes: maxThickness: must be an integer in [0, 10], got ${p.maxThickness}`,
+    );
+  }
+  const out = sino.slice();
+  const mask = new Uint8Array(sino.length);
+  const stripes: StripeInfo[] = [];
+  let maxI = -Infinity;
+  for (const v of sino) if (v > maxI) maxI = v;
+  const fr = Math.fround;
+  const count = Math.max(1, Math.trunc(fr(fr(cols) * fr(fr(p.percentage) / 100))));
+  if (cols < 3) return { stripe: out, mask, stripes };
+  for (let n = 0; n < count; n++) {
+    // thickness first, so that the column can always be drawn inside t < c < cols − t
+    const t = Math.min(rng.int(0, p.maxThickness), Math.floor((cols - 2) / 2));
+    let c = 0;
+    for (let tries = 0; tries < 20; tries++) {
+      c = rng.int(t + 1, cols - t - 1);
+      if (sino[c] !== 0) break;
+    }
+    let a0 = 0, a1 = angles;
+    if (p.type === "partial" && angles > 1) {
+      do {
+        a0 = rng.int(0, angles);
+        a1 = rng.int(0, angles);
+      } while (a0 === a1);
+      if (a0 > a1) [a0, a1] = [a1, a0];
+    }
+    const intensity = maxI * rng.range(-1, 0.5) * p.intensityThresh;
+    for (let x = -t; x <= t; x++) {
+      let off = p.variability !== 0 ? p.variability * maxI : 0;
+      for (let a = a0; a < a1; a++) {
+        const q = a * cols + c + x;
+        out[q] += intensity + off;
+        mask[q] = 1;
+        if (p.variability !== 0) off += (rng.uniform() < 0.5 ? -1 : 1) * p.variability * maxI;
+      }
+    }
+    stripes.push({ col: c, thickness: t, angles: [a0, a1], intensity });
+  }
+  return { stripe: out, mask, stripes };
 }
 
 /**
- * NoStripesNet's `paired` mode stripes: percentage 1, maxthickness 2, intensity 0.2, variability
- * 0.005, partial or full at random per stripe; no clipping.
+ * NoStripesNet's patch mode: {@link PATCH_STRIPES}, then the result clipped to the clean
+ * patch's [min, max].
  */
-export function addPairedStripes(
+export function patchStripes(
   clean: Float32Array,
-  shape: readonly [number, number],
+  angles: number,
+  cols: number,
   rng: SimRng,
-): StripePair {
-  const stripes: StripeInfo[] = [];
-  const stripe = addStripes(clean, shape, rng, {
-    percentage: 1,
-    maxThickness: 2,
-    intensityThresh: 0.2,
-    type: "mixed",
-    variability: 0.005,
-  }, stripes);
-  return { stripe, stripes };
+): SimulatedStripes {
+  const r = addStripes(clean, angles, cols, PATCH_STRIPES, rng);
+  let lo = Infinity, hi = -Infinity;
+  for (const v of clean) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  const s = r.stripe;
+  for (let i = 0; i < s.length; i++) s[i] = s[i] < lo ? lo : s[i] > hi ? hi : s[i];
+  return r;
+}
+
+/** NoStripesNet's paired mode: {@link PAIRED_STRIPES}, full or partial with equal odds. */
+export function pairedStripes(
+  clean: Float32Array,
+  angles: number,
+  cols: number,
+  rng: SimRng,
+): SimulatedStripes {
+  const type = rng.uniform() < 0.5 ? "partial" : "full";
+  return addStripes(clean, angles, cols, { ...PAIRED_STRIPES, type }, rng);
 }

@@ -29,13 +29,7 @@
  * ```
  * @module
  */
-import {
-  detectHalo,
-  detectRowsRef,
-  mergeHalo,
-  mergeRowsRef,
-  thresholdRef,
-} from "./stripes_ref.ts";
+import { detectHalo, detectRowsRef, mergeHalo, mergeRowsRef, thresholdRef } from "./stripes_ref.ts";
 
 /** `[angles, detector rows, detector columns]`. */
 export type Shape3 = readonly [number, number, number];
@@ -161,12 +155,20 @@ export function detectParams(shape: Shape3, p: DetectParams = {}): Required<Dete
     throw bad("radius", `must be a non-negative integer, got ${radius}`);
   }
   if (Y < Math.max(2, 2 * radius)) {
-    throw bad("radius", `needs at least max(2, 2·radius) = ${Math.max(2, 2 * radius)} rows, have ${Y}`);
+    throw bad(
+      "radius",
+      `needs at least max(2, 2·radius) = ${Math.max(2, 2 * radius)} rows, have ${Y}`,
+    );
   }
   if (X < Math.max(4, 2 * radius)) {
-    throw bad("radius", `needs at least max(4, 2·radius) = ${Math.max(4, 2 * radius)} columns, have ${X}`);
+    throw bad(
+      "radius",
+      `needs at least max(4, 2·radius) = ${Math.max(4, 2 * radius)} columns, have ${X}`,
+    );
   }
-  if (Z < 2 * radius) throw bad("radius", `needs at least 2·radius = ${2 * radius} angles, have ${Z}`);
+  if (Z < 2 * radius) {
+    throw bad("radius", `needs at least 2·radius = ${2 * radius} angles, have ${Z}`);
+  }
   return { size, radius };
 }
 

@@ -209,7 +209,7 @@ export function mergeRowsRef(
       mask.set(m1.subarray(src, src + X), idx(k, l, 0));
     }
   }
-  let out = mask.slice();
+  const out = mask.slice();
   // Step 2: depth (switch_dim = 1), reading the step-1 mask of the neighbouring rows.
   if (D !== 0) {
     for (let k = 0; k < Z; k++) {

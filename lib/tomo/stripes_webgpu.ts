@@ -57,12 +57,17 @@ export class StripesWebGpu implements StripesKernels {
     const dev = this.gpu.device;
     dev.pushErrorScope("validation");
     const mod = this.module ??= dev.createShaderModule({ code: this.source });
-    const p = dev.createComputePipeline({ layout: "auto", compute: { module: mod, entryPoint: entry } });
+    const p = dev.createComputePipeline({
+      layout: "auto",
+      compute: { module: mod, entryPoint: entry },
+    });
     const err = await dev.popErrorScope();
     if (err) {
       const info = await mod.getCompilationInfo();
       const m = info.messages.find((x) => x.type === "error");
-      const where = m ? `line ${m.lineNum}: ${m.message.split("\n")[0]}` : err.message.split("\n")[0];
+      const where = m
+        ? `line ${m.lineNum}: ${m.message.split("\n")[0]}`
+        : err.message.split("\n")[0];
       throw new Error(`kernels/stripes.wgsl: ${entry}: ${where}`);
     }
     this.pipelines.set(entry, p);
@@ -81,8 +86,22 @@ export class StripesWebGpu implements StripesKernels {
 
   private params(v: Record<string, number>): GPUBuffer {
     const names = [
-      "z", "y", "x", "ya", "nin", "y0", "nout", "size", "radius", "hl", "hd", "hw", "vl", "thr_v",
-      "thr_d", "depth",
+      "z",
+      "y",
+      "x",
+      "ya",
+      "nin",
+      "y0",
+      "nout",
+      "size",
+      "radius",
+      "hl",
+      "hd",
+      "hw",
+      "vl",
+      "thr_v",
+      "thr_d",
+      "depth",
     ];
     const a = new Int32Array(20);
     names.forEach((n, i) => (a[i] = v[n] ?? 0));
@@ -111,7 +130,11 @@ export class StripesWebGpu implements StripesKernels {
     pass.end();
   }
 
-  private async readBack(src: GPUBuffer, bytes: number, enc: GPUCommandEncoder): Promise<ArrayBuffer> {
+  private async readBack(
+    src: GPUBuffer,
+    bytes: number,
+    enc: GPUCommandEncoder,
+  ): Promise<ArrayBuffer> {
     const st = this.buffer("staging", bytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
     enc.copyBufferToBuffer(src, 0, st, 0, Math.ceil(bytes / 4) * 4);
     this.gpu.device.queue.submit([enc.finish()]);
@@ -131,7 +154,9 @@ export class StripesWebGpu implements StripesKernels {
     const fit = Math.floor(this.gpu.maxBinding / bytesPerRow) - 2 * halo;
     if (fit < 1) {
       throw new RangeError(
-        `stripes (webgpu): one row with its halo needs ${bytesPerRow * (1 + 2 * halo)} bytes, the device binds ${this.gpu.maxBinding}`,
+        `stripes (webgpu): one row with its halo needs ${
+          bytesPerRow * (1 + 2 * halo)
+        } bytes, the device binds ${this.gpu.maxBinding}`,
       );
     }
     return Math.min(want, fit);
@@ -162,7 +187,10 @@ export class StripesWebGpu implements StripesKernels {
       return (await this.wasmKernels()).detectRows(input, Z, Y, X, ya, nIn, y0, y1, size, radius);
     }
     const win = 2 * size + 1;
-    const rows = Math.min(this.rowsFit(4 * Z * X, h, y1 - y0), this.rowsFit(4 * X * win, 0, y1 - y0));
+    const rows = Math.min(
+      this.rowsFit(4 * Z * X, h, y1 - y0),
+      this.rowsFit(4 * X * win, 0, y1 - y0),
+    );
     if (rows < y1 - y0) {
       const out = new Float32Array(Z * (y1 - y0) * X);
       for (let s0 = y0; s0 < y1; s0 += rows) {
@@ -270,7 +298,14 @@ export class StripesWebGpu implements StripesKernels {
 }
 
 /** Rows [a, b) (block-local) of a Z × n × X block. */
-function subRows<T extends Float32Array | Uint8Array>(src: T, Z: number, n: number, X: number, a: number, b: number): T {
+function subRows<T extends Float32Array | Uint8Array>(
+  src: T,
+  Z: number,
+  n: number,
+  X: number,
+  a: number,
+  b: number,
+): T {
   const m = b - a;
   const out = new (src.constructor as new (n: number) => T)(Z * m * X);
   for (let k = 0; k < Z; k++) out.set(src.subarray((k * n + a) * X, (k * n + b) * X), k * m * X);
@@ -278,6 +313,14 @@ function subRows<T extends Float32Array | Uint8Array>(src: T, Z: number, n: numb
 }
 
 /** Writes a Z × m × X block at local row `a` of a Z × n × X block. */
-function putRows<T extends Float32Array | Uint8Array>(dst: T, Z: number, n: number, X: number, a: number, m: number, src: T): void {
+function putRows<T extends Float32Array | Uint8Array>(
+  dst: T,
+  Z: number,
+  n: number,
+  X: number,
+  a: number,
+  m: number,
+  src: T,
+): void {
   for (let k = 0; k < Z; k++) dst.set(src.subarray(k * m * X, (k + 1) * m * X), (k * n + a) * X);
 }

@@ -181,7 +181,9 @@ export function removeStripeBasedSortingVolume(
   const out = new Float32Array(tomo.length);
   const sino = new Float32Array(A * N);
   for (let y = 0; y < Y; y++) {
-    for (let a = 0; a < A; a++) sino.set(tomo.subarray((a * Y + y) * N, (a * Y + y + 1) * N), a * N);
+    for (let a = 0; a < A; a++) {
+      sino.set(tomo.subarray((a * Y + y) * N, (a * Y + y + 1) * N), a * N);
+    }
     const r = removeStripeBasedSorting(sino, A, N, opts);
     for (let a = 0; a < A; a++) out.set(r.subarray(a * N, (a + 1) * N), (a * Y + y) * N);
   }

@@ -31,7 +31,6 @@
  * ```
  * @module
  */
-import { compileWasm } from "../../wasm/load.ts";
 
 /** The multi-threaded SGEMM. */
 export interface GemmPool {
@@ -82,9 +81,9 @@ export interface GemmPoolOptions {
 }
 
 /** Cache blocking. kc: k per packed panel; mc: rows of op(A) per packed block (L2); nc: max columns of op(B) per packed block. */
-export const GEMM_BLOCKING = { kc: 256, mc: 120, nc: 2016 } as const;
+export const GEMM_BLOCKING = { kc: 256, mc: 240, nc: 2016 } as const;
 /** Below this many flops a call runs on the calling thread only. */
-export const GEMM_SERIAL_FLOPS = 2_000_000;
+export const GEMM_SERIAL_FLOPS = 400_000;
 
 const MAX_MR = 6;
 const MAX_NR = 12;
@@ -384,40 +383,54 @@ export function waitChange(ctl: Int32Array, i: number, v: number, spins: number)
   }
 }
 
-let relaxedModule: Promise<WebAssembly.Module> | null = null;
-let simdModule: Promise<WebAssembly.Module> | null = null;
-
 /** The two kernels' files (committed; built by wasm/build.sh from wasm/gemm/*.wat). */
 export const GEMM_WASM_URLS = {
   relaxed: new URL("../../../wasm/gemm_relaxed.wasm", import.meta.url),
   simd: new URL("../../../wasm/gemm_simd.wasm", import.meta.url),
 } as const;
 
-/** True when this engine supports relaxed SIMD (validates the relaxed module). */
-export async function relaxedSimdSupported(): Promise<boolean> {
-  const res = await fetch(GEMM_WASM_URLS.relaxed);
-  if (!res.ok) throw new Error(`${GEMM_WASM_URLS.relaxed}: HTTP ${res.status}`);
-  return WebAssembly.validate(new Uint8Array(await res.arrayBuffer()));
+const fetched = new Map<string, Promise<Uint8Array<ArrayBuffer>>>();
+const compiled = new Map<string, Promise<WebAssembly.Module>>();
+
+function bytesOf(url: URL): Promise<Uint8Array<ArrayBuffer>> {
+  const key = String(url);
+  let p = fetched.get(key);
+  if (!p) {
+    p = (async () => {
+      const res = await fetch(url);
+      if (!res.ok) throw new Error(`${url}: HTTP ${res.status} ${res.statusText}`);
+      return new Uint8Array(await res.arrayBuffer());
+    })();
+    p.catch(() => fetched.delete(key));
+    fetched.set(key, p);
+  }
+  return p;
 }
 
-/** Loads (once) and returns the kernel module: relaxed if wanted and valid, else plain. */
-async function gemmModule(wantRelaxed: boolean): Promise<WebAssembly.Module> {
-  if (wantRelaxed) {
-    relaxedModule ??= (async () => {
-      const res = await fetch(GEMM_WASM_URLS.relaxed);
-      if (!res.ok) throw new Error(`${GEMM_WASM_URLS.relaxed}: HTTP ${res.status}`);
-      const bytes = new Uint8Array(await res.arrayBuffer());
-      if (!WebAssembly.validate(bytes)) throw new Error("relaxed SIMD unsupported");
-      return await WebAssembly.compile(bytes);
-    })();
-    try {
-      return await relaxedModule;
-    } catch (e) {
-      if (!(e instanceof Error && e.message === "relaxed SIMD unsupported")) throw e;
-    }
+function moduleOf(url: URL): Promise<WebAssembly.Module> {
+  const key = String(url);
+  let p = compiled.get(key);
+  if (!p) {
+    p = bytesOf(url).then((b) => WebAssembly.compile(b));
+    p.catch(() => compiled.delete(key));
+    compiled.set(key, p);
   }
-  simdModule ??= compileWasm(GEMM_WASM_URLS.simd);
-  return await simdModule;
+  return p;
+}
+
+/**
+ * The kernel module to use: the relaxed-SIMD one when wanted and `validate` accepts it (the
+ * feature test: an engine without relaxed SIMD rejects the module), else the plain SIMD128 one.
+ * Compiled once per process.
+ */
+export async function loadGemmKernel(
+  wantRelaxed = true,
+  validate: (bytes: BufferSource) => boolean = WebAssembly.validate,
+): Promise<{ module: WebAssembly.Module; relaxed: boolean }> {
+  if (wantRelaxed && validate(await bytesOf(GEMM_WASM_URLS.relaxed))) {
+    return { module: await moduleOf(GEMM_WASM_URLS.relaxed), relaxed: true };
+  }
+  return { module: await moduleOf(GEMM_WASM_URLS.simd), relaxed: false };
 }
 
 /**
@@ -448,7 +461,7 @@ export async function createGemmPool(
   if (end > memory.buffer.byteLength) {
     memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
   }
-  const module = await gemmModule(opts.relaxed ?? true);
+  const { module } = await loadGemmKernel(opts.relaxed ?? true);
   const inst = new WebAssembly.Instance(module, { env: { memory } });
   const ex = inst.exports as unknown as GemmExports;
   const relaxed = ex.relaxed() === 1;

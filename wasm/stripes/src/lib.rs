@@ -116,7 +116,9 @@ unsafe fn ratio_scalar(
     s = s + v(k1, j, i);
     s = s + v(k2, j, i);
     let mut out = 0.1428f32 * s;
-    let g = |kk: i32, gg: i32, ii: i32| f32::from_bits((*grad.add(at(kk, gg, ii, ya, n, x))).to_bits() & 0x7fff_ffff);
+    let g = |kk: i32, gg: i32, ii: i32| {
+        f32::from_bits((*grad.add(at(kk, gg, ii, ya, n, x))).to_bits() & 0x7fff_ffff)
+    };
     let mut mp = 0.0f32;
     let mut jm = -r;
     while jm <= r {
@@ -276,9 +278,20 @@ unsafe fn ratio_simd<const G: usize>(
 /// Multiplicity of index t in the mirrored window of k: main range plus mirrored ranges.
 #[inline(always)]
 fn ranges(k: i32, s: i32, z: i32, out: &mut [(i32, i32); 3]) {
-    out[0] = (if k - s > 0 { k - s } else { 0 }, if k + s < z - 1 { k + s } else { z - 1 });
-    out[1] = if k <= s - 1 { (2 * k + 1, k + s) } else { (1, 0) };
-    out[2] = if k >= z - s { (k - s, 2 * k - z) } else { (1, 0) };
+    out[0] = (
+        if k - s > 0 { k - s } else { 0 },
+        if k + s < z - 1 { k + s } else { z - 1 },
+    );
+    out[1] = if k <= s - 1 {
+        (2 * k + 1, k + s)
+    } else {
+        (1, 0)
+    };
+    out[2] = if k >= z - s {
+        (k - s, 2 * k - z)
+    } else {
+        (1, 0)
+    };
 }
 
 #[inline(always)]
@@ -314,7 +327,16 @@ impl Med {
         let rank = base.add(16 * z + 8 * words + 4096) as *mut u32;
         let sval = base.add(20 * z + 8 * words + 4096) as *mut i32;
         let cnt = base.add(24 * z + 8 * words + 4096);
-        Med { pairs, tmp, hist, rank, sval, cnt, bits, words }
+        Med {
+            pairs,
+            tmp,
+            hist,
+            rank,
+            sval,
+            cnt,
+            bits,
+            words,
+        }
     }
 
     #[inline(always)]
@@ -612,14 +634,37 @@ pub unsafe extern "C" fn detect_rows(
             while i < x {
                 if i >= lo && i + 4 <= hi {
                     let iu = i as usize;
-                    ratio_simd::<2>(inp, grad, &o, plate, np, iu, radius as usize, plate_n, r3, po);
+                    ratio_simd::<2>(
+                        inp,
+                        grad,
+                        &o,
+                        plate,
+                        np,
+                        iu,
+                        radius as usize,
+                        plate_n,
+                        r3,
+                        po,
+                    );
                     i += 8;
                 } else if i >= lo && i <= hi {
                     let iu = i as usize;
-                    ratio_simd::<1>(inp, grad, &o, plate, np, iu, radius as usize, plate_n, r3, po);
+                    ratio_simd::<1>(
+                        inp,
+                        grad,
+                        &o,
+                        plate,
+                        np,
+                        iu,
+                        radius as usize,
+                        plate_n,
+                        r3,
+                        po,
+                    );
                     i += 4;
                 } else {
-                    *po.add(i as usize) = ratio_scalar(inp, grad, z, y, x, ya, n_in, k, j, i, radius);
+                    *po.add(i as usize) =
+                        ratio_scalar(inp, grad, z, y, x, ya, n_in, k, j, i, radius);
                     i += 1;
                 }
             }
@@ -635,7 +680,11 @@ pub unsafe extern "C" fn detect_rows(
     while l < n_out {
         let mut i0 = 0usize;
         while i0 < x as usize {
-            let nb = if i0 + MB <= x as usize { MB } else { x as usize - i0 };
+            let nb = if i0 + MB <= x as usize {
+                MB
+            } else {
+                x as usize - i0
+            };
             let p = out.add(l as usize * x as usize + i0);
             let mut k = 0usize;
             while k < zs {
