@@ -78,9 +78,13 @@ function close(
   rtol = 1e-4,
   atol = 1e-5,
 ): void {
-  if (got.length !== want.length) throw new Error(`${what}: length ${got.length} != ${want.length}`);
+  if (got.length !== want.length) {
+    throw new Error(`${what}: length ${got.length} != ${want.length}`);
+  }
   let scale = 0;
-  for (let i = 0; i < want.length; i++) if (Number.isFinite(want[i])) scale = Math.max(scale, Math.abs(want[i]));
+  for (let i = 0; i < want.length; i++) {
+    if (Number.isFinite(want[i])) scale = Math.max(scale, Math.abs(want[i]));
+  }
   for (let i = 0; i < want.length; i++) {
     const g = got[i], w = want[i];
     if (Number.isNaN(w) && Number.isNaN(g)) continue;
@@ -92,7 +96,8 @@ function close(
 }
 
 function same(a: ArrayLike<number>, b: ArrayLike<number>, what: string): void {
-  const x = new Uint32Array(new Float32Array(a).buffer), y = new Uint32Array(new Float32Array(b).buffer);
+  const x = new Uint32Array(new Float32Array(a).buffer),
+    y = new Uint32Array(new Float32Array(b).buffer);
   if (x.length !== y.length) throw new Error(`${what}: lengths differ`);
   for (let i = 0; i < x.length; i++) {
     if (x[i] !== y[i]) throw new Error(`${what}: bytes differ at ${i}: ${a[i]} vs ${b[i]}`);
@@ -126,7 +131,9 @@ function forEach(shape: number[], fn: (idx: number[], flat: number) => void): vo
 
 Deno.test("webgpu: mergeAxes merges contiguous runs and drops unit axes", () => {
   const m = mergeAxes([2, 1, 3, 4], [[12, 12, 4, 1], [0, 0, 4, 1]]);
-  if (m.shape.join() !== "2,12" || m.strides[0].join() !== "12,1" || m.strides[1].join() !== "0,1") {
+  if (
+    m.shape.join() !== "2,12" || m.strides[0].join() !== "12,1" || m.strides[1].join() !== "0,1"
+  ) {
     throw new Error(JSON.stringify(m));
   }
 });
@@ -167,13 +174,24 @@ gpuTest("strided copy: permute, slice, expand, accumulate, same buffer", async (
   const s = up(be, x);
   // permute (2,0,1): out[k][i][j] = x[i][j][k]
   const o = out(be, 24);
-  be.copy(s, { offset: 0, strides: [1, 12, 4] }, o, { offset: 0, strides: strides([4, 2, 3]) }, [4, 2, 3], false);
+  be.copy(s, { offset: 0, strides: [1, 12, 4] }, o, { offset: 0, strides: strides([4, 2, 3]) }, [
+    4,
+    2,
+    3,
+  ], false);
   const want = new Float32Array(24);
   forEach([4, 2, 3], ([k, i, j], f) => (want[f] = x[i * 12 + j * 4 + k]));
   close(await get(be, o), want, "permute");
   // slice [:, 1:3, ::2] into a contiguous [2,2,2]
   const sl = out(be, 8);
-  be.copy(s, { offset: 4, strides: [12, 4, 2] }, sl, { offset: 0, strides: [4, 2, 1] }, [2, 2, 2], false);
+  be.copy(
+    s,
+    { offset: 4, strides: [12, 4, 2] },
+    sl,
+    { offset: 0, strides: [4, 2, 1] },
+    [2, 2, 2],
+    false,
+  );
   const ws = new Float32Array(8);
   forEach([2, 2, 2], ([a, b, c], f) => (ws[f] = x[a * 12 + (b + 1) * 4 + c * 2]));
   close(await get(be, sl), ws, "slice");
@@ -192,30 +210,33 @@ gpuTest("strided copy: permute, slice, expand, accumulate, same buffer", async (
 // ------------------------------------------------------------------------------- elementwise
 
 const sigm = (x: number) => 1 / (1 + Math.exp(-x));
-const UNARY_REF: [UnaryOp, (x: number, a: number, b: number) => number, number, number, number?][] = [
-  ["neg", (x) => -x, 0, 0],
-  ["exp", Math.exp, 0, 0],
-  ["log", Math.log, 0, 0, 1],
-  ["log1p", Math.log1p, 0, 0, 1],
-  ["sqrt", Math.sqrt, 0, 0, 1],
-  ["rsqrt", (x) => 1 / Math.sqrt(x), 0, 0, 1],
-  ["abs", Math.abs, 0, 0],
-  ["sign", Math.sign, 0, 0],
-  ["square", (x) => x * x, 0, 0],
-  ["recip", (x) => 1 / x, 0, 0, 1],
-  ["relu", (x) => Math.max(x, 0), 0, 0],
-  ["leakyRelu", (x, a) => (x > 0 ? x : a * x), 0.2, 0],
-  ["tanh", Math.tanh, 0, 0],
-  ["sigmoid", sigm, 0, 0],
-  ["softplus", (x) => Math.log1p(Math.exp(x)), 0, 0],
-  ["powScalar", (x, a) => Math.pow(x, a), 3, 0],
-  ["clamp", (x, a, b) => Math.min(Math.max(x, a), b), -0.3, 0.4],
-  ["addScalar", (x, a) => x + a, 1.5, 0],
-  ["mulScalar", (x, a) => x * a, -2, 0],
-  ["affine", (x, a, b) => a * x + b, 3, -1],
-];
+const UNARY_REF: [UnaryOp, (x: number, a: number, b: number) => number, number, number, number?][] =
+  [
+    ["neg", (x) => -x, 0, 0],
+    ["exp", Math.exp, 0, 0],
+    ["log", Math.log, 0, 0, 1],
+    ["log1p", Math.log1p, 0, 0, 1],
+    ["sqrt", Math.sqrt, 0, 0, 1],
+    ["rsqrt", (x) => 1 / Math.sqrt(x), 0, 0, 1],
+    ["abs", Math.abs, 0, 0],
+    ["sign", Math.sign, 0, 0],
+    ["square", (x) => x * x, 0, 0],
+    ["recip", (x) => 1 / x, 0, 0, 1],
+    ["relu", (x) => Math.max(x, 0), 0, 0],
+    ["leakyRelu", (x, a) => (x > 0 ? x : a * x), 0.2, 0],
+    ["tanh", Math.tanh, 0, 0],
+    ["sigmoid", sigm, 0, 0],
+    ["softplus", (x) => Math.log1p(Math.exp(x)), 0, 0],
+    ["powScalar", (x, a) => Math.pow(x, a), 3, 0],
+    ["clamp", (x, a, b) => Math.min(Math.max(x, a), b), -0.3, 0.4],
+    ["addScalar", (x, a) => x + a, 1.5, 0],
+    ["mulScalar", (x, a) => x * a, -2, 0],
+    ["affine", (x, a, b) => a * x + b, 3, -1],
+  ];
 
-const UNARY_GRAD_REF: Partial<Record<UnaryOp, (x: number, y: number, a: number, b: number) => number>> = {
+const UNARY_GRAD_REF: Partial<
+  Record<UnaryOp, (x: number, y: number, a: number, b: number) => number>
+> = {
   neg: () => -1,
   exp: (_x, y) => y,
   log: (x) => 1 / x,
@@ -294,7 +315,15 @@ gpuTest("binary ops with broadcasting and offsets", async (be) => {
   ];
   for (const [op, f] of ops) {
     const o = out(be, 60);
-    be.binary(op, as, { offset: 0, strides: [20, 5, 1] }, bs, { offset: 0, strides: [5, 0, 1] }, o, shape);
+    be.binary(
+      op,
+      as,
+      { offset: 0, strides: [20, 5, 1] },
+      bs,
+      { offset: 0, strides: [5, 0, 1] },
+      o,
+      shape,
+    );
     const want = new Float32Array(60);
     forEach(shape, ([i, , k], fl) => (want[fl] = f(a[fl], b[i * 5 + k])));
     close(await get(be, o), want, `binary ${op}`, 2e-5, 1e-6);
@@ -302,7 +331,11 @@ gpuTest("binary ops with broadcasting and offsets", async (be) => {
   // contiguous fast path with element offsets
   const o2 = out(be, 10);
   be.binary("sub", as, { offset: 5, strides: [1] }, as, { offset: 20, strides: [1] }, o2, [10]);
-  close(await get(be, o2), Array.from({ length: 10 }, (_, i) => a[5 + i] - a[20 + i]), "offset views");
+  close(
+    await get(be, o2),
+    Array.from({ length: 10 }, (_, i) => a[5 + i] - a[20 + i]),
+    "offset views",
+  );
 });
 
 gpuTest("where with float and int conditions", async (be) => {
@@ -323,7 +356,9 @@ function refReduce(x: Float32Array, shape: number[], axes: number[], op: string)
   const kept = shape.map((d, i) => (axes.includes(i) ? 1 : d));
   const nOut = kept.reduce((a, b) => a * b, 1);
   const ks = strides(kept);
-  const res: number[] = new Array(nOut).fill(op === "sum" ? 0 : op === "min" ? Infinity : -Infinity);
+  const res: number[] = new Array(nOut).fill(
+    op === "sum" ? 0 : op === "min" ? Infinity : -Infinity,
+  );
   const idx: number[] = new Array(nOut).fill(-1);
   const counter: number[] = new Array(nOut).fill(0);
   forEach(shape, (ix, f) => {
@@ -342,46 +377,57 @@ function refReduce(x: Float32Array, shape: number[], axes: number[], op: string)
   return op === "argmax" ? idx : res;
 }
 
-gpuTest("reductions: sum/max/min/argmax over axis sets, both strategies, accumulate", async (be) => {
-  const cases: [number[], number[]][] = [
-    [[7], [0]],
-    [[3, 5], [1]],
-    [[3, 5], [0]],
-    [[2, 3, 4, 5], [0, 2]],
-    [[2, 3, 4, 5], [1, 3]],
-    [[2, 3, 4, 5], [0, 1, 2, 3]],
-    [[4, 300], [1]], // workgroup strategy
-    [[300, 4], [0]],
-    [[2, 1, 3], [1]],
-    [[20000, 3], [1]], // many outputs: thread strategy
-  ];
-  for (const [shape, axes] of cases) {
-    const n = shape.reduce((a, b) => a * b, 1);
-    const x = rnd(n, n + axes.length);
-    const xs = up(be, x);
-    for (const op of ["sum", "max", "min", "argmax"] as const) {
-      if (op === "argmax" && axes.length !== 1) continue;
-      const nOut = shape.reduce((a, d, i) => (axes.includes(i) ? a : a * d), 1);
-      const o = out(be, nOut, op === "argmax" ? "int32" : "float32");
-      be.reduce(op, xs, shape, axes, o);
-      const got = await be.read(o);
-      const want = refReduce(x, shape, axes, op);
-      if (op === "argmax") {
-        if (Array.from(got).join() !== want.join()) throw new Error(`argmax ${shape} ${axes}: ${got} vs ${want}`);
-      } else close(got, want, `${op} ${shape} over ${axes}`, 1e-5, 1e-6);
+gpuTest(
+  "reductions: sum/max/min/argmax over axis sets, both strategies, accumulate",
+  async (be) => {
+    const cases: [number[], number[]][] = [
+      [[7], [0]],
+      [[3, 5], [1]],
+      [[3, 5], [0]],
+      [[2, 3, 4, 5], [0, 2]],
+      [[2, 3, 4, 5], [1, 3]],
+      [[2, 3, 4, 5], [0, 1, 2, 3]],
+      [[4, 300], [1]], // workgroup strategy
+      [[300, 4], [0]],
+      [[2, 1, 3], [1]],
+      [[20000, 3], [1]], // many outputs: thread strategy
+    ];
+    for (const [shape, axes] of cases) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const x = rnd(n, n + axes.length);
+      const xs = up(be, x);
+      for (const op of ["sum", "max", "min", "argmax"] as const) {
+        if (op === "argmax" && axes.length !== 1) continue;
+        const nOut = shape.reduce((a, d, i) => (axes.includes(i) ? a : a * d), 1);
+        const o = out(be, nOut, op === "argmax" ? "int32" : "float32");
+        be.reduce(op, xs, shape, axes, o);
+        const got = await be.read(o);
+        const want = refReduce(x, shape, axes, op);
+        if (op === "argmax") {
+          if (Array.from(got).join() !== want.join()) {
+            throw new Error(
+              `argmax ${shape} ${axes}: ${got} vs ${want}`,
+            );
+          }
+        } else close(got, want, `${op} ${shape} over ${axes}`, 1e-5, 1e-6);
+      }
     }
-  }
-  // accumulate
-  const x = rnd(12, 9);
-  const o = up(be, new Float32Array([1, 2, 3]));
-  be.reduce("sum", up(be, x), [3, 4], [1], o, true);
-  close(await get(be, o), [0, 1, 2].map((i) => i + 1 + x.slice(i * 4, i * 4 + 4).reduce((a, b) => a + b)), "sum accumulate");
-  // argmax ties → first, NaN wins
-  const t = up(be, new Float32Array([1, 3, 3, 2, NaN, 5]));
-  const ti = out(be, 2, "int32");
-  be.reduce("argmax", t, [2, 3], [1], ti);
-  if ((await be.read(ti)).join() !== "1,1") throw new Error("argmax ties/NaN");
-});
+    // accumulate
+    const x = rnd(12, 9);
+    const o = up(be, new Float32Array([1, 2, 3]));
+    be.reduce("sum", up(be, x), [3, 4], [1], o, true);
+    close(
+      await get(be, o),
+      [0, 1, 2].map((i) => i + 1 + x.slice(i * 4, i * 4 + 4).reduce((a, b) => a + b)),
+      "sum accumulate",
+    );
+    // argmax ties → first, NaN wins
+    const t = up(be, new Float32Array([1, 3, 3, 2, NaN, 5]));
+    const ti = out(be, 2, "int32");
+    be.reduce("argmax", t, [2, 3], [1], ti);
+    if ((await be.read(ti)).join() !== "1,1") throw new Error("argmax ties/NaN");
+  },
+);
 
 gpuTest("softmax and log-softmax, forward and backward, short and long rows", async (be) => {
   for (const [rows, cols] of [[5, 7], [3, 300]]) {
@@ -465,19 +511,52 @@ gpuTest("matmul: transposes, batch strides, broadcast batch, offsets, alpha/beta
   const A = rnd(20, 1), B = rnd(20, 2);
   const c = out(be, 8);
   be.matmul(up(be, A), up(be, B), c, {
-    batch: 1, m: 2, n: 2, k: 3, transA: false, transB: false,
-    strideA: 0, strideB: 0, strideC: 0, offsetA: 4, offsetB: 7, offsetC: 3, alpha: 1, beta: 0,
+    batch: 1,
+    m: 2,
+    n: 2,
+    k: 3,
+    transA: false,
+    transB: false,
+    strideA: 0,
+    strideB: 0,
+    strideC: 0,
+    offsetA: 4,
+    offsetB: 7,
+    offsetC: 3,
+    alpha: 1,
+    beta: 0,
   });
   const got = await get(be, c);
-  const want = [0, 1].flatMap((i) => [0, 1].map((j) => [0, 1, 2].reduce((s, l) => s + A[4 + i * 3 + l] * B[7 + l * 2 + j], 0)));
+  const want = [0, 1].flatMap((i) =>
+    [0, 1].map((j) => [0, 1, 2].reduce((s, l) => s + A[4 + i * 3 + l] * B[7 + l * 2 + j], 0))
+  );
   close(got.slice(3, 7), want, "gemm offsets");
 });
 
 // ------------------------------------------------------------------------------- conv
 
-function convP(o: Partial<Conv2dParams> & { n: number; cIn: number; h: number; w: number; cOut: number; kh: number; kw: number }): Conv2dParams {
+function convP(
+  o: Partial<Conv2dParams> & {
+    n: number;
+    cIn: number;
+    h: number;
+    w: number;
+    cOut: number;
+    kh: number;
+    kw: number;
+  },
+): Conv2dParams {
   const p = {
-    strideH: 1, strideW: 1, padH: 0, padW: 0, dilH: 1, dilW: 1, groups: 1, oh: 0, ow: 0, ...o,
+    strideH: 1,
+    strideW: 1,
+    padH: 0,
+    padW: 0,
+    dilH: 1,
+    dilW: 1,
+    groups: 1,
+    oh: 0,
+    ow: 0,
+    ...o,
   } as Conv2dParams;
   p.oh = Math.floor((p.h + 2 * p.padH - p.dilH * (p.kh - 1) - 1) / p.strideH) + 1;
   p.ow = Math.floor((p.w + 2 * p.padW - p.dilW * (p.kw - 1) - 1) / p.strideW) + 1;
@@ -497,9 +576,11 @@ function refConv(x: Float32Array, w: Float32Array, bias: Float32Array | null, p:
           for (let ci = 0; ci < Cg; ci++) {
             for (let ky = 0; ky < kh; ky++) {
               for (let kx = 0; kx < kw; kx++) {
-                const iy = oy * p.strideH - p.padH + ky * p.dilH, ix = ox * p.strideW - p.padW + kx * p.dilW;
+                const iy = oy * p.strideH - p.padH + ky * p.dilH,
+                  ix = ox * p.strideW - p.padW + kx * p.dilW;
                 if (iy < 0 || ix < 0 || iy >= h || ix >= W) continue;
-                s += w[((co * Cg + ci) * kh + ky) * kw + kx] * x[((b * cIn + g * Cg + ci) * h + iy) * W + ix];
+                s += w[((co * Cg + ci) * kh + ky) * kw + kx] *
+                  x[((b * cIn + g * Cg + ci) * h + iy) * W + ix];
               }
             }
           }
@@ -515,7 +596,9 @@ function refConv(x: Float32Array, w: Float32Array, bias: Float32Array | null, p:
 function refConvGrads(x: Float32Array, w: Float32Array, dy: Float32Array, p: Conv2dParams) {
   const { n, cIn, h, w: W, cOut, kh, kw, oh, ow, groups } = p;
   const Cg = cIn / groups, Mg = cOut / groups;
-  const dx = new Float64Array(x.length), dw = new Float64Array(w.length), db = new Float64Array(cOut);
+  const dx = new Float64Array(x.length),
+    dw = new Float64Array(w.length),
+    db = new Float64Array(cOut);
   for (let b = 0; b < n; b++) {
     for (let co = 0; co < cOut; co++) {
       const g = Math.floor(co / Mg);
@@ -526,9 +609,11 @@ function refConvGrads(x: Float32Array, w: Float32Array, dy: Float32Array, p: Con
           for (let ci = 0; ci < Cg; ci++) {
             for (let ky = 0; ky < kh; ky++) {
               for (let kx = 0; kx < kw; kx++) {
-                const iy = oy * p.strideH - p.padH + ky * p.dilH, ix = ox * p.strideW - p.padW + kx * p.dilW;
+                const iy = oy * p.strideH - p.padH + ky * p.dilH,
+                  ix = ox * p.strideW - p.padW + kx * p.dilW;
                 if (iy < 0 || ix < 0 || iy >= h || ix >= W) continue;
-                const xi = ((b * cIn + g * Cg + ci) * h + iy) * W + ix, wi = ((co * Cg + ci) * kh + ky) * kw + kx;
+                const xi = ((b * cIn + g * Cg + ci) * h + iy) * W + ix,
+                  wi = ((co * Cg + ci) * kh + ky) * kw + kx;
                 dx[xi] += gv * w[wi];
                 dw[wi] += gv * x[xi];
               }
@@ -543,8 +628,34 @@ function refConvGrads(x: Float32Array, w: Float32Array, dy: Float32Array, p: Con
 
 const CONV_CASES: Conv2dParams[] = [
   convP({ n: 2, cIn: 3, h: 7, w: 6, cOut: 5, kh: 3, kw: 3, padH: 1, padW: 1 }),
-  convP({ n: 1, cIn: 4, h: 9, w: 8, cOut: 6, kh: 4, kw: 4, strideH: 2, strideW: 2, padH: 1, padW: 1 }),
-  convP({ n: 2, cIn: 4, h: 8, w: 9, cOut: 4, kh: 3, kw: 2, dilH: 2, dilW: 1, padH: 2, padW: 0, strideH: 1, strideW: 3 }),
+  convP({
+    n: 1,
+    cIn: 4,
+    h: 9,
+    w: 8,
+    cOut: 6,
+    kh: 4,
+    kw: 4,
+    strideH: 2,
+    strideW: 2,
+    padH: 1,
+    padW: 1,
+  }),
+  convP({
+    n: 2,
+    cIn: 4,
+    h: 8,
+    w: 9,
+    cOut: 4,
+    kh: 3,
+    kw: 2,
+    dilH: 2,
+    dilW: 1,
+    padH: 2,
+    padW: 0,
+    strideH: 1,
+    strideW: 3,
+  }),
   convP({ n: 1, cIn: 6, h: 5, w: 5, cOut: 4, kh: 3, kw: 3, groups: 2, padH: 1, padW: 1 }),
   convP({ n: 2, cIn: 3, h: 1, w: 40, cOut: 70, kh: 1, kw: 5, padH: 0, padW: 2 }), // conv1d shape
   convP({ n: 4, cIn: 2, h: 24, w: 24, cOut: 3, kh: 3, kw: 3, padH: 1, padW: 1 }), // split-K weight grad
@@ -553,7 +664,9 @@ const CONV_CASES: Conv2dParams[] = [
 gpuTest("conv2d forward, backward data, backward weight (+bias), accumulate", async (be) => {
   for (const p of CONV_CASES) {
     const Cg = p.cIn / p.groups;
-    const x = rnd(p.n * p.cIn * p.h * p.w, 1), w = rnd(p.cOut * Cg * p.kh * p.kw, 2), bias = rnd(p.cOut, 3);
+    const x = rnd(p.n * p.cIn * p.h * p.w, 1),
+      w = rnd(p.cOut * Cg * p.kh * p.kw, 2),
+      bias = rnd(p.cOut, 3);
     const dy = rnd(p.n * p.cOut * p.oh * p.ow, 4);
     const tag = JSON.stringify(p);
     const xs = up(be, x), ws = up(be, w), ys = out(be, dy.length);
@@ -579,11 +692,26 @@ gpuTest("conv2d forward, backward data, backward weight (+bias), accumulate", as
 gpuTest("conv_transpose2d = backward data with output_padding", async (be) => {
   // NSN's ConvTranspose2d(k=4? here 3, stride 2, padding 1, output_padding (1, 0))
   const cin = 3, cout = 2, h = 4, w = 5, k = 3, s = 2, pad = 1, opH = 1, opW = 0;
-  const oh = (h - 1) * s - 2 * pad + (k - 1) + opH + 1, ow = (w - 1) * s - 2 * pad + (k - 1) + opW + 1;
+  const oh = (h - 1) * s - 2 * pad + (k - 1) + opH + 1,
+    ow = (w - 1) * s - 2 * pad + (k - 1) + opW + 1;
   // as a conv: input of the conv = the transposed conv's output
   const p: Conv2dParams = {
-    n: 1, cIn: cout, h: oh, w: ow, cOut: cin, kh: k, kw: k, oh: h, ow: w,
-    strideH: s, strideW: s, padH: pad, padW: pad, dilH: 1, dilW: 1, groups: 1,
+    n: 1,
+    cIn: cout,
+    h: oh,
+    w: ow,
+    cOut: cin,
+    kh: k,
+    kw: k,
+    oh: h,
+    ow: w,
+    strideH: s,
+    strideW: s,
+    padH: pad,
+    padW: pad,
+    dilH: 1,
+    dilW: 1,
+    groups: 1,
   };
   const x = rnd(cin * h * w, 5), wt = rnd(cin * cout * k * k, 6);
   const ys = out(be, cout * oh * ow);
@@ -597,7 +725,8 @@ gpuTest("conv_transpose2d = backward data with output_padding", async (be) => {
             for (let kx = 0; kx < k; kx++) {
               const oy = iy * s - pad + ky, ox = ix * s - pad + kx;
               if (oy < 0 || ox < 0 || oy >= oh || ox >= ow) continue;
-              want[(co * oh + oy) * ow + ox] += x[(ci * h + iy) * w + ix] * wt[((ci * cout + co) * k + ky) * k + kx];
+              want[(co * oh + oy) * ow + ox] += x[(ci * h + iy) * w + ix] *
+                wt[((ci * cout + co) * k + ky) * k + kx];
             }
           }
         }
@@ -616,7 +745,16 @@ gpuTest("batch norm: batch and running statistics, fused activations, backward",
   const dy = rnd(n * c * hw, 11);
   for (const activation of ["none", "relu", "leakyRelu"] as const) {
     for (const useBatchStats of [true, false]) {
-      const p: BatchNormParams = { n, c, hw, eps: 1e-5, useBatchStats, momentum: 0.1, activation, slope: 0.2 };
+      const p: BatchNormParams = {
+        n,
+        c,
+        hw,
+        eps: 1e-5,
+        useBatchStats,
+        momentum: 0.1,
+        activation,
+        slope: 0.2,
+      };
       const rm0 = rnd(c, 12), rv0 = rnd(c, 13, 0.5, 2);
       const rm = up(be, rm0), rv = up(be, rv0);
       const ys = out(be, x.length), ms = out(be, c), is = out(be, c);
@@ -629,14 +767,18 @@ gpuTest("batch norm: batch and running statistics, fused activations, backward",
         for (let b = 0; b < n; b++) for (let q = 0; q < hw; q++) s += x[(b * c + ch) * hw + q];
         mean[ch] = s / N;
         let v = 0;
-        for (let b = 0; b < n; b++) for (let q = 0; q < hw; q++) v += (x[(b * c + ch) * hw + q] - mean[ch]) ** 2;
+        for (let b = 0; b < n; b++) {
+          for (let q = 0; q < hw; q++) v += (x[(b * c + ch) * hw + q] - mean[ch]) ** 2;
+        }
         vr[ch] = v / N;
       }
       const useM = useBatchStats ? mean : Float64Array.from(rm0);
       const useV = useBatchStats ? vr : Float64Array.from(rv0);
       const inv = useV.map((v) => 1 / Math.sqrt(v + 1e-5));
-      const act = (z: number) => activation === "none" ? z : z > 0 ? z : activation === "relu" ? 0 : 0.2 * z;
-      const actd = (z: number) => activation === "none" ? 1 : z > 0 ? 1 : activation === "relu" ? 0 : 0.2;
+      const act = (z: number) =>
+        activation === "none" ? z : z > 0 ? z : activation === "relu" ? 0 : 0.2 * z;
+      const actd = (z: number) =>
+        activation === "none" ? 1 : z > 0 ? 1 : activation === "relu" ? 0 : 0.2;
       const y = new Float64Array(x.length), dz = new Float64Array(x.length);
       forEach([n, c, hw], ([, ch], f) => {
         const z = (x[f] - useM[ch]) * inv[ch] * gamma[ch] + beta[ch];
@@ -648,8 +790,20 @@ gpuTest("batch norm: batch and running statistics, fused activations, backward",
       close(await get(be, ms), useM, `bn mean ${tag}`, 1e-5, 1e-6);
       close(await get(be, is), inv, `bn invstd ${tag}`, 1e-4, 1e-6);
       if (useBatchStats) {
-        close(await get(be, rm), Array.from(rm0, (v, ch) => 0.9 * v + 0.1 * mean[ch]), `running mean ${tag}`, 1e-5, 1e-6);
-        close(await get(be, rv), Array.from(rv0, (v, ch) => 0.9 * v + 0.1 * vr[ch] * N / (N - 1)), `running var ${tag}`, 1e-5, 1e-6);
+        close(
+          await get(be, rm),
+          Array.from(rm0, (v, ch) => 0.9 * v + 0.1 * mean[ch]),
+          `running mean ${tag}`,
+          1e-5,
+          1e-6,
+        );
+        close(
+          await get(be, rv),
+          Array.from(rv0, (v, ch) => 0.9 * v + 0.1 * vr[ch] * N / (N - 1)),
+          `running var ${tag}`,
+          1e-5,
+          1e-6,
+        );
       } else {
         close(await get(be, rm), rm0, `running mean untouched ${tag}`, 0, 0);
       }
@@ -670,12 +824,33 @@ gpuTest("batch norm: batch and running statistics, fused activations, backward",
       const dxs = out(be, x.length), dgs = up(be, dg0), dbs = up(be, db0);
       be.batchNormBackward(xs, ys, up(be, dy), gs, ms, is, dxs, dgs, dbs, p);
       close(await get(be, dxs), dx, `bn dx ${tag}`, 1e-4, 1e-5);
-      close(await get(be, dgs), Array.from(dg0, (v, ch) => v + sdzx[ch] * inv[ch]), `bn dgamma ${tag}`, 1e-4, 1e-5);
-      close(await get(be, dbs), Array.from(db0, (v, ch) => v + sdz[ch]), `bn dbeta ${tag}`, 1e-4, 1e-5);
+      close(
+        await get(be, dgs),
+        Array.from(dg0, (v, ch) => v + sdzx[ch] * inv[ch]),
+        `bn dgamma ${tag}`,
+        1e-4,
+        1e-5,
+      );
+      close(
+        await get(be, dbs),
+        Array.from(db0, (v, ch) => v + sdz[ch]),
+        `bn dbeta ${tag}`,
+        1e-4,
+        1e-5,
+      );
     }
   }
   // affine = false, no running stats
-  const p: BatchNormParams = { n, c, hw, eps: 1e-5, useBatchStats: true, momentum: 0.1, activation: "none", slope: 0 };
+  const p: BatchNormParams = {
+    n,
+    c,
+    hw,
+    eps: 1e-5,
+    useBatchStats: true,
+    momentum: 0.1,
+    activation: "none",
+    slope: 0,
+  };
   const ys = out(be, x.length);
   be.batchNorm(up(be, x), null, null, null, null, ys, out(be, c), out(be, c), p);
   const y = await get(be, ys);
@@ -686,8 +861,20 @@ gpuTest("batch norm: batch and running statistics, fused activations, backward",
 
 // ------------------------------------------------------------------------------- pooling
 
-function poolP(o: Partial<Pool2dParams> & { n: number; c: number; h: number; w: number; kh: number; kw: number }): Pool2dParams {
-  const p = { strideH: o.kh, strideW: o.kw, padH: 0, padW: 0, dilH: 1, dilW: 1, oh: 0, ow: 0, ...o } as Pool2dParams;
+function poolP(
+  o: Partial<Pool2dParams> & { n: number; c: number; h: number; w: number; kh: number; kw: number },
+): Pool2dParams {
+  const p = {
+    strideH: o.kh,
+    strideW: o.kw,
+    padH: 0,
+    padW: 0,
+    dilH: 1,
+    dilW: 1,
+    oh: 0,
+    ow: 0,
+    ...o,
+  } as Pool2dParams;
   p.oh = Math.floor((p.h + 2 * p.padH - p.dilH * (p.kh - 1) - 1) / p.strideH) + 1;
   p.ow = Math.floor((p.w + 2 * p.padW - p.dilW * (p.kw - 1) - 1) / p.strideW) + 1;
   return p;
@@ -713,7 +900,8 @@ gpuTest("max and average pooling, forward and backward", async (be) => {
       let best = -Infinity, bi = -1, s = 0;
       for (let ky = 0; ky < p.kh; ky++) {
         for (let kx = 0; kx < p.kw; kx++) {
-          const iy = oy * p.strideH - p.padH + ky * p.dilH, ix = ox * p.strideW - p.padW + kx * p.dilW;
+          const iy = oy * p.strideH - p.padH + ky * p.dilH,
+            ix = ox * p.strideW - p.padW + kx * p.dilW;
           if (iy < 0 || ix < 0 || iy >= p.h || ix >= p.w) continue;
           const v = x[pl * p.h * p.w + iy * p.w + ix];
           if (v > best) {
@@ -774,7 +962,8 @@ function refUpsample(x: Float32Array, dy: Float32Array, p: Upsample2dParams) {
       y[f] = x[base + iy * p.w + ix];
       dx[base + iy * p.w + ix] += dy[f];
     } else {
-      const [y0, y1, a0, a1] = lin(oy, p.h, p.oh, p.scaleH), [x0, x1, b0, b1] = lin(ox, p.w, p.ow, p.scaleW);
+      const [y0, y1, a0, a1] = lin(oy, p.h, p.oh, p.scaleH),
+        [x0, x1, b0, b1] = lin(ox, p.w, p.ow, p.scaleW);
       y[f] = a0 * (b0 * x[base + y0 * p.w + x0] + b1 * x[base + y0 * p.w + x1]) +
         a1 * (b0 * x[base + y1 * p.w + x0] + b1 * x[base + y1 * p.w + x1]);
       dx[base + y0 * p.w + x0] += a0 * b0 * dy[f];
@@ -786,31 +975,53 @@ function refUpsample(x: Float32Array, dy: Float32Array, p: Upsample2dParams) {
   return { y, dx };
 }
 
-gpuTest("upsample nearest and bilinear (align corners both ways), forward and backward", async (be) => {
-  const sizes: [number, number, number, number][] = [[4, 5, 8, 10], [5, 3, 13, 7], [6, 6, 4, 3], [3, 4, 3, 4], [4, 4, 1, 1]];
-  for (const [h, w, oh, ow] of sizes) {
-    for (const mode of ["nearest", "bilinear"] as const) {
-      for (const alignCorners of mode === "nearest" ? [false] : [false, true]) {
-        const p: Upsample2dParams = {
-          n: 2, c: 2, h, w, oh, ow, mode, alignCorners, scaleH: Math.fround(h / oh), scaleW: Math.fround(w / ow),
-        };
-        const x = rnd(2 * 2 * h * w, h * w), dy = rnd(2 * 2 * oh * ow, 7);
-        const ref = refUpsample(x, dy, p);
-        const ys = out(be, ref.y.length), dxs = out(be, x.length);
-        be.upsample2d(up(be, x), ys, p);
-        be.upsample2dBackward(up(be, dy), dxs, p);
-        const tag = `${mode} ${h}x${w}→${oh}x${ow} align=${alignCorners}`;
-        close(await get(be, ys), ref.y, `upsample ${tag}`, 1e-5, 1e-6);
-        close(await get(be, dxs), ref.dx, `upsample bwd ${tag}`, 1e-5, 1e-6);
+gpuTest(
+  "upsample nearest and bilinear (align corners both ways), forward and backward",
+  async (be) => {
+    const sizes: [number, number, number, number][] = [[4, 5, 8, 10], [5, 3, 13, 7], [6, 6, 4, 3], [
+      3,
+      4,
+      3,
+      4,
+    ], [4, 4, 1, 1]];
+    for (const [h, w, oh, ow] of sizes) {
+      for (const mode of ["nearest", "bilinear"] as const) {
+        for (const alignCorners of mode === "nearest" ? [false] : [false, true]) {
+          const p: Upsample2dParams = {
+            n: 2,
+            c: 2,
+            h,
+            w,
+            oh,
+            ow,
+            mode,
+            alignCorners,
+            scaleH: Math.fround(h / oh),
+            scaleW: Math.fround(w / ow),
+          };
+          const x = rnd(2 * 2 * h * w, h * w), dy = rnd(2 * 2 * oh * ow, 7);
+          const ref = refUpsample(x, dy, p);
+          const ys = out(be, ref.y.length), dxs = out(be, x.length);
+          be.upsample2d(up(be, x), ys, p);
+          be.upsample2dBackward(up(be, dy), dxs, p);
+          const tag = `${mode} ${h}x${w}→${oh}x${ow} align=${alignCorners}`;
+          close(await get(be, ys), ref.y, `upsample ${tag}`, 1e-5, 1e-6);
+          close(await get(be, dxs), ref.dx, `upsample bwd ${tag}`, 1e-5, 1e-6);
+        }
       }
     }
-  }
-});
+  },
+);
 
 function refGridSample(x: Float32Array, grid: Float32Array, dy: Float32Array, p: GridSampleParams) {
   const { n, c, h, w, oh, ow, alignCorners } = p;
-  const y = new Float64Array(n * c * oh * ow), dx = new Float64Array(x.length), dg = new Float64Array(grid.length);
-  const un = (v: number, s: number) => (alignCorners ? ((v + 1) / 2) * (s - 1) : ((v + 1) * s - 1) / 2);
+  const y = new Float64Array(n * c * oh * ow),
+    dx = new Float64Array(x.length),
+    dg = new Float64Array(grid.length);
+  const un = (
+    v: number,
+    s: number,
+  ) => (alignCorners ? ((v + 1) / 2) * (s - 1) : ((v + 1) * s - 1) / 2);
   for (let b = 0; b < n; b++) {
     for (let q = 0; q < oh * ow; q++) {
       const gi = (b * oh * ow + q) * 2;
@@ -819,9 +1030,9 @@ function refGridSample(x: Float32Array, grid: Float32Array, dy: Float32Array, p:
       const corners: [number, number, number, number, number][] = [
         // y, x, weight, d/dix, d/diy
         [y0, x0, (x0 + 1 - ix) * (y0 + 1 - iy), -(y0 + 1 - iy), -(x0 + 1 - ix)],
-        [y0, x0 + 1, (ix - x0) * (y0 + 1 - iy), (y0 + 1 - iy), -(ix - x0)],
-        [y0 + 1, x0, (x0 + 1 - ix) * (iy - y0), -(iy - y0), (x0 + 1 - ix)],
-        [y0 + 1, x0 + 1, (ix - x0) * (iy - y0), (iy - y0), (ix - x0)],
+        [y0, x0 + 1, (ix - x0) * (y0 + 1 - iy), y0 + 1 - iy, -(ix - x0)],
+        [y0 + 1, x0, (x0 + 1 - ix) * (iy - y0), -(iy - y0), x0 + 1 - ix],
+        [y0 + 1, x0 + 1, (ix - x0) * (iy - y0), iy - y0, ix - x0],
       ];
       let gx = 0, gy = 0;
       for (let ch = 0; ch < c; ch++) {
@@ -844,35 +1055,38 @@ function refGridSample(x: Float32Array, grid: Float32Array, dy: Float32Array, p:
   return { y, dx, dg };
 }
 
-gpuTest("grid_sample bilinear zeros, forward, input and grid gradients, deterministic", async (be) => {
-  for (const alignCorners of [false, true]) {
-    const p: GridSampleParams = { n: 2, c: 3, h: 5, w: 6, oh: 7, ow: 4, alignCorners };
-    const x = rnd(p.n * p.c * p.h * p.w, 3);
-    const grid = rnd(p.n * p.oh * p.ow * 2, 4, -1.3, 1.3);
-    grid.set([1, 1, -1, -1, 0, 0, 2.5, 0, NaN, 0.1], 0); // corners, centre, outside, NaN
-    const dy = rnd(p.n * p.c * p.oh * p.ow, 5);
-    grid[0] = 1;
-    const ref = refGridSample(x, grid, dy, p);
-    const xs = up(be, x), gs = up(be, grid), dys = up(be, dy);
-    const ys = out(be, ref.y.length);
-    be.gridSample(xs, gs, ys, p);
-    const tag = `align=${alignCorners}`;
-    const yg = await get(be, ys);
-    // a NaN sample reads nothing (zero), as PyTorch's CPU kernel does
-    const refNoNan = refGridSample(x, grid.map((v, i) => (i === 8 || i === 9 ? 99 : v)), dy, p);
-    close(yg, refNoNan.y, `grid_sample ${tag}`, 1e-5, 1e-6);
-    const dxs = out(be, x.length), dgs = out(be, grid.length);
-    be.gridSampleBackward(xs, gs, dys, dxs, dgs, p);
-    const dxg = await get(be, dxs);
-    close(dxg, refNoNan.dx, `grid_sample dx ${tag}`, 1e-5, 1e-6);
-    const dgg = await get(be, dgs);
-    close(dgg.slice(10), ref.dg.slice(10), `grid_sample dgrid ${tag}`, 1e-4, 1e-5);
-    // same bytes again
-    const dxs2 = out(be, x.length);
-    be.gridSampleBackward(xs, gs, dys, dxs2, null, p);
-    same(await get(be, dxs2), dxg, `grid_sample dx determinism ${tag}`);
-  }
-});
+gpuTest(
+  "grid_sample bilinear zeros, forward, input and grid gradients, deterministic",
+  async (be) => {
+    for (const alignCorners of [false, true]) {
+      const p: GridSampleParams = { n: 2, c: 3, h: 5, w: 6, oh: 7, ow: 4, alignCorners };
+      const x = rnd(p.n * p.c * p.h * p.w, 3);
+      const grid = rnd(p.n * p.oh * p.ow * 2, 4, -1.3, 1.3);
+      grid.set([1, 1, -1, -1, 0, 0, 2.5, 0, NaN, 0.1], 0); // corners, centre, outside, NaN
+      const dy = rnd(p.n * p.c * p.oh * p.ow, 5);
+      grid[0] = 1;
+      const ref = refGridSample(x, grid, dy, p);
+      const xs = up(be, x), gs = up(be, grid), dys = up(be, dy);
+      const ys = out(be, ref.y.length);
+      be.gridSample(xs, gs, ys, p);
+      const tag = `align=${alignCorners}`;
+      const yg = await get(be, ys);
+      // a NaN sample reads nothing (zero), as PyTorch's CPU kernel does
+      const refNoNan = refGridSample(x, grid.map((v, i) => (i === 8 || i === 9 ? 99 : v)), dy, p);
+      close(yg, refNoNan.y, `grid_sample ${tag}`, 1e-5, 1e-6);
+      const dxs = out(be, x.length), dgs = out(be, grid.length);
+      be.gridSampleBackward(xs, gs, dys, dxs, dgs, p);
+      const dxg = await get(be, dxs);
+      close(dxg, refNoNan.dx, `grid_sample dx ${tag}`, 1e-5, 1e-6);
+      const dgg = await get(be, dgs);
+      close(dgg.slice(10), ref.dg.slice(10), `grid_sample dgrid ${tag}`, 1e-4, 1e-5);
+      // same bytes again
+      const dxs2 = out(be, x.length);
+      be.gridSampleBackward(xs, gs, dys, dxs2, null, p);
+      same(await get(be, dxs2), dxg, `grid_sample dx determinism ${tag}`);
+    }
+  },
+);
 
 // ------------------------------------------------------------------------------- random
 
@@ -896,89 +1110,125 @@ function philoxRef(ctr: number[], key: number[]): number[] {
   return [c0, c1, c2, c3];
 }
 
-gpuTest("random: Philox4x32-10 known answers, uniform/normal/bernoulli, same seed same bytes", async (be) => {
-  // Random123's published vector: ctr 0, key 0 → 6627e8d5 e169c58d bc57ac4c 9b00dbd8
-  const kat = philoxRef([0, 0, 0, 0], [0, 0]);
-  if (kat.map((v) => v.toString(16)).join() !== "6627e8d5,e169c58d,bc57ac4c,9b00dbd8") {
-    throw new Error(`philox reference ${kat.map((v) => v.toString(16))}`);
-  }
-  const n = 4099;
-  const u = out(be, n);
-  be.random(u, n, "uniform", 0x12345678, 7, 2 ** 32 - 3);
-  const ug = await get(be, u);
-  for (let j = 0; j < 6; j++) {
-    const c = 2 ** 32 - 3 + j;
-    const words = philoxRef([c >>> 0, Math.floor(c / 2 ** 32), 0, 0], [0x12345678, 7]);
-    for (let l = 0; l < 4; l++) {
-      const want = (words[l] >>> 8) / 16777216;
-      if (ug[j * 4 + l] !== want) throw new Error(`uniform block ${j} word ${l}: ${ug[j * 4 + l]} vs ${want}`);
+gpuTest(
+  "random: Philox4x32-10 known answers, uniform/normal/bernoulli, same seed same bytes",
+  async (be) => {
+    // Random123's published vector: ctr 0, key 0 → 6627e8d5 e169c58d bc57ac4c 9b00dbd8
+    const kat = philoxRef([0, 0, 0, 0], [0, 0]);
+    if (kat.map((v) => v.toString(16)).join() !== "6627e8d5,e169c58d,bc57ac4c,9b00dbd8") {
+      throw new Error(`philox reference ${kat.map((v) => v.toString(16))}`);
     }
-  }
-  const mean = ug.reduce((a, b) => a + b, 0) / n;
-  if (Math.abs(mean - 0.5) > 0.02 || Math.min(...ug) < 0 || Math.max(...ug) >= 1) throw new Error(`uniform mean ${mean}`);
-  const z = out(be, n);
-  be.random(z, n, "normal", 5, 0, 0);
-  const zg = await get(be, z);
-  const zm = zg.reduce((a, b) => a + b, 0) / n, zv = zg.reduce((a, b) => a + (b - zm) ** 2, 0) / n;
-  if (Math.abs(zm) > 0.06 || Math.abs(zv - 1) > 0.08) throw new Error(`normal mean ${zm} var ${zv}`);
-  const z2 = out(be, n);
-  be.random(z2, n, "normal", 5, 0, 0);
-  same(await get(be, z2), zg, "normal determinism");
-  const m = out(be, n);
-  be.random(m, n, "bernoulli", 9, 0, 100, 0.8, 1.25);
-  const mg = await get(be, m);
-  const keep = mg.filter((v) => v === 1.25).length / n;
-  if (mg.some((v) => v !== 0 && v !== 1.25) || Math.abs(keep - 0.8) > 0.03) throw new Error(`bernoulli keep ${keep}`);
-});
+    const n = 4099;
+    const u = out(be, n);
+    be.random(u, n, "uniform", 0x12345678, 7, 2 ** 32 - 3);
+    const ug = await get(be, u);
+    for (let j = 0; j < 6; j++) {
+      const c = 2 ** 32 - 3 + j;
+      const words = philoxRef([c >>> 0, Math.floor(c / 2 ** 32), 0, 0], [0x12345678, 7]);
+      for (let l = 0; l < 4; l++) {
+        const want = (words[l] >>> 8) / 16777216;
+        if (ug[j * 4 + l] !== want) {
+          throw new Error(
+            `uniform block ${j} word ${l}: ${ug[j * 4 + l]} vs ${want}`,
+          );
+        }
+      }
+    }
+    const mean = ug.reduce((a, b) => a + b, 0) / n;
+    if (
+      Math.abs(mean - 0.5) > 0.02 || Math.min(...ug) < 0 || Math.max(...ug) >= 1
+    ) throw new Error(`uniform mean ${mean}`);
+    const z = out(be, n);
+    be.random(z, n, "normal", 5, 0, 0);
+    const zg = await get(be, z);
+    const zm = zg.reduce((a, b) => a + b, 0) / n,
+      zv = zg.reduce((a, b) => a + (b - zm) ** 2, 0) / n;
+    if (Math.abs(zm) > 0.06 || Math.abs(zv - 1) > 0.08) {
+      throw new Error(
+        `normal mean ${zm} var ${zv}`,
+      );
+    }
+    const z2 = out(be, n);
+    be.random(z2, n, "normal", 5, 0, 0);
+    same(await get(be, z2), zg, "normal determinism");
+    const m = out(be, n);
+    be.random(m, n, "bernoulli", 9, 0, 100, 0.8, 1.25);
+    const mg = await get(be, m);
+    const keep = mg.filter((v) => v === 1.25).length / n;
+    if (mg.some((v) => v !== 0 && v !== 1.25) || Math.abs(keep - 0.8) > 0.03) {
+      throw new Error(
+        `bernoulli keep ${keep}`,
+      );
+    }
+  },
+);
 
 // ------------------------------------------------------------------------------- optimisers
 
-gpuTest("Adam, AdamW and SGD (momentum, nesterov, weight decay) follow PyTorch's steps", async (be) => {
-  const n = 257;
-  const f = Math.fround;
-  const p0 = rnd(n, 1), g = rnd(n, 2), m0 = rnd(n, 3, -0.1, 0.1), v0 = rnd(n, 4, 0, 0.01);
-  for (const decoupled of [false, true]) {
-    const hp = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, decoupled, step: 3 };
-    const ps = up(be, p0), ms = up(be, m0), vs = up(be, v0);
-    be.adamStep(ps, up(be, g), ms, vs, n, hp);
-    const bc1 = 1 - hp.beta1 ** hp.step, bc2 = 1 - hp.beta2 ** hp.step;
-    const wp = new Float32Array(n), wm = new Float32Array(n), wv = new Float32Array(n);
-    for (let i = 0; i < n; i++) {
-      let p = p0[i], gi = g[i];
-      if (decoupled) p = f(p * f(1 - hp.lr * hp.weightDecay));
-      else gi = f(gi + f(f(hp.weightDecay) * p));
-      const m = f(f(m0[i] * f(hp.beta1)) + f(f(1 - hp.beta1) * gi));
-      const v = f(f(v0[i] * f(hp.beta2)) + f(f(f(1 - hp.beta2) * gi) * gi));
-      const denom = f(f(Math.sqrt(v) / f(Math.sqrt(bc2))) + f(hp.eps));
-      wp[i] = f(p + f(f(-f(hp.lr / bc1) * m) / denom));
-      wm[i] = m;
-      wv[i] = v;
-    }
-    close(await get(be, ps), wp, `adam decoupled=${decoupled}`, 1e-6, 1e-7);
-    close(await get(be, ms), wm, "adam m", 1e-6, 1e-7);
-    close(await get(be, vs), wv, "adam v", 1e-6, 1e-7);
-  }
-  for (const nesterov of [false, true]) {
-    for (const first of [true, false]) {
-      const hp = { lr: 0.1, momentum: 0.9, dampening: 0.1, weightDecay: 0.05, nesterov, first };
-      const ps = up(be, p0), bs = up(be, m0);
-      be.sgdStep(ps, up(be, g), bs, n, hp);
-      const wp = new Float32Array(n), wb = new Float32Array(n);
+gpuTest(
+  "Adam, AdamW and SGD (momentum, nesterov, weight decay) follow PyTorch's steps",
+  async (be) => {
+    const n = 257;
+    const f = Math.fround;
+    const p0 = rnd(n, 1), g = rnd(n, 2), m0 = rnd(n, 3, -0.1, 0.1), v0 = rnd(n, 4, 0, 0.01);
+    for (const decoupled of [false, true]) {
+      const hp = {
+        lr: 1e-3,
+        beta1: 0.9,
+        beta2: 0.999,
+        eps: 1e-8,
+        weightDecay: 0.01,
+        decoupled,
+        step: 3,
+      };
+      const ps = up(be, p0), ms = up(be, m0), vs = up(be, v0);
+      be.adamStep(ps, up(be, g), ms, vs, n, hp);
+      const bc1 = 1 - hp.beta1 ** hp.step, bc2 = 1 - hp.beta2 ** hp.step;
+      const wp = new Float32Array(n), wm = new Float32Array(n), wv = new Float32Array(n);
       for (let i = 0; i < n; i++) {
-        let d = f(g[i] + f(f(hp.weightDecay) * p0[i]));
-        const b = first ? d : f(f(m0[i] * f(hp.momentum)) + f(f(1 - hp.dampening) * d));
-        d = nesterov ? f(d + f(f(hp.momentum) * b)) : b;
-        wp[i] = f(p0[i] + f(-f(hp.lr) * d));
-        wb[i] = b;
+        let p = p0[i], gi = g[i];
+        if (decoupled) p = f(p * f(1 - hp.lr * hp.weightDecay));
+        else gi = f(gi + f(f(hp.weightDecay) * p));
+        const m = f(f(m0[i] * f(hp.beta1)) + f(f(1 - hp.beta1) * gi));
+        const v = f(f(v0[i] * f(hp.beta2)) + f(f(f(1 - hp.beta2) * gi) * gi));
+        const denom = f(f(Math.sqrt(v) / f(Math.sqrt(bc2))) + f(hp.eps));
+        wp[i] = f(p + f(f(-f(hp.lr / bc1) * m) / denom));
+        wm[i] = m;
+        wv[i] = v;
       }
-      close(await get(be, ps), wp, `sgd nesterov=${nesterov} first=${first}`, 1e-6, 1e-7);
-      close(await get(be, bs), wb, "sgd buffer", 1e-6, 1e-7);
+      close(await get(be, ps), wp, `adam decoupled=${decoupled}`, 1e-6, 1e-7);
+      close(await get(be, ms), wm, "adam m", 1e-6, 1e-7);
+      close(await get(be, vs), wv, "adam v", 1e-6, 1e-7);
     }
-  }
-  const ps = up(be, p0);
-  be.sgdStep(ps, up(be, g), null, n, { lr: 0.5, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, first: true });
-  close(await get(be, ps), Array.from(p0, (v, i) => v - 0.5 * g[i]), "plain sgd", 1e-6, 1e-7);
-});
+    for (const nesterov of [false, true]) {
+      for (const first of [true, false]) {
+        const hp = { lr: 0.1, momentum: 0.9, dampening: 0.1, weightDecay: 0.05, nesterov, first };
+        const ps = up(be, p0), bs = up(be, m0);
+        be.sgdStep(ps, up(be, g), bs, n, hp);
+        const wp = new Float32Array(n), wb = new Float32Array(n);
+        for (let i = 0; i < n; i++) {
+          let d = f(g[i] + f(f(hp.weightDecay) * p0[i]));
+          const b = first ? d : f(f(m0[i] * f(hp.momentum)) + f(f(1 - hp.dampening) * d));
+          d = nesterov ? f(d + f(f(hp.momentum) * b)) : b;
+          wp[i] = f(p0[i] + f(-f(hp.lr) * d));
+          wb[i] = b;
+        }
+        close(await get(be, ps), wp, `sgd nesterov=${nesterov} first=${first}`, 1e-6, 1e-7);
+        close(await get(be, bs), wb, "sgd buffer", 1e-6, 1e-7);
+      }
+    }
+    const ps = up(be, p0);
+    be.sgdStep(ps, up(be, g), null, n, {
+      lr: 0.5,
+      momentum: 0,
+      dampening: 0,
+      weightDecay: 0,
+      nesterov: false,
+      first: true,
+    });
+    close(await get(be, ps), Array.from(p0, (v, i) => v - 0.5 * g[i]), "plain sgd", 1e-6, 1e-7);
+  },
+);
 
 // ------------------------------------------------------------------------------- determinism, memory
 
@@ -1003,7 +1253,9 @@ gpuTest("memory stats, arena reset, freed storage is refused", async (be) => {
   const s = be.alloc(1000, "float32", "step");
   const q = be.alloc(10, "float32", "persistent");
   const mid = be.memoryStats();
-  if (mid.stepBytes - before.stepBytes !== 4000) throw new Error(`step bytes ${JSON.stringify(mid)}`);
+  if (mid.stepBytes - before.stepBytes !== 4000) {
+    throw new Error(`step bytes ${JSON.stringify(mid)}`);
+  }
   if (mid.peakBytes < mid.stepBytes + mid.persistentBytes) throw new Error("peak");
   be.resetArena();
   if (be.memoryStats().stepBytes !== 0) throw new Error("arena not reset");
