@@ -186,7 +186,12 @@ export class WebGpuBackend implements Backend {
     return new WebGpuBackend(await GpuRuntime.create(ctx));
   }
 
-  /** True when the adapter is a software fallback (llvmpipe). */
+  /** True when the adapter is a software fallback (llvmpipe): `auto` then prefers wasm. */
+  get isFallbackAdapter(): boolean {
+    return this.rt.ctx.fallback;
+  }
+
+  /** Same as {@link isFallbackAdapter}. */
   get fallback(): boolean {
     return this.rt.ctx.fallback;
   }
@@ -201,7 +206,9 @@ export class WebGpuBackend implements Backend {
   private b(s: Storage): GPUBuffer {
     const g = s as GpuStorage;
     if (g.backend !== this) {
-      throw new Error(`webgpu: storage belongs to backend "${s.backend.name}", not this webgpu device`);
+      throw new Error(
+        `webgpu: storage belongs to backend "${s.backend.name}", not this webgpu device`,
+      );
     }
     if (!g.buf) throw new Error(`webgpu: storage of ${s.size} elements was already freed`);
     return g.buf;
@@ -249,7 +256,9 @@ export class WebGpuBackend implements Backend {
 
   write(s: Storage, data: Float32Array | Int32Array, offset = 0): void {
     if (offset + data.length > s.size) {
-      throw new Error(`webgpu: writing ${data.length} elements at ${offset} into a storage of ${s.size}`);
+      throw new Error(
+        `webgpu: writing ${data.length} elements at ${offset} into a storage of ${s.size}`,
+      );
     }
     this.rt.write(this.b(s), data, offset * 4);
   }
@@ -335,18 +344,38 @@ export class WebGpuBackend implements Backend {
     if (src.dtype !== dst.dtype) {
       throw new Error(`webgpu: copy from ${src.dtype} to ${dst.dtype} (use cast)`);
     }
-    if (accumulate && dst.dtype !== "float32") throw new Error("webgpu: accumulate copy needs float32");
+    if (accumulate && dst.dtype !== "float32") {
+      throw new Error("webgpu: accumulate copy needs float32");
+    }
     const sb = this.b(src), db = this.b(dst);
     const m = mergeAxes(shape, [srcView.strides, dstView.strides]);
     if (sb === db) {
       // a buffer cannot be both read and written by one copy: go through a temporary
       const tmp = this.rt.alloc(n * 4);
       this.copyRaw(sb, srcView.offset, m.strides[0], tmp, 0, cStrides(m.shape), m.shape, false);
-      this.copyRaw(tmp, 0, cStrides(m.shape), db, dstView.offset, m.strides[1], m.shape, accumulate);
+      this.copyRaw(
+        tmp,
+        0,
+        cStrides(m.shape),
+        db,
+        dstView.offset,
+        m.strides[1],
+        m.shape,
+        accumulate,
+      );
       this.rt.release(tmp);
       return;
     }
-    this.copyRaw(sb, srcView.offset, m.strides[0], db, dstView.offset, m.strides[1], m.shape, accumulate);
+    this.copyRaw(
+      sb,
+      srcView.offset,
+      m.strides[0],
+      db,
+      dstView.offset,
+      m.strides[1],
+      m.shape,
+      accumulate,
+    );
   }
 
   private copyRaw(
@@ -364,7 +393,9 @@ export class WebGpuBackend implements Backend {
       this.rt.copy(sb, sOff * 4, db, dOff * 4, n * 4);
       return;
     }
-    if (shape.length > MAXD) throw new Error(`webgpu: copy of ${shape.length} non-mergeable axes (max ${MAXD})`);
+    if (shape.length > MAXD) {
+      throw new Error(`webgpu: copy of ${shape.length} non-mergeable axes (max ${MAXD})`);
+    }
     const p = new Params().u(n, shape.length).at(4).ua(shape, MAXD).ua(sStr, MAXD).ua(dStr, MAXD)
       .u(sOff, dOff);
     this.run(
@@ -385,7 +416,12 @@ export class WebGpuBackend implements Backend {
       this.copy(src, v, dst, v, [size], false);
       return;
     }
-    this.run({ file: "copy", entry, layout: "urw" }, [null, this.b(src), this.b(dst)], new Params().u(size), this.groups1(size));
+    this.run(
+      { file: "copy", entry, layout: "urw" },
+      [null, this.b(src), this.b(dst)],
+      new Params().u(size),
+      this.groups1(size),
+    );
   }
 
   // ------------------------------------------------------------------------------- elementwise
@@ -417,7 +453,10 @@ export class WebGpuBackend implements Backend {
     const code = UNARY_GRAD[op];
     if (code === undefined) throw new Error(`webgpu: unknown unary op "${op}"`);
     const s = GRAD_READS_Y.has(op) ? y : x;
-    const src = s ? this.b(s) : (op === "neg" || op === "sign" || op === "addScalar" || op === "mulScalar" || op === "affine")
+    const src = s
+      ? this.b(s)
+      : (op === "neg" || op === "sign" || op === "addScalar" || op === "mulScalar" ||
+          op === "affine")
       ? this.b(dy)
       : null;
     if (!src) throw new Error(`webgpu: ${op} backward needs ${GRAD_READS_Y.has(op) ? "y" : "x"}`);
@@ -448,7 +487,9 @@ export class WebGpuBackend implements Backend {
     const code = BINARY[op];
     if (code === undefined) throw new Error(`webgpu: unknown binary op "${op}"`);
     const m = mergeAxes(shape, [aView.strides, bView.strides]);
-    if (m.shape.length > MAXD) throw new Error(`webgpu: binary over ${m.shape.length} axes (max ${MAXD})`);
+    if (m.shape.length > MAXD) {
+      throw new Error(`webgpu: binary over ${m.shape.length} axes (max ${MAXD})`);
+    }
     const bcast = !(isContig(m.shape, m.strides[0]) && isContig(m.shape, m.strides[1]));
     const p = new Params().u(n, m.shape.length).f(0, 0).ua(m.shape, MAXD).ua(m.strides[0], MAXD)
       .ua(m.strides[1], MAXD).u(aView.offset, bView.offset);
@@ -478,7 +519,9 @@ export class WebGpuBackend implements Backend {
     const n = prod(shape);
     if (n === 0) return;
     const m = mergeAxes(shape, [condView.strides, aView.strides, bView.strides]);
-    if (m.shape.length > MAXD) throw new Error(`webgpu: where over ${m.shape.length} axes (max ${MAXD})`);
+    if (m.shape.length > MAXD) {
+      throw new Error(`webgpu: where over ${m.shape.length} axes (max ${MAXD})`);
+    }
     const bcast = !m.strides.every((s) => isContig(m.shape, s));
     const p = new Params().u(n, m.shape.length).at(4).ua(m.shape, MAXD).ua(m.strides[0], MAXD)
       .ua(m.strides[1], MAXD).ua(m.strides[2], MAXD).u(condView.offset, aView.offset, bView.offset);
@@ -495,11 +538,20 @@ export class WebGpuBackend implements Backend {
     );
   }
 
-  reduce(op: ReduceOp, x: Storage, shape: number[], axes: number[], out: Storage, accumulate = false): void {
+  reduce(
+    op: ReduceOp,
+    x: Storage,
+    shape: number[],
+    axes: number[],
+    out: Storage,
+    accumulate = false,
+  ): void {
     const code = REDUCE[op];
     if (code === undefined) throw new Error(`webgpu: unknown reduction "${op}"`);
     const red = new Set(axes);
-    if (op === "argmax" && axes.length !== 1) throw new Error("webgpu: argmax reduces exactly one axis");
+    if (op === "argmax" && axes.length !== 1) {
+      throw new Error("webgpu: argmax reduces exactly one axis");
+    }
     const xs = cStrides(shape);
     // groups of adjacent axes of the same class (kept / reduced), unit axes dropped
     const kShape: number[] = [], kStr: number[] = [], rShape: number[] = [], rStr: number[] = [];
@@ -521,7 +573,9 @@ export class WebGpuBackend implements Backend {
     let nOutAll = 1;
     for (let i = 0; i < shape.length; i++) if (!red.has(i)) nOutAll *= shape[i];
     if (nOutAll === 0) return;
-    if (kShape.length > MAXD || rShape.length > MAXD) throw new Error("webgpu: reduction over too many axes");
+    if (kShape.length > MAXD || rShape.length > MAXD) {
+      throw new Error("webgpu: reduction over too many axes");
+    }
     const inner = rShape.length === 1 && rStr[0] === 1;
     const p = new Params().u(nOut, nRed, kShape.length, rShape.length).ua(kShape, MAXD)
       .ua(kStr, MAXD).ua(rShape, MAXD).ua(rStr, MAXD);
@@ -569,7 +623,15 @@ export class WebGpuBackend implements Backend {
     }
   }
 
-  private convParams(p: Conv2dParams, M: number, N: number, K: number, kChunk: number, splits: number, total: number): Params {
+  private convParams(
+    p: Conv2dParams,
+    M: number,
+    N: number,
+    K: number,
+    kChunk: number,
+    splits: number,
+    total: number,
+  ): Params {
     return new Params().u(
       p.n,
       p.cIn,
@@ -592,11 +654,15 @@ export class WebGpuBackend implements Backend {
 
   private checkConv(p: Conv2dParams): void {
     if (p.cIn % p.groups !== 0 || p.cOut % p.groups !== 0) {
-      throw new Error(`webgpu: conv groups ${p.groups} do not divide channels ${p.cIn} → ${p.cOut}`);
+      throw new Error(
+        `webgpu: conv groups ${p.groups} do not divide channels ${p.cIn} → ${p.cOut}`,
+      );
     }
     const tilesN = Math.ceil((p.n * Math.max(p.oh * p.ow, p.h * p.w)) / 64);
     if (tilesN > this.rt.ctx.maxGroups) {
-      throw new Error(`webgpu: conv with ${tilesN} column tiles exceeds the dispatch limit; split the batch`);
+      throw new Error(
+        `webgpu: conv with ${tilesN} column tiles exceeds the dispatch limit; split the batch`,
+      );
     }
   }
 
@@ -609,7 +675,14 @@ export class WebGpuBackend implements Backend {
       // no inputs: y = bias (or 0)
       this.fill(y, 0);
       if (bias) {
-        this.copy(bias, { offset: 0, strides: [0, 1, 0] }, y, { offset: 0, strides: [p.cOut * p.oh * p.ow, p.oh * p.ow, 1] }, [p.n, p.cOut, p.oh * p.ow], false);
+        this.copy(
+          bias,
+          { offset: 0, strides: [0, 1, 0] },
+          y,
+          { offset: 0, strides: [p.cOut * p.oh * p.ow, p.oh * p.ow, 1] },
+          [p.n, p.cOut, p.oh * p.ow],
+          false,
+        );
       }
       return;
     }
@@ -621,7 +694,13 @@ export class WebGpuBackend implements Backend {
     );
   }
 
-  conv2dBackwardData(dy: Storage, w: Storage, dx: Storage, p: Conv2dParams, accumulate: boolean): void {
+  conv2dBackwardData(
+    dy: Storage,
+    w: Storage,
+    dx: Storage,
+    p: Conv2dParams,
+    accumulate: boolean,
+  ): void {
     this.checkConv(p);
     const Mg = p.cOut / p.groups, Cg = p.cIn / p.groups;
     const M = Cg, N = p.n * p.h * p.w, K = Mg * p.kh * p.kw;
@@ -631,7 +710,12 @@ export class WebGpuBackend implements Backend {
       return;
     }
     this.run(
-      { file: "conv", entry: "conv", layout: "urrrw", constants: { MODE: 1, ACC: accumulate ? 1 : 0 } },
+      {
+        file: "conv",
+        entry: "conv",
+        layout: "urrrw",
+        constants: { MODE: 1, ACC: accumulate ? 1 : 0 },
+      },
       [null, this.b(dy), this.b(w), this.dummy(0), this.b(dx)],
       this.convParams(p, M, N, K, K, 1, 0),
       [Math.ceil(N / 64), Math.ceil(M / 64), p.groups],
@@ -663,10 +747,19 @@ export class WebGpuBackend implements Backend {
     const splits = Math.max(1, Math.min(Math.ceil(128 / tiles), Math.floor(K / 1024), 64));
     const kChunk = Math.ceil(K / splits / 16) * 16;
     const nSplit = Math.ceil(K / kChunk);
-    const grid: [number, number, number] = [Math.ceil(N / 64), Math.ceil(M / 64), p.groups * nSplit];
+    const grid: [number, number, number] = [
+      Math.ceil(N / 64),
+      Math.ceil(M / 64),
+      p.groups * nSplit,
+    ];
     if (nSplit === 1) {
       this.run(
-        { file: "conv", entry: "conv", layout: "urrrw", constants: { MODE: 2, ACC: accumulate ? 1 : 0 } },
+        {
+          file: "conv",
+          entry: "conv",
+          layout: "urrrw",
+          constants: { MODE: 2, ACC: accumulate ? 1 : 0 },
+        },
         [null, this.b(x), this.b(dy), this.dummy(0), this.b(dw)],
         this.convParams(p, M, N, K, kChunk, 1, total),
         grid,
@@ -681,7 +774,12 @@ export class WebGpuBackend implements Backend {
       grid,
     );
     this.run(
-      { file: "conv", entry: "conv_wgrad_reduce", layout: "urrrw", constants: { ACC: accumulate ? 1 : 0 } },
+      {
+        file: "conv",
+        entry: "conv_wgrad_reduce",
+        layout: "urrrw",
+        constants: { ACC: accumulate ? 1 : 0 },
+      },
       [null, part, this.dummy(0), this.dummy(1), this.b(dw)],
       this.convParams(p, M, N, K, kChunk, nSplit, total),
       this.groups1(total),
@@ -735,10 +833,17 @@ export class WebGpuBackend implements Backend {
       this.rt.grid(p.c),
     );
     const affine = !!(gamma && beta);
-    if ((gamma === null) !== (beta === null)) throw new Error("webgpu: batchNorm needs both gamma and beta, or neither");
+    if ((gamma === null) !== (beta === null)) {
+      throw new Error("webgpu: batchNorm needs both gamma and beta, or neither");
+    }
     const n = p.n * p.c * p.hw;
     this.run(
-      { file: "norm", entry: "bn_apply", layout: "urrrrrw", constants: { AFFINE: affine ? 1 : 0, ACT: this.act(p) } },
+      {
+        file: "norm",
+        entry: "bn_apply",
+        layout: "urrrrrw",
+        constants: { AFFINE: affine ? 1 : 0, ACT: this.act(p) },
+      },
       [
         null,
         this.b(x),
@@ -807,7 +912,13 @@ export class WebGpuBackend implements Backend {
           layout: "urrww",
           constants: { HAS_DG: dgamma ? 1 : 0, HAS_DB: dbeta ? 1 : 0 },
         },
-        [null, stats, this.b(invstd), dgamma ? this.b(dgamma) : this.dummy(0), dbeta ? this.b(dbeta) : this.dummy(1)],
+        [
+          null,
+          stats,
+          this.b(invstd),
+          dgamma ? this.b(dgamma) : this.dummy(0),
+          dbeta ? this.b(dbeta) : this.dummy(1),
+        ],
         this.bnParams(p),
         this.groups1(p.c),
       );
@@ -861,13 +972,23 @@ export class WebGpuBackend implements Backend {
   avgPool2d(x: Storage, y: Storage, p: Pool2dParams): void {
     const n = p.n * p.c * p.oh * p.ow;
     if (n === 0) return;
-    this.run({ file: "pool", entry: "avg_fwd", layout: "urw" }, [null, this.b(x), this.b(y)], this.poolParams(p), this.groups1(n));
+    this.run(
+      { file: "pool", entry: "avg_fwd", layout: "urw" },
+      [null, this.b(x), this.b(y)],
+      this.poolParams(p),
+      this.groups1(n),
+    );
   }
 
   avgPool2dBackward(dy: Storage, dx: Storage, p: Pool2dParams): void {
     const n = p.n * p.c * p.h * p.w;
     if (n === 0) return;
-    this.run({ file: "pool", entry: "avg_bwd", layout: "urw" }, [null, this.b(dy), this.b(dx)], this.poolParams(p), this.groups1(n));
+    this.run(
+      { file: "pool", entry: "avg_bwd", layout: "urw" },
+      [null, this.b(dy), this.b(dx)],
+      this.poolParams(p),
+      this.groups1(n),
+    );
   }
 
   // ------------------------------------------------------------------------------- resampling
@@ -885,14 +1006,24 @@ export class WebGpuBackend implements Backend {
     const n = p.n * p.c * p.oh * p.ow;
     if (n === 0) return;
     const entry = p.mode === "nearest" ? "up_nearest_fwd" : "up_bilinear_fwd";
-    this.run({ file: "resample", entry, layout: "urw" }, [null, this.b(x), this.b(y)], this.upParams(p), this.groups1(n));
+    this.run(
+      { file: "resample", entry, layout: "urw" },
+      [null, this.b(x), this.b(y)],
+      this.upParams(p),
+      this.groups1(n),
+    );
   }
 
   upsample2dBackward(dy: Storage, dx: Storage, p: Upsample2dParams): void {
     const n = p.n * p.c * p.h * p.w;
     if (n === 0) return;
     const entry = p.mode === "nearest" ? "up_nearest_bwd" : "up_bilinear_bwd";
-    this.run({ file: "resample", entry, layout: "urw" }, [null, this.b(dy), this.b(dx)], this.upParams(p), this.groups1(n));
+    this.run(
+      { file: "resample", entry, layout: "urw" },
+      [null, this.b(dy), this.b(dx)],
+      this.upParams(p),
+      this.groups1(n),
+    );
   }
 
   private gsParams(p: GridSampleParams, cells = 0): Params {
@@ -942,7 +1073,12 @@ export class WebGpuBackend implements Backend {
     const prm = this.gsParams(p, cells);
     const counts = this.rt.alloc((cells + 1) * 4);
     this.rt.zero(counts, 0, (cells + 1) * 4);
-    this.run({ file: "resample", entry: "gs_count", layout: "urw" }, [null, this.b(grid), counts], prm, this.groups1(np));
+    this.run(
+      { file: "resample", entry: "gs_count", layout: "urw" },
+      [null, this.b(grid), counts],
+      prm,
+      this.groups1(np),
+    );
     const offsets = this.rt.alloc((cells + 1) * 4);
     this.scan(counts, offsets, cells + 1);
     const cursor = counts; // reused: zeroed again
@@ -954,7 +1090,12 @@ export class WebGpuBackend implements Backend {
       prm,
       this.groups1(np),
     );
-    this.run({ file: "resample", entry: "gs_sort", layout: "urw" }, [null, offsets, entries], prm, this.groups1(cells));
+    this.run(
+      { file: "resample", entry: "gs_sort", layout: "urw" },
+      [null, offsets, entries],
+      prm,
+      this.groups1(cells),
+    );
     this.run(
       { file: "resample", entry: "gs_dx", layout: "urrrrw" },
       [null, this.b(grid), this.b(dy), offsets, entries, this.b(dx)],
@@ -972,7 +1113,12 @@ export class WebGpuBackend implements Backend {
     const sums = this.rt.alloc(blocks * 4);
     const prm = new Params().u(len, blocks);
     const g = this.rt.grid(blocks);
-    this.run({ file: "resample", entry: "scan_blocks", layout: "urww" }, [null, src, dst, sums], prm, g);
+    this.run(
+      { file: "resample", entry: "scan_blocks", layout: "urww" },
+      [null, src, dst, sums],
+      prm,
+      g,
+    );
     this.run({ file: "resample", entry: "scan_sums", layout: "uw" }, [null, sums], prm, [1]);
     this.run({ file: "resample", entry: "scan_add", layout: "urw" }, [null, sums, dst], prm, g);
     this.rt.release(sums);
@@ -984,14 +1130,26 @@ export class WebGpuBackend implements Backend {
     if (rows === 0 || cols === 0) return;
     const thread = cols <= 64;
     this.run(
-      { file: "reduce", entry: thread ? "softmax_thread" : "softmax_wg", layout: "urw", constants: { LOG: log ? 1 : 0 } },
+      {
+        file: "reduce",
+        entry: thread ? "softmax_thread" : "softmax_wg",
+        layout: "urw",
+        constants: { LOG: log ? 1 : 0 },
+      },
       [null, this.b(x), this.b(y)],
       new Params().u(rows, cols),
       thread ? this.groups1(rows) : this.rt.grid(rows),
     );
   }
 
-  softmaxBackward(y: Storage, dy: Storage, dx: Storage, rows: number, cols: number, log: boolean): void {
+  softmaxBackward(
+    y: Storage,
+    dy: Storage,
+    dx: Storage,
+    rows: number,
+    cols: number,
+    log: boolean,
+  ): void {
     if (rows === 0 || cols === 0) return;
     const thread = cols <= 64;
     this.run(
@@ -1022,7 +1180,14 @@ export class WebGpuBackend implements Backend {
     if (size === 0) return;
     const KIND = kind === "uniform" ? 0 : kind === "normal" ? 1 : kind === "bernoulli" ? 2 : -1;
     if (KIND < 0) throw new Error(`webgpu: unknown random kind "${kind}"`);
-    const prm = new Params().u(size, seedLo, seedHi, 0, counter % 4294967296, Math.floor(counter / 4294967296))
+    const prm = new Params().u(
+      size,
+      seedLo,
+      seedHi,
+      0,
+      counter % 4294967296,
+      Math.floor(counter / 4294967296),
+    )
       .f(p, value);
     this.run(
       { file: "elementwise", entry: "random", layout: "uw", constants: { KIND } },
@@ -1034,7 +1199,14 @@ export class WebGpuBackend implements Backend {
 
   // ------------------------------------------------------------------------------- optimisers
 
-  adamStep(param: Storage, grad: Storage, m: Storage, v: Storage, size: number, p: AdamParams): void {
+  adamStep(
+    param: Storage,
+    grad: Storage,
+    m: Storage,
+    v: Storage,
+    size: number,
+    p: AdamParams,
+  ): void {
     if (size === 0) return;
     const bc1 = 1 - Math.pow(p.beta1, p.step);
     const bc2 = 1 - Math.pow(p.beta2, p.step);
@@ -1084,4 +1256,17 @@ export class WebGpuBackend implements Backend {
       this.groups1(size),
     );
   }
+}
+
+/**
+ * Starts the WebGPU backend, or resolves to null where no adapter exists (the registry in
+ * lib/tensor/engine.ts calls this for `--backend webgpu` and `auto`).
+ */
+export async function createWebGpuBackend(): Promise<WebGpuBackend | null> {
+  // deno-lint-ignore no-explicit-any
+  const gpu = (globalThis.navigator as any)?.gpu;
+  if (!gpu) return null;
+  const adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
+  if (!adapter) return null;
+  return await WebGpuBackend.create();
 }

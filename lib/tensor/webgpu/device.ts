@@ -68,7 +68,11 @@ export async function probeWebGpu(): Promise<GpuProbe> {
     return { available: false, fallback: false, description: `requestAdapter failed: ${e}` };
   }
   if (!adapter) return { available: false, fallback: false, description: "no WebGPU adapter" };
-  return { available: true, fallback: adapterIsFallback(adapter), description: adapterDescription(adapter) };
+  return {
+    available: true,
+    fallback: adapterIsFallback(adapter),
+    description: adapterDescription(adapter),
+  };
 }
 
 /**

@@ -33,7 +33,6 @@ export const KERNEL_FILES = [
   "resample",
   "copy",
   "optim",
-  
 ] as const;
 export type KernelFile = typeof KERNEL_FILES[number];
 
@@ -81,13 +80,17 @@ export class Params {
   }
   /** Appends `xs` padded with `fill` to `len` unsigned words. */
   ua(xs: ArrayLike<number>, len: number, fill = 0): this {
-    if (xs.length > len) throw new Error(`webgpu: ${xs.length} dims exceed the kernel limit ${len}`);
+    if (xs.length > len) {
+      throw new Error(`webgpu: ${xs.length} dims exceed the kernel limit ${len}`);
+    }
     for (let k = 0; k < len; k++) this.words[this.n++] = (k < xs.length ? xs[k] : fill) >>> 0;
     return this;
   }
   /** Appends `xs` padded to `len` signed words. */
   ia(xs: ArrayLike<number>, len: number, fill = 0): this {
-    if (xs.length > len) throw new Error(`webgpu: ${xs.length} dims exceed the kernel limit ${len}`);
+    if (xs.length > len) {
+      throw new Error(`webgpu: ${xs.length} dims exceed the kernel limit ${len}`);
+    }
     for (let k = 0; k < len; k++) this.i32[this.n++] = (k < xs.length ? xs[k] : fill) | 0;
     return this;
   }
@@ -297,7 +300,13 @@ export class GpuRuntime {
     const bytes = data.byteLength;
     if (bytes === 0) return;
     if (bytes % 4 === 0 && !(data.buffer instanceof SharedArrayBuffer)) {
-      this.device.queue.writeBuffer(buf, byteOffset, data.buffer as ArrayBuffer, data.byteOffset, bytes);
+      this.device.queue.writeBuffer(
+        buf,
+        byteOffset,
+        data.buffer as ArrayBuffer,
+        data.byteOffset,
+        bytes,
+      );
     } else {
       // odd sizes, and views of shared memory (wasm heap), go through a private copy
       const padded = new Uint8Array(Math.ceil(bytes / 4) * 4);
@@ -422,7 +431,13 @@ export class GpuRuntime {
     this.endPass();
     if (!this.encoder) return;
     if (this.slots > 0) {
-      this.device.queue.writeBuffer(this.ring, 0, this.ringHost.buffer, 0, this.slots * this.slotWords * 4);
+      this.device.queue.writeBuffer(
+        this.ring,
+        0,
+        this.ringHost.buffer,
+        0,
+        this.slots * this.slotWords * 4,
+      );
       this.slots = 0;
     }
     this.device.queue.submit([this.encoder.finish()]);
