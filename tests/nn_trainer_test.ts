@@ -74,11 +74,11 @@ Deno.test("trainLoop: resuming from a mid-epoch checkpoint gives the straight ru
     const a = setup(5);
     const ra = await run(a, "a");
     assert.equal(ra.r.steps, 6);
-    assert.ok(ra.r.checkpoints.includes(`${dir}/a/ckpt_e0001_b000001`), ra.r.checkpoints.join(" "));
+    assert.ok(ra.r.checkpoints.includes(`${dir}/a/ckpt_1_b1`), ra.r.checkpoints.join(" "));
     assert.equal(ra.log.filter((x) => x.event === "epoch").length, 2);
     assert.ok(typeof ra.log.find((x) => x.event === "epoch")!.val_lossG === "number");
     const c = setup(77);
-    const rc = await run(c, "c", `${dir}/a/ckpt_e0001_b000001`);
+    const rc = await run(c, "c", `${dir}/a/ckpt_1_b1`);
     assert.equal(rc.r.steps, 6);
     assert.equal(rc.log.filter((x) => x.event === "step").length, 2);
     for (const [x, y, what] of [[a.gen, c.gen, "gen"], [a.disc, c.disc, "disc"]] as const) {

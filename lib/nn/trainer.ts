@@ -31,8 +31,10 @@ export type Metrics = Record<string, number>;
 
 /** Checkpoint settings of {@link trainLoop}. */
 export interface TrainCheckpointOptions {
-  /** Folder of the checkpoints (`<dir>/ckpt_<epoch>` …). */
+  /** Folder of the checkpoints (`<dir>/<name>_<epoch>` …). */
   dir: string;
+  /** Name prefix of the checkpoints (default "ckpt"). */
+  name?: string;
   /** Save after every `every` epochs (and after the last). 0: only at the end. */
   every?: number;
   /** Also save every `everySteps` training steps (mid-epoch; resume skips the done batches). */
@@ -84,9 +86,9 @@ export interface TrainLoopResult {
   last: Metrics;
 }
 
-function ckptName(dir: string, epoch: number, batch: number): string {
-  const e = String(epoch).padStart(4, "0");
-  return batch ? `${dir}/ckpt_e${e}_b${String(batch).padStart(6, "0")}` : `${dir}/ckpt_e${e}`;
+/** `<dir>/<name>_<epoch>` (NoStripesNet's naming), `<dir>/<name>_<epoch>_b<batch>` mid-epoch. */
+export function ckptName(dir: string, epoch: number, batch: number, name = "ckpt"): string {
+  return batch ? `${dir}/${name}_${epoch}_b${batch}` : `${dir}/${name}_${epoch}`;
 }
 
 /** The numeric fields of a step's result. */
@@ -118,7 +120,7 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainLoopRes
   const save = async (epoch: number, batch: number) => {
     if (!o.checkpoint) return;
     await Deno.mkdir(o.checkpoint.dir, { recursive: true });
-    const base = ckptName(o.checkpoint.dir, epoch, batch);
+    const base = ckptName(o.checkpoint.dir, epoch, batch, o.checkpoint.name);
     await saveCheckpoint(base, {
       ...partsWithRng(),
       epoch,
