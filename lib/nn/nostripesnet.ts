@@ -17,6 +17,9 @@ import { checkpointBase, loadWeights, readCheckpointRecord } from "./checkpoint.
 import { InitRng } from "./init.ts";
 import { initNoStripesNet, PatchUNet } from "./patch_unet.ts";
 import { PatchDiscriminator } from "./patch_discriminator.ts";
+import { extractPatch, insertPatch, nanRange, type PatchGrid } from "../data/patches.ts";
+import { noGrad, resetArena, tensor } from "../tensor/tensor.ts";
+import { add, mul, where } from "../tensor/ops/mod.ts";
 
 /** Architecture sizes. */
 export interface NoStripesNetConfig {
@@ -126,4 +129,61 @@ export async function loadNoStripesNet(
   await loadWeights(net.gen, w, { prefix: "gen." });
   if (d) await loadWeights(net.disc, w, { prefix: "disc." });
   return { ...net, epoch: rec.epoch, source: "lumen" };
+}
+
+/** How a sinogram is mapped to the generator's [−1, 1] range and back. */
+export interface SinogramScale {
+  lo: number;
+  hi: number;
+}
+
+/**
+ * Runs the generator over the stripe patches of one sinogram (angles × cols), in place: each
+ * patch whose mask has stripes is scaled as in training (clip to the sinogram's [lo, hi], then to
+ * [−1, 1]), inpainted (`gen_in = x` with masked pixels zeroed, `out = gen_in + mask · G(gen_in)`),
+ * and mapped back; clean patches pass through untouched. One patch per forward pass, so batch
+ * statistics are the patch's own (NoStripesNet's batch norm has no running statistics).
+ *
+ * @returns the number of patches the model ran on
+ */
+export async function inpaintSinogram(
+  gen: PatchUNet,
+  sino: Float32Array,
+  mask: Uint8Array,
+  grid: PatchGrid,
+  scale?: SinogramScale,
+): Promise<number> {
+  const [lo, hi] = scale ? [scale.lo, scale.hi] : nanRange([sino]);
+  const span = hi - lo || 1;
+  let ran = 0;
+  const wasTraining = gen.training;
+  gen.eval();
+  try {
+    for (let p = 0; p < grid.count; p++) {
+      const m = extractPatch(mask, grid, p);
+      if (!m.some((v) => v !== 0)) continue;
+      const x = extractPatch(sino, grid, p);
+      const xs = new Float32Array(x.length), ms = new Float32Array(x.length);
+      for (let i = 0; i < x.length; i++) {
+        const v = x[i] < lo ? lo : x[i] > hi ? hi : x[i];
+        xs[i] = ((v - lo) / span) * 2 - 1;
+        ms[i] = m[i] ? 1 : 0;
+      }
+      const shape = [1, 1, grid.height, grid.width];
+      const out = await noGrad(async () => {
+        const xt = tensor(xs, shape), mt = tensor(ms, shape);
+        const genIn = where(mt, 0, xt);
+        const y = add(genIn, mul(mt, gen.forward(genIn)));
+        const d = await y.data();
+        resetArena(y.backend);
+        return d;
+      });
+      for (let i = 0; i < out.length; i++) out[i] = ((out[i] + 1) / 2) * span + lo;
+      insertPatch(sino, grid, p, out);
+      ran++;
+    }
+  } finally {
+    if (wasTraining) gen.train();
+  }
+  return ran;
 }
