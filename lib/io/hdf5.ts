@@ -15,8 +15,7 @@
  *
  * @example
  * ```ts
- * import process from "node:process";
-import { H5File } from "./hdf5.ts";
+ * import { H5File } from "./hdf5.ts";
  * const f = await H5File.open("scan.nxs");
  * const info = f.dataset("/entry1/tomo_entry/data/data");   // shape, dtype, chunks, filters
  * const frame = f.read("/entry1/tomo_entry/data/data", [5, null, [0, 100]]); // (rows, 100)
@@ -119,32 +118,30 @@ let mod: H5Mod | null = null;
  * Waits for h5wasm's module (once per process).
  *
  * Emscripten copies the whole environment into the module at start-up (`for (x in process.env)`),
- * which would make every HDF5 tool need unscoped `--allow-env`. Without that permission the module
- * starts with an empty environment instead (HDF5 reads none of it for plain file access), so
- * tools run with `--allow-read`/`--allow-write` alone.
+ * which would make every HDF5 tool need unscoped `--allow-env`. That start-up begins when h5wasm
+ * is imported, so lib/deps.ts hides the environment from it from the start (lib/io/h5wasm_env.ts;
+ * HDF5 reads none of it for plain file access), and tools run with `--allow-read`/`--allow-write`
+ * alone.
  */
 async function h5mod(): Promise<H5Mod> {
-  if (mod) return mod;
-  const granted = Deno.permissions.querySync({ name: "env" }).state === "granted";
-  const desc = Object.getOwnPropertyDescriptor(process, "env");
-  let swapped = false;
-  if (!granted) {
-    try {
-      Object.defineProperty(process, "env", { value: {}, configurable: true, writable: true });
-      swapped = true;
-    } catch {
-      // a runtime that forbids it: h5wasm then asks for env access as before
-    }
-  }
-  try {
-    mod = (await h5wasm.ready) as unknown as H5Mod;
-  } finally {
-    if (swapped) {
-      if (desc) Object.defineProperty(process, "env", desc);
-      else delete (process as { env?: unknown }).env;
-    }
-  }
+  if (!mod) mod = (await h5wasm.ready) as unknown as H5Mod;
   return mod;
+}
+
+/**
+ * Runs a synchronous HDF5 call with `Date.now()` pinned to 0. HDF5 stamps object headers with the
+ * time Emscripten's `time()` gives, which reads `Date.now()`; pinning it during every call that
+ * writes makes a file's bytes depend on its content only (same seed → same bytes). Synchronous,
+ * so no other code ever sees the pinned clock.
+ */
+function atEpoch<T>(fn: () => T): T {
+  const now = Date.now;
+  Date.now = () => 0;
+  try {
+    return fn();
+  } finally {
+    Date.now = now;
+  }
 }
 
 /** The last, most specific line of an HDF5 error stack ("truncated file: eof = …"). */
@@ -484,7 +481,7 @@ export class H5File {
     M.activate_throwing_error_handler();
     let fid: bigint;
     try {
-      fid = M.open(abs, access, false, -1, -1);
+      fid = atEpoch(() => M.open(abs, access, false, -1, -1));
     } catch (e) {
       const reason = hdf5Reason(e);
       const m = reason.match(/truncated file: eof = (\d+).*stored_eof = (\d+)/);
@@ -1336,6 +1333,28 @@ export class H5File {
     );
     this.invalidate(parent);
   }
+}
+
+// Every call that can write to a file runs at the epoch (see atEpoch).
+for (
+  const name of [
+    "close",
+    "flush",
+    "createGroup",
+    "write",
+    "createDataset",
+    "writeSlice",
+    "setAttr",
+    "softLink",
+    "externalLink",
+  ] as const
+) {
+  const proto = H5File.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;
+  const orig = proto[name];
+  if (typeof orig !== "function") throw new Error(`H5File.${name} is missing`);
+  proto[name] = function (this: H5File, ...a: unknown[]) {
+    return atEpoch(() => orig.apply(this, a));
+  };
 }
 
 function scalarOf(a: NdArray): number | bigint | boolean {
