@@ -1,0 +1,105 @@
+// bench-permissions: --allow-read --allow-write=/tmp --allow-env --allow-run=/usr/bin/python3,deno --allow-sys
+/**
+ * NoStripesNet's paper model (PatchUNet 54.4 M + PatchDiscriminator 15.4 M parameters) on one
+ * 1801 × 256 patch, against PyTorch CPU (OMP_NUM_THREADS=2, bench/peers/nostripesnet.py), each
+ * measurement in a fresh process:
+ *
+ * - `unet_forward_<backend>`: generator forward, seconds (best of 2);
+ * - `gan_step_<backend>`: one full GAN training step (G forward, D update, G update), batch 1;
+ * - `gan_step_peak_memory_<backend>`: that process's peak resident memory, bytes;
+ * - `apply_model_patches_per_s_<backend>`: inference rate of the paper model (one generator
+ *   forward per stripe patch, as apply_model runs it), patches per second; the peer is PyTorch's.
+ *
+ * The webgpu lines run only on a non-fallback adapter (llvmpipe's ~1 GFLOP/s would take many
+ * minutes per step); elsewhere they print `ours: null` with the reason.
+ *
+ * @module
+ */
+const H = 1801, W = 256;
+const prefix = Deno.args[0] ?? "";
+const HERE = new URL(".", import.meta.url).pathname;
+
+function line(
+  bench: string,
+  unit: string,
+  ours: number | null,
+  peer: number | null,
+  lowerIsBetter: boolean,
+  extra: Record<string, unknown> = {},
+) {
+  if (!bench.startsWith(prefix)) return;
+  const ratio = ours !== null && peer !== null && ours > 0 && peer > 0
+    ? (lowerIsBetter ? peer / ours : ours / peer)
+    : null;
+  console.log(JSON.stringify({ bench, unit, ours, peer, ratio, ...extra }));
+}
+
+async function child(cmd: string, args: string[], env: Record<string, string> = {}) {
+  const r = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped", env }).output();
+  const out = new TextDecoder().decode(r.stdout).trim().split("\n").pop() ?? "";
+  if (!r.success) {
+    const err = new TextDecoder().decode(r.stderr).trim().split("\n").slice(-3).join(" | ");
+    throw new Error(`${cmd} ${args.join(" ")}: ${err}`);
+  }
+  return JSON.parse(out) as { seconds: number; peak_rss_bytes: number };
+}
+
+const ours = (what: string, backend: string) =>
+  child("deno", [
+    "run",
+    "--quiet",
+    "--allow-read",
+    "--allow-env",
+    "--allow-sys",
+    `${HERE}_nsn_child.ts`,
+    what,
+    backend,
+    `${H}`,
+    `${W}`,
+    "2",
+  ]);
+const peer = (what: string) =>
+  child("/usr/bin/python3", [`${HERE}peers/nostripesnet.py`, what, `${H}`, `${W}`, "2"], {
+    OMP_NUM_THREADS: "2",
+  })
+    .catch(() => null);
+
+async function webgpuUsable(): Promise<string | null> {
+  const gpu = (navigator as { gpu?: GPU }).gpu;
+  if (!gpu) return "no navigator.gpu";
+  const a = await gpu.requestAdapter();
+  if (!a) return "no WebGPU adapter";
+  // deno-lint-ignore no-explicit-any
+  if ((a as any).info?.isFallbackAdapter ?? (a as any).isFallbackAdapter) {
+    return "fallback adapter (llvmpipe on the CPU): skipped, minutes per step";
+  }
+  return null;
+}
+
+const need = (...names: string[]) => names.some((n) => n.startsWith(prefix));
+const skipGpu = need("unet_forward_webgpu", "gan_step_webgpu", "apply_model_patches_per_s_webgpu")
+  ? await webgpuUsable()
+  : null;
+const pf = need("unet_forward_", "apply_model_patches_per_s_") ? await peer("forward") : null;
+const ps = need("gan_step_") ? await peer("step") : null;
+for (const backend of ["wasm", "webgpu"]) {
+  const fwd = [`unet_forward_${backend}`, `apply_model_patches_per_s_${backend}`];
+  const step = [`gan_step_${backend}`, `gan_step_peak_memory_${backend}`];
+  if (backend === "webgpu" && skipGpu) {
+    for (const b of [...fwd, ...step]) {
+      const unit = b.includes("memory") ? "bytes" : b.includes("per_s") ? "patches/s" : "s";
+      line(b, unit, null, null, true, { note: skipGpu });
+    }
+    continue;
+  }
+  if (need(...fwd)) {
+    const f = await ours("forward", backend);
+    line(fwd[0], "s", f.seconds, pf?.seconds ?? null, true);
+    line(fwd[1], "patches/s", 1 / f.seconds, pf ? 1 / pf.seconds : null, false);
+  }
+  if (need(...step)) {
+    const s = await ours("step", backend);
+    line(step[0], "s", s.seconds, ps?.seconds ?? null, true);
+    line(step[1], "bytes", s.peak_rss_bytes, ps?.peak_rss_bytes ?? null, true);
+  }
+}
