@@ -289,3 +289,29 @@ Deno.test({
     await Deno.remove(root, { recursive: true });
   },
 });
+
+Deno.test("data_generator --mode synthetic: a simulated scan's patches, all clean/stripe pairs, seeded", async () => {
+  const a = await Deno.makeTempDir(), b = await Deno.makeTempDir();
+  const args = ["--mode", "synthetic", "--patch-size", "128,64", "--seed", "5", "--quiet"];
+  for (const root of [a, b]) {
+    const r = await runTool("data_generator", PERMS, [...args, "--root", root]);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  const files = tree(`${a}/0000`).filter((f) => f.endsWith(".tif"));
+  assert.equal(files.filter((f) => f.startsWith("fake_artifacts/clean/")).length, 16); // 8 rows × 2
+  assert.equal(files.filter((f) => f.startsWith("real_artifacts/")).length, 0);
+  assert.deepEqual([...(await bytesOf(a)).entries()], [...(await bytesOf(b)).entries()]);
+  const clean = await readTiff(`${a}/0000/fake_artifacts/clean/0000_shift00_0003_w01.tif`);
+  const stripe = await readTiff(`${a}/0000/fake_artifacts/stripe/0000_shift00_0003_w01.tif`);
+  assert.deepEqual(clean.shape, [128, 64]);
+  // a full stripe: some columns differ on every angle
+  const c = clean.data as Uint16Array, s = stripe.data as Uint16Array;
+  let cols = 0;
+  for (let x = 0; x < 64; x++) {
+    let all = true;
+    for (let y = 0; y < 128; y++) if (Math.abs(c[y * 64 + x] - s[y * 64 + x]) === 0) all = false;
+    if (all) cols++;
+  }
+  assert.ok(cols >= 1 && cols <= 13, `${cols} striped columns`);
+  for (const d of [a, b]) await Deno.remove(d, { recursive: true });
+});

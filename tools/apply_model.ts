@@ -17,7 +17,7 @@
 import { basename, extname } from "node:path";
 import { existsSync, renameSync, rmSync } from "node:fs";
 import { defineTool, OVERWRITE, type Parsed, provenanceArgs } from "../lib/run/flags.ts";
-import { runTool } from "../lib/run/main.ts";
+import { callTool, runTool } from "../lib/run/main.ts";
 import { LumenError } from "../lib/run/errors.ts";
 import { progress } from "../lib/run/progress.ts";
 import { embedProvenance, makeProvenance, writeProvenance } from "../lib/run/provenance.ts";
@@ -198,5 +198,8 @@ async function apply(f: Flags): Promise<void> {
     scan.close();
   }
 }
+
+/** Runs the tool in this process (see callTool): errors are thrown, the process keeps running. */
+export const main = (argv: readonly string[]): Promise<void> => callTool(meta, apply, argv);
 
 if (import.meta.main) await runTool(meta, apply);

@@ -25,7 +25,7 @@ import {
   SEED,
   UsageError,
 } from "../lib/run/flags.ts";
-import { runTool } from "../lib/run/main.ts";
+import { callTool, runTool } from "../lib/run/main.ts";
 import { LumenError } from "../lib/run/errors.ts";
 import { progress } from "../lib/run/progress.ts";
 import { makeProvenance, writeProvenance } from "../lib/run/provenance.ts";
@@ -38,7 +38,8 @@ import {
   shardRange,
 } from "../lib/run/shard.ts";
 import { openScan, type TomoScan } from "../lib/io/nexus.ts";
-import { readSinograms } from "../lib/tomo/normalise.ts";
+import { normaliseFrames, readSinograms } from "../lib/tomo/normalise.ts";
+import { SCAN_PRESETS, simulateScan } from "../lib/sim/scan.ts";
 import { readNpzArray } from "../lib/io/npz.ts";
 import { nanRange, patchGrid, toUint16 } from "../lib/data/patches.ts";
 import { resize2d } from "../lib/data/resize.ts";
@@ -62,6 +63,7 @@ export const meta = defineTool({
   name: "data_generator",
   summary: "make a NoStripesNet dataset (patches of clean/stripe sinograms) from a scan",
   permissions: ["--allow-read", "--allow-write=ROOT"],
+  assets: true,
   task: "data-generator",
   flags: {
     mode: {
@@ -104,6 +106,12 @@ export const meta = defineTool({
       default: [402, 362],
       arg: "H,W",
       help: "raw/paired: resize sinograms to H,W (0,0 keeps them)",
+    },
+    scanPreset: {
+      type: "choice",
+      choices: ["demo", "test", "tiny"],
+      default: "test",
+      help: "synthetic: size of the simulated scan (demo 256×32×512, test 128×8×128, tiny 32×4×48)",
     },
     verbose: { type: "boolean", short: "v", help: "print what is done", provenance: false },
     overwrite: OVERWRITE,
@@ -371,20 +379,80 @@ async function wholeSinogramMode(f: Flags): Promise<void> {
   }
 }
 
-if (import.meta.main) {
-  await runTool(meta, async (f) => {
-    mkdirSync(f.root, { recursive: true });
-    if (!statSync(f.root).isDirectory()) {
-      throw new LumenError(f.root, "", "the dataset root is not a folder");
+/**
+ * `synthetic`: no scan file. A phantom scan is simulated (lib/sim/scan.ts, `--scan-preset`,
+ * `--seed`) without detector defects, normalised with its own flats and darks, and every patch of
+ * every sinogram becomes a clean/simulated-stripe pair.
+ */
+async function syntheticMode(f: Flags): Promise<void> {
+  if (f.shard || f.merge !== undefined) {
+    throw new UsageError("--shard", "--mode synthetic is not sharded (it is small by design)");
+  }
+  const sampleName = String(f.sample).padStart(4, "0");
+  const finalDir = `${f.root}/${sampleName}`;
+  if (existsSync(`${finalDir}.prov.json`) && !f.overwrite) {
+    throw new LumenError(
+      finalDir,
+      "",
+      "the dataset root already holds this sample; pass --overwrite to replace it, or choose --sample",
+    );
+  }
+  const preset = SCAN_PRESETS[f.scanPreset as keyof typeof SCAN_PRESETS];
+  const sim = simulateScan({ ...preset, seed: f.seed, defects: false });
+  const [, rows, cols] = sim.shape;
+  const angles = sim.angles.length;
+  const frames = (key: number) => {
+    const idx = [...sim.imageKey.keys()].filter((i) => sim.imageKey[i] === key);
+    const out = new Uint16Array(idx.length * rows * cols);
+    idx.forEach((fr, j) =>
+      out.set(sim.data.subarray(fr * rows * cols, (fr + 1) * rows * cols), j * rows * cols)
+    );
+    return ndarray(out, [idx.length, rows, cols]);
+  };
+  const sinos = await normaliseFrames(
+    ndarray(sim.clean, [angles, rows, cols]),
+    frames(1),
+    frames(2),
+  );
+  const grid = patchGrid([angles, cols], [f.patchSize[0], f.patchSize[1]], "synthetic scan");
+  await buildDirAtomic(finalDir, (tmp) => {
+    makeSampleDirs(tmp);
+    const opts = { dir: tmp, grid, sample: f.sample, shift: f.shift, seed: f.seed };
+    for (let row = 0; row < rows; row++) {
+      const off = row * angles * cols;
+      writePatchSinogram(
+        { row, sino: sinos.data.subarray(off, off + angles * cols), mask: null },
+        opts,
+      );
     }
-    switch (f.mode) {
-      case "patch":
-        return await patchMode(f);
-      case "raw":
-      case "paired":
-        return await wholeSinogramMode(f);
-      default:
-        throw new LumenError("--mode", f.mode, "not available yet");
-    }
-  });
+  }, { overwrite: f.overwrite });
+  await writeProvenance(
+    finalDir,
+    await makeProvenance({ tool: "data_generator", args: provenanceArgs(meta, f), seed: f.seed }),
+  );
+  if (f.verbose) {
+    console.log(`${rows} synthetic sinograms, ${grid.count} patches each → ${finalDir}`);
+  }
 }
+
+/** Makes the dataset the flags ask for. */
+async function generate(f: Flags): Promise<void> {
+  mkdirSync(f.root, { recursive: true });
+  if (!statSync(f.root).isDirectory()) {
+    throw new LumenError(f.root, "", "the dataset root is not a folder");
+  }
+  switch (f.mode) {
+    case "patch":
+      return await patchMode(f);
+    case "raw":
+    case "paired":
+      return await wholeSinogramMode(f);
+    case "synthetic":
+      return await syntheticMode(f);
+  }
+}
+
+/** Runs the tool in this process (see callTool): errors are thrown, the process keeps running. */
+export const main = (argv: readonly string[]): Promise<void> => callTool(meta, generate, argv);
+
+if (import.meta.main) await runTool(meta, generate);

@@ -14,7 +14,7 @@
  */
 import { existsSync, readdirSync, rmSync } from "node:fs";
 import { defineTool, OVERWRITE, type Parsed, provenanceArgs, SEED } from "../lib/run/flags.ts";
-import { runTool } from "../lib/run/main.ts";
+import { callTool, runTool } from "../lib/run/main.ts";
 import { LumenError } from "../lib/run/errors.ts";
 import { openLog } from "../lib/run/log.ts";
 import { progress } from "../lib/run/progress.ts";
@@ -31,6 +31,7 @@ export const meta = defineTool({
   name: "train",
   summary: "train NoStripesNet's patch GAN on a patch dataset",
   permissions: ["--allow-read", "--allow-write=SAVE_DIR"],
+  assets: true,
   task: "train-patch",
   flags: {
     mode: {
@@ -239,5 +240,8 @@ async function train(f: Flags): Promise<void> {
     console.log(`trained ${result.steps} steps; checkpoints: ${result.checkpoints.join(", ")}`);
   }
 }
+
+/** Runs the tool in this process (see callTool): errors are thrown, the process keeps running. */
+export const main = (argv: readonly string[]): Promise<void> => callTool(meta, train, argv);
 
 if (import.meta.main) await runTool(meta, train);

@@ -150,3 +150,28 @@ export async function runTool<F extends FlagSpecs>(
   for (const [sig, fn] of listeners) Deno.removeSignalListener(sig, fn);
   Deno.exit(code);
 }
+
+/**
+ * Runs a tool's body in this process, as a library call: parses `argv` with `meta` and awaits
+ * `body`. Errors are thrown, not printed, and the process is not exited, so a pipeline (the demo,
+ * a test) can chain tools with one set of permissions.
+ *
+ * @example
+ * ```ts
+ * import { main as dataGenerator } from "../../tools/data_generator.ts";
+ * await dataGenerator(["--mode", "patch", "--root", "data", "--hdf-root", "scan.nxs"]);
+ * ```
+ */
+export async function callTool<F extends FlagSpecs>(
+  meta: ToolMeta<F>,
+  body: (flags: Parsed<F>) => Promise<number | void> | number | void,
+  argv: readonly string[],
+): Promise<void> {
+  const flags = parseFlags(meta, argv);
+  if (flags.help) {
+    writeAllSync(Deno.stdout, new TextEncoder().encode(usage(meta as unknown as ToolMeta)));
+    return;
+  }
+  const code = (await body(flags)) ?? 0;
+  if (code !== 0) throw new LumenError(meta.name, "", `exited with status ${code}`);
+}
