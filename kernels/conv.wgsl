@@ -6,6 +6,11 @@
 // MODE 1 backward data: dx[b,g·Cg+m,iy,ix] (+)= Σ_k w[g·Mg+co, m, ky, kx] · dy[b, g·Mg+co, oy, ox]
 //                       M = Cg, N = n·h·w, K = Mg·kh·kw, k = (co, ky, kx),
 //                       oy = (iy + padH − ky·dilH)/strideH when exact and in range
+// MODE 3 backward data by stride phase (dilation 1, stride > 1): workgroup z = group·sH·sW +
+//                       phase (py, px); the phase's pixels iy = iy0 + jy·sH receive only the taps
+//                       ky = py + ty·sH, so no multiply-by-zero work is done (a strided
+//                       transposed convolution costs its true FLOPs). N = n·cntY·cntX,
+//                       K = Mg·tY·tX, oy = baseY + jy − ty.
 // MODE 2 backward weight: dw[g·Mg+m, col] (+)= Σ_k dy[b, g·Mg+m, oy, ox] · x[b, g·Cg+ci, iy, ix]
 //                       M = Mg, N = Cg·kh·kw (col = (ci, ky, kx)), K = n·oh·ow, k = (b, oy, ox);
 //                       K is split into SPLITK chunks (workgroup z = group·splits + split) that
@@ -39,6 +44,9 @@ struct Geo {
   n: u32, cIn: u32, h: u32, w: u32, cOut: u32, kh: u32, kw: u32, oh: u32, ow: u32,
   sH: u32, sW: u32, pH: u32, pW: u32, dH: u32, dW: u32, groups: u32,
   Cg: u32, Mg: u32, khw: u32,
+  // MODE 3 phase
+  py: u32, px: u32, iy0: u32, ix0: u32, cntY: u32, cntX: u32, tY: u32, tX: u32,
+  baseY: i32, baseX: i32,
 }
 
 fn geo() -> Geo {
@@ -48,6 +56,21 @@ fn geo() -> Geo {
   g.sH = pu(9u); g.sW = pu(10u); g.pH = pu(11u); g.pW = pu(12u); g.dH = pu(13u); g.dW = pu(14u);
   g.groups = pu(15u);
   g.Cg = g.cIn / g.groups; g.Mg = g.cOut / g.groups; g.khw = g.kh * g.kw;
+  return g;
+}
+
+fn phase(G0: Geo, ph: u32) -> Geo {
+  var g = G0;
+  g.py = ph / g.sW;
+  g.px = ph - g.py * g.sW;
+  g.iy0 = (g.py + g.sH - g.pH % g.sH) % g.sH;
+  g.ix0 = (g.px + g.sW - g.pW % g.sW) % g.sW;
+  g.cntY = select(0u, (g.h - g.iy0 + g.sH - 1u) / g.sH, g.h > g.iy0);
+  g.cntX = select(0u, (g.w - g.ix0 + g.sW - 1u) / g.sW, g.w > g.ix0);
+  g.tY = select(0u, (g.kh - g.py + g.sH - 1u) / g.sH, g.kh > g.py);
+  g.tX = select(0u, (g.kw - g.px + g.sW - 1u) / g.sW, g.kw > g.px);
+  g.baseY = i32((g.iy0 + g.pH - g.py) / g.sH);
+  g.baseX = i32((g.ix0 + g.pW - g.px) / g.sW);
   return g;
 }
 
@@ -63,6 +86,17 @@ fn load_a(G: Geo, grp: u32, m: u32, k: u32) -> f32 {
       let co = k / G.khw;
       let r = k - co * G.khw;
       return src1[((grp * G.Mg + co) * G.Cg + m) * G.khw + r];
+    }
+    case 3u: {
+      // w[g·Mg + co, m, py + ty·sH, px + tx·sW], k = (co, ty, tx)
+      let tt = G.tY * G.tX;
+      let co = k / tt;
+      let r = k - co * tt;
+      let ty = r / G.tX;
+      let tx = r - ty * G.tX;
+      let ky = G.py + ty * G.sH;
+      let kx = G.px + tx * G.sW;
+      return src1[((grp * G.Mg + co) * G.Cg + m) * G.khw + ky * G.kw + kx];
     }
     default: {
       // dy[b, g·Mg + m, p], k = (b, p)
@@ -110,6 +144,22 @@ fn load_b(G: Geo, grp: u32, k: u32, col: u32) -> f32 {
       if (oy * G.sH != u32(ty) || ox * G.sW != u32(tx) || oy >= G.oh || ox >= G.ow) { return 0.0; }
       return src0[((b * G.cOut + grp * G.Mg + co) * G.oh + oy) * G.ow + ox];
     }
+    case 3u: {
+      let tt = G.tY * G.tX;
+      let co = k / tt;
+      let r = k - co * tt;
+      let ty = r / G.tX;
+      let tx = r - ty * G.tX;
+      let cc = G.cntY * G.cntX;
+      let b = col / cc;
+      let p = col - b * cc;
+      let jy = p / G.cntX;
+      let jx = p - jy * G.cntX;
+      let oy = G.baseY + i32(jy) - i32(ty);
+      let ox = G.baseX + i32(jx) - i32(tx);
+      if (oy < 0 || ox < 0 || oy >= i32(G.oh) || ox >= i32(G.ow)) { return 0.0; }
+      return src0[((b * G.cOut + grp * G.Mg + co) * G.oh + u32(oy)) * G.ow + u32(ox)];
+    }
     default: {
       // x at (b, oy, ox) = k, (ci, ky, kx) = col
       let ci = col / G.khw;
@@ -147,6 +197,17 @@ fn store(G: Geo, grp: u32, split: u32, m: u32, col: u32, v: f32) {
       let at = (b * G.cIn + grp * G.Cg + m) * hw + p;
       if (ACC != 0u) { dst[at] = dst[at] + v; } else { dst[at] = v; }
     }
+    case 3u: {
+      let cc = G.cntY * G.cntX;
+      let b = col / cc;
+      let p = col - b * cc;
+      let jy = p / G.cntX;
+      let jx = p - jy * G.cntX;
+      let iy = G.iy0 + jy * G.sH;
+      let ix = G.ix0 + jx * G.sW;
+      let at = ((b * G.cIn + grp * G.Cg + m) * G.h + iy) * G.w + ix;
+      if (ACC != 0u) { dst[at] = dst[at] + v; } else { dst[at] = v; }
+    }
     default: {
       let at = (grp * G.Mg + m) * (G.Cg * G.khw) + col;
       if (SPLITK != 0u) {
@@ -163,11 +224,18 @@ fn store(G: Geo, grp: u32, split: u32, m: u32, col: u32, v: f32) {
 @compute @workgroup_size(16, 16)
 fn conv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
-  let G = geo();
+  var G = geo();
   let M = pu(16u);
-  let N = pu(17u);
-  let K = pu(18u);
+  var N = pu(17u);
+  var K = pu(18u);
   var grp = wid.z;
+  if (MODE == 3u) {
+    let nph = G.sH * G.sW;
+    grp = wid.z / nph;
+    G = phase(G, wid.z - grp * nph);
+    N = G.n * G.cntY * G.cntX;
+    K = G.Mg * G.tY * G.tX;
+  }
   var split = 0u;
   var kBeg = 0u;
   var kEnd = K;

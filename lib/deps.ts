@@ -7,7 +7,12 @@
  *
  * @module
  */
-export { default as h5wasm } from "npm:h5wasm@0.10.3/node";
+// First: hides the environment from h5wasm's start-up, which otherwise needs unscoped --allow-env
+// (see lib/io/h5wasm_env.ts); ES modules run in import order.
+import { restoreEnvAfter } from "./io/h5wasm_env.ts";
+import h5wasm from "npm:h5wasm@0.10.3/node";
+restoreEnvAfter(h5wasm.ready);
+export { h5wasm };
 export { default as UTIF } from "npm:utif@3.1.0";
 export * as YAML from "npm:yaml@2.9.1";
 export { default as jpegJs } from "npm:jpeg-js@0.4.4";

@@ -1,22 +1,33 @@
 /**
  * SLURM recipe: writes and submits an `sbatch` job array that runs one Lumen step in N shards
- * (`--shard $SLURM_ARRAY_TASK_ID/N`), and a merge job that depends on it (`afterok`) and runs the
- * same step with `--merge N`. `--dry-run` prints the two scripts and submits nothing.
+ * (`--shard $SLURM_ARRAY_TASK_ID/N`), and a merge job (`--merge N`) that depends on it
+ * (`afterok`, `--kill-on-invalid-dep=yes`: when a shard fails or is cancelled, the merge is
+ * cancelled at once instead of waiting forever). `--dry-run` prints the two scripts and submits
+ * nothing; `--wait` waits for the merge and fails (naming the shards that did not finish) when it
+ * did not run. Rerunning the same command after a failure runs every array task again, and the
+ * finished shards skip themselves (the step sees their manifests), so only what is missing is made.
  *
  * ```sh
- * deno run --allow-read --allow-write --allow-run=sbatch,sinfo tasks/slurm.ts \
- *   data_generator --shards 8 --partition debug --time 01:00:00 --mem 8G --cpus 2 -- \
- *   --mode patch --root ./data --hdf-root scan.nxs --mask masks.npz
+ * deno task slurm data_generator --shards 8 --partition debug --time 01:00:00 --mem 8G --cpus 2 \
+ *   -- --mode patch --root ./data --hdf-root scan.nxs --mask masks.npz
  * ```
- * The jobs run `deno run <the step's own permissions> tools/<step>.ts …` from this checkout, or a
- * bundle made by `deno task bundle` with `--bundle dist/<step>.js`.
+ * The jobs run `deno run <the step's own permissions> tools/<step>.ts …` from this checkout (the
+ * permissions' placeholders, such as `--allow-write=ROOT`, filled in from the step's own flags),
+ * or a bundle made by `deno task bundle` with `--bundle dist/<step>.js`. The nodes must see the
+ * same paths (a shared file system) and the `deno` binary given by `--deno` (default: this one).
  *
  * @module
  */
 import { dirname, isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
-import { defineTool } from "../lib/run/flags.ts";
+import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import {
+  defineTool,
+  type FlagSpecs,
+  parseFlags,
+  type ToolMeta,
+  UsageError,
+} from "../lib/run/flags.ts";
 import { runTool } from "../lib/run/main.ts";
 import { LumenError } from "../lib/run/errors.ts";
 
@@ -24,19 +35,14 @@ import { LumenError } from "../lib/run/errors.ts";
 export const meta = defineTool({
   name: "slurm",
   summary: "submit a Lumen step to SLURM as a sharded job array plus a dependent merge job",
-  permissions: [
-    "--allow-read",
-    "--allow-write",
-    "--allow-run=sbatch,sinfo",
-    "--allow-env=SLURM_CONF",
-  ],
+  permissions: ["--allow-read", "--allow-write=SCRIPTS", "--allow-run=sbatch,sinfo,scontrol"],
   task: "slurm",
   args: [
     { name: "STEP", help: "the tool to run (a file name in tools/, e.g. data_generator)" },
     { name: "ARGS", help: "the tool's own arguments, after --", optional: true, variadic: true },
   ],
   flags: {
-    shards: { type: "int", min: 1, default: 4, help: "number of shards (array tasks)" },
+    shards: { type: "int", min: 1, max: 10000, default: 4, help: "number of shards (array tasks)" },
     partition: { type: "string", help: "SLURM partition (default: the cluster's default)" },
     time: { type: "string", default: "01:00:00", help: "time limit per shard (sbatch --time)" },
     mem: { type: "string", default: "4G", help: "memory per shard (sbatch --mem)" },
@@ -44,25 +50,34 @@ export const meta = defineTool({
     gpus: { type: "int", min: 0, default: 0, help: "GPUs per shard (--gpus)" },
     bundle: { type: "string", help: "run this bundle (deno task bundle) instead of tools/STEP.ts" },
     deno: { type: "string", help: "the deno binary on the nodes (default: this one)" },
-    scripts: { type: "string", default: "slurm_jobs", help: "folder for the scripts and logs" },
+    scripts: {
+      type: "string",
+      default: "slurm_jobs",
+      arg: "SCRIPTS",
+      help: "folder for the scripts and the jobs' logs",
+    },
     allow: {
       type: "list",
-      help: "permission flags for the step (default: the step's own, with placeholders = cwd)",
+      help: "permission flags for the step (default: its own, placeholders filled from its flags)",
     },
     dryRun: { type: "boolean", help: "print the scripts, submit nothing" },
-    wait: { type: "boolean", help: "wait for the merge job and fail if it fails" },
+    wait: { type: "boolean", help: "wait for the merge job; fail if it did not run" },
   },
   examples: [
     "data_generator --shards 4 --partition debug -- --mode patch --root data --hdf-root s.nxs",
+    "data_generator --shards 4 --dry-run -- --mode patch --root data --hdf-root s.nxs",
   ],
 });
 
+/** The repository root. */
 const REPO = dirname(dirname(fileURLToPath(import.meta.url)));
 
+/** Runs a SLURM command; a missing client is a one-line LumenError. */
 function run(cmd: string, args: string[]): { ok: boolean; out: string; err: string } {
   let r: Deno.CommandOutput;
   try {
-    r = new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).outputSync();
+    r = new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped", stdin: "null" })
+      .outputSync();
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) {
       throw new LumenError(cmd, "", "not found: is the SLURM client installed on this node?");
@@ -73,11 +88,24 @@ function run(cmd: string, args: string[]): { ok: boolean; out: string; err: stri
   return { ok: r.success, out: d.decode(r.stdout).trim(), err: d.decode(r.stderr).trim() };
 }
 
-/** The partitions the cluster has (sinfo), default first marked by SLURM with `*`. */
+/**
+ * The partitions the cluster has (`sinfo`); SLURM marks the default one with `*`, removed here.
+ *
+ * @example
+ * ```ts
+ * partitions(); // ["debug"]
+ * ```
+ */
 export function partitions(): string[] {
   const r = run("sinfo", ["-h", "-o", "%P"]);
-  if (!r.ok) throw new LumenError("sinfo", "", r.err || "failed: is slurmctld reachable?");
+  if (!r.ok) {
+    throw new LumenError("sinfo", "", `${lastLine(r.err) || "failed"} (is slurmctld reachable?)`);
+  }
   return r.out.split("\n").map((s) => s.trim().replace(/\*$/, "")).filter(Boolean);
+}
+
+function lastLine(text: string): string {
+  return text.split("\n").map((l) => l.trim()).filter(Boolean).pop() ?? "";
 }
 
 /** Shell-quotes one word. */
@@ -87,18 +115,31 @@ function q(s: string): string {
 
 /** What the two job scripts need. */
 export interface RecipeOptions {
+  /** The step (tool name). */
   step: string;
+  /** The step's own arguments (no --shard/--merge). */
   toolArgs: string[];
+  /** Number of shards. */
   shards: number;
+  /** sbatch --partition (none: the cluster's default). */
   partition?: string;
+  /** sbatch --time. */
   time: string;
+  /** sbatch --mem. */
   mem: string;
+  /** sbatch --cpus-per-task. */
   cpus: number;
+  /** sbatch --gpus (0: none). */
   gpus: number;
+  /** The module the jobs run (tools/<step>.ts or a bundle), absolute. */
   program: string;
+  /** The deno binary on the nodes. */
   deno: string;
+  /** `deno run` permission flags for the step. */
   permissions: string[];
+  /** The jobs' working directory. */
   workdir: string;
+  /** Folder of the jobs' logs. */
   logs: string;
 }
 
@@ -108,8 +149,8 @@ export interface RecipeOptions {
  * @example
  * ```ts
  * const { array, merge } = jobScripts({ step: "data_generator", toolArgs: [], shards: 2,
- *   time: "1:00:00", mem: "1G", cpus: 1, gpus: 0, program: "tools/data_generator.ts",
- *   deno: "deno", permissions: ["--allow-read"], workdir: ".", logs: "logs" });
+ *   time: "1:00:00", mem: "1G", cpus: 1, gpus: 0, program: "/lumen/tools/data_generator.ts",
+ *   deno: "/usr/bin/deno", permissions: ["--allow-read"], workdir: "/data", logs: "/data/logs" });
  * ```
  */
 export function jobScripts(o: RecipeOptions): { array: string; merge: string } {
@@ -126,18 +167,67 @@ export function jobScripts(o: RecipeOptions): { array: string; merge: string } {
       "set -euo pipefail",
       `cd ${q(o.workdir)}`,
     ].join("\n");
-  const cmd = [o.deno, "run", "--quiet", ...o.permissions, o.program, ...o.toolArgs].map(q)
-    .join(" ");
+  const cmd = [o.deno, "run", "--quiet", "--no-prompt", ...o.permissions, o.program, ...o.toolArgs]
+    .map(q).join(" ");
   const array = `${
     head(`lumen-${o.step}`, [
       `#SBATCH --array=0-${o.shards - 1}`,
       `#SBATCH --output=${q(`${o.logs}/${o.step}_%A_%a.out`)}`,
     ])
-  }\nexec ${cmd} --quiet --shard "\${SLURM_ARRAY_TASK_ID}/${o.shards}"\n`;
+  }\nexec ${cmd} --shard "\${SLURM_ARRAY_TASK_ID}/${o.shards}"\n`;
   const merge = `${
-    head(`lumen-${o.step}-merge`, [`#SBATCH --output=${q(`${o.logs}/${o.step}_merge_%j.out`)}`])
-  }\nexec ${cmd} --quiet --merge ${o.shards}\n`;
+    head(`lumen-${o.step}-merge`, [
+      `#SBATCH --output=${q(`${o.logs}/${o.step}_merge_%j.out`)}`,
+      "#SBATCH --kill-on-invalid-dep=yes",
+      "# submitted with --dependency=afterok:<the array job>",
+    ])
+  }\nexec ${cmd} --merge ${o.shards}\n`;
   return { array, merge };
+}
+
+/**
+ * The step's permissions for the jobs: its own (`meta.permissions`), with each placeholder scope
+ * (`--allow-write=ROOT`) replaced by the absolute path given to the flag whose value it names
+ * (`--root`, whose `arg` is `ROOT`), or its default; the working directory when no flag names it.
+ *
+ * @example
+ * ```ts
+ * stepPermissions(dataGeneratorMeta, ["--mode", "patch", "--root", "out"], "/scratch");
+ * // ["--allow-read", "--allow-write=/scratch/out"]
+ * ```
+ */
+export function stepPermissions(
+  toolMeta: ToolMeta<FlagSpecs>,
+  toolArgs: string[],
+  cwd: string,
+): string[] {
+  let values: Record<string, unknown>;
+  try {
+    values = parseFlags(toolMeta, toolArgs) as Record<string, unknown>;
+  } catch (e) {
+    const err = e as LumenError;
+    throw new UsageError("ARGS", `${toolMeta.name}: ${err.message}`);
+  }
+  return toolMeta.permissions.map((p) => {
+    const m = /^(--allow-[a-z]+)=([A-Z][A-Z_]*)$/.exec(p);
+    if (!m) return p;
+    const key = Object.keys(toolMeta.flags).find((k) => toolMeta.flags[k].arg === m[2]);
+    const v = key === undefined ? undefined : values[key];
+    return `${m[1]}=${typeof v === "string" ? resolve(cwd, v) : cwd}`;
+  });
+}
+
+/** The array tasks that did not complete (`scontrol show job`, while SLURM remembers them). */
+function unfinishedShards(arrayId: string): string[] {
+  const r = run("scontrol", ["-o", "show", "job", arrayId]);
+  if (!r.ok) return [];
+  const out: string[] = [];
+  for (const line of r.out.split("\n")) {
+    const task = /\bArrayTaskId=(\d+)\b/.exec(line)?.[1];
+    const state = /\bJobState=(\S+)/.exec(line)?.[1];
+    if (task !== undefined && state && state !== "COMPLETED") out.push(`${task} (${state})`);
+  }
+  return out;
 }
 
 function writeAtomic(path: string, text: string): void {
@@ -149,27 +239,35 @@ if (import.meta.main) {
   await runTool(meta, async (f) => {
     const [step, ...toolArgs] = f._;
     if (!/^[a-z0-9_]+$/.test(step)) {
-      throw new LumenError("STEP", step, "expected a tool name such as data_generator");
+      throw new UsageError("STEP", `${step}: expected a tool name such as data_generator`);
     }
-    const program = f.bundle ? resolve(f.bundle) : `${REPO}/tools/${step}.ts`;
-    let permissions: string[];
-    if (f.allow && f.allow.length) {
-      permissions = f.allow;
-    } else {
-      let toolMeta: { permissions: readonly string[] };
-      try {
-        toolMeta = (await import(`${REPO}/tools/${step}.ts`)).meta;
-      } catch (e) {
-        throw new LumenError(
-          `tools/${step}.ts`,
-          "",
-          `cannot load the step (${(e as Error).message})`,
-        );
+    const stepFile = `${REPO}/tools/${step}.ts`;
+    if (!existsSync(stepFile)) throw new UsageError("STEP", `${step}: no such tool in tools/`);
+    for (const a of toolArgs) {
+      if (/^--(shard|merge)(=|$)/.test(a)) {
+        throw new UsageError("ARGS", `${a}: the recipe adds --shard and --merge itself`);
       }
-      permissions = toolMeta.permissions.map((p) =>
-        p.replace(/=([A-Z][A-Z_]*)$/, `=${Deno.cwd()}`)
-      );
     }
+    let toolMeta: ToolMeta<FlagSpecs>;
+    try {
+      toolMeta = (await import(stepFile)).meta;
+    } catch (e) {
+      throw new LumenError(`tools/${step}.ts`, "", `cannot load the step (${(e as Error).message})`);
+    }
+    if (!toolMeta?.flags?.shard || !toolMeta.flags.merge) {
+      throw new UsageError("STEP", `${step} cannot be sharded (it has no --shard and --merge)`);
+    }
+    const cwd = Deno.cwd();
+    const permissions = f.allow.length ? f.allow : stepPermissions(toolMeta, toolArgs, cwd);
+    let program = stepFile;
+    if (f.bundle) {
+      program = resolve(f.bundle);
+      if (!existsSync(program)) {
+        throw new LumenError(f.bundle, "", "no such bundle (make it with deno task bundle)");
+      }
+    }
+    const deno = f.deno ? resolve(f.deno) : Deno.execPath();
+    if (!existsSync(deno)) throw new LumenError("--deno", deno, "no such file");
     const scripts = isAbsolute(f.scripts) ? f.scripts : resolve(f.scripts);
     const o: RecipeOptions = {
       step,
@@ -181,16 +279,16 @@ if (import.meta.main) {
       cpus: f.cpus,
       gpus: f.gpus,
       program,
-      deno: f.deno ?? Deno.execPath(),
+      deno,
       permissions,
-      workdir: Deno.cwd(),
+      workdir: cwd,
       logs: `${scripts}/logs`,
     };
     const { array, merge } = jobScripts(o);
+    const arrayPath = `${scripts}/${step}_array.sbatch`;
+    const mergePath = `${scripts}/${step}_merge.sbatch`;
     if (f.dryRun) {
-      console.log(
-        `# ${scripts}/${step}_array.sbatch\n${array}\n# ${scripts}/${step}_merge.sbatch\n${merge}`,
-      );
+      console.log(`# ${arrayPath}\n${array}\n# ${mergePath}\n${merge}`);
       return;
     }
     if (f.partition) {
@@ -206,28 +304,33 @@ if (import.meta.main) {
       }
     }
     mkdirSync(`${scripts}/logs`, { recursive: true });
-    writeAtomic(`${scripts}/${step}_array.sbatch`, array);
-    writeAtomic(`${scripts}/${step}_merge.sbatch`, merge);
-    const a = run("sbatch", ["--parsable", `${scripts}/${step}_array.sbatch`]);
-    if (!a.ok) throw new LumenError("sbatch", `${step}_array.sbatch`, a.err || "submission failed");
-    const arrayId = a.out.split(";")[0];
-    // A merge whose shards failed is cancelled at once (kill-on-invalid-dep), never left pending.
+    writeAtomic(arrayPath, array);
+    writeAtomic(mergePath, merge);
+    const a = run("sbatch", ["--parsable", arrayPath]);
+    if (!a.ok) {
+      throw new LumenError("sbatch", arrayPath, `${lastLine(a.err) || "failed"}; nothing submitted`);
+    }
+    const arrayId = a.out.split("\n").pop()!.split(";")[0];
     const m = run("sbatch", [
       "--parsable",
       "--kill-on-invalid-dep=yes",
       `--dependency=afterok:${arrayId}`,
       ...(f.wait ? ["--wait"] : []),
-      `${scripts}/${step}_merge.sbatch`,
+      mergePath,
     ]);
-    const mergeId = m.out.split("\n")[0].split(";")[0];
+    const mergeId = /^(\d+)/m.exec(m.out)?.[1] ?? "";
     if (!m.ok) {
-      throw new LumenError(
-        `${scripts}/${step}_merge.sbatch`,
-        mergeId ? `job ${mergeId}` : "",
-        f.wait && mergeId
-          ? `the merge did not complete (a shard failed or the merge found a missing shard; see ${scripts}/logs): nothing merged`
-          : m.err || "submission failed",
-      );
+      if (f.wait && mergeId) {
+        const failed = unfinishedShards(arrayId);
+        throw new LumenError(
+          mergePath,
+          `job ${mergeId}`,
+          `the merge did not run${
+            failed.length ? ` (shard ${failed.join(", ")} of job ${arrayId})` : ""
+          }: nothing merged; logs in ${scripts}/logs; rerun the same command to finish`,
+        );
+      }
+      throw new LumenError("sbatch", mergePath, lastLine(m.err) || "submission failed");
     }
     console.log(JSON.stringify({ array: arrayId, merge: mergeId, shards: f.shards, scripts }));
   });

@@ -13,7 +13,7 @@ import { PHANTOM, projectPhantom, simulateScan } from "../tools/demo.ts";
 Deno.test("demo: writes a scan that opens as i12 and its sinograms, with provenance", async () => {
   const dir = await Deno.makeTempDir();
   const out = `${dir}/demo`;
-  const perms = ["--allow-read", `--allow-write=${dir}`, "--allow-env"];
+  const perms = ["--allow-read", `--allow-write=${dir}`];
   const args = ["--out", out, "--angles", "24", "--rows", "3", "--cols", "32", "--seed", "5"];
   try {
     const r = await runTool("demo", perms, args);

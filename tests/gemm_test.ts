@@ -34,7 +34,9 @@ class Env {
   ): Promise<Env> {
     const mem = memory ?? new WebAssembly.Memory({ initial: 1024, maximum: 65536, shared: true });
     const scratchBytes = gemmScratchBytes(threads);
-    const scratchPtr = 4096; // not at 0: pointers are offsets, the pool must not assume 0
+    const scratchPtr = 4096 + 16; // not 0 nor 64-aligned: the pool must not assume either
+    new Uint8Array(mem.buffer, 0, scratchPtr).fill(GUARD);
+    new Uint8Array(mem.buffer, scratchPtr + scratchBytes, 4096).fill(GUARD);
     const pool = await createGemmPool(mem, {
       threads,
       scratchPtr,
@@ -43,8 +45,16 @@ class Env {
       serialFlops: 0, // every call through the workers
     });
     const e = new Env(pool, mem);
-    e.base = e.top = Math.ceil((scratchPtr + scratchBytes) / 64) * 64 + 64;
+    e.base = e.top = Math.ceil((scratchPtr + scratchBytes + 4096) / 64) * 64 + 64;
     return e;
+  }
+  /** True when no byte below the scratch region nor in the 4 KiB above it changed. */
+  guardsIntact(): boolean {
+    const u8 = new Uint8Array(this.memory.buffer);
+    const end = 4096 + 16 + gemmScratchBytes(this.pool.threads);
+    for (let i = 0; i < 4096 + 16; i++) if (u8[i] !== GUARD) return false;
+    for (let i = end; i < end + 4096; i++) if (u8[i] !== GUARD) return false;
+    return true;
   }
   get f32(): Float32Array {
     return new Float32Array(this.memory.buffer);
@@ -65,6 +75,8 @@ class Env {
     this.top = this.base;
   }
 }
+
+const GUARD = 0xa5;
 
 /** xorshift32 in [-1, 1). */
 function rng(seed: number): () => number {
@@ -252,6 +264,7 @@ for (const relaxed of KERNELS) {
               }
             }
           }
+          assert.ok(e.guardsIntact(), "the pool wrote outside its scratch region");
         } finally {
           e.pool.close();
         }

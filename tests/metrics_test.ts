@@ -28,13 +28,17 @@ function close(got: number, want: number | null, what: string, rel = 1e-5) {
     return;
   }
   const err = Math.abs(got - want);
-  assert.ok(err <= rel * Math.max(1, Math.abs(want)), `${what}: got ${got}, want ${want} (err ${err})`);
+  assert.ok(
+    err <= rel * Math.max(1, Math.abs(want)),
+    `${what}: got ${got}, want ${want} (err ${err})`,
+  );
 }
 
 const skip = !hasPython("numpy", "torch", "skimage");
 
 Deno.test({
-  name: "metrics: the nine NoStripesNet metrics equal the original's torch/numpy/skimage values to 1e-5",
+  name:
+    "metrics: the nine NoStripesNet metrics equal the original's torch/numpy/skimage values to 1e-5",
   ignore: skip,
   fn: async () => {
     const dir = await pyFixture("metrics_nsn");
@@ -137,7 +141,10 @@ Deno.test("metrics: selection by index or name, errors, definitions on hand-made
   assert.throws(() => selectMetrics(["9"]), LumenError);
   assert.throws(() => selectMetrics(["ssim"]), /not a metric/);
   // shape mismatch
-  assert.throws(() => batchMetrics(new Float32Array(10), new Float32Array(10), [2, 2, 2]), LumenError);
+  assert.throws(
+    () => batchMetrics(new Float32Array(10), new Float32Array(10), [2, 2, 2]),
+    LumenError,
+  );
   assert.throws(() => ssim(new Float32Array(36), new Float32Array(36), 6, 6), /smaller than/);
   // Dice/IoU on exact equality; PSNR of identical images is 0 (the original's choice)
   const a = Float32Array.from([0, 0.5, 1, 1]), b = Float32Array.from([0, 0.5, 1, 0.75]);

@@ -191,7 +191,7 @@ export async function writeI12(
 export const meta = defineTool({
   name: "demo",
   summary: "simulates a small tomography scan, normalises it into sinograms, and inspects it",
-  permissions: ["--allow-read", "--allow-write=OUT", "--allow-env"],
+  permissions: ["--allow-read", "--allow-write=OUT"],
   task: "demo",
   flags: {
     out: { type: "string", short: "o", default: "demo_out", arg: "OUT", help: "output folder" },

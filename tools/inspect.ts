@@ -248,6 +248,14 @@ function isNiftiHeader(b: Uint8Array): boolean {
 
 /** The format of a file, from its first bytes and, for text formats, its name. */
 export async function detectFormat(path: string): Promise<string> {
+  let st: Deno.FileInfo;
+  try {
+    st = Deno.statSync(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) throw new LumenError(path, "", "no such file");
+    throw new LumenError(path, "", `cannot read: ${(e as Error).message}`);
+  }
+  if (st.isDirectory) throw new LumenError(path, "", "is a directory, expected a file");
   const head = readHead(path, 4096);
   const lower = path.toLowerCase();
   const HDF5 = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -269,7 +277,7 @@ export async function detectFormat(path: string): Promise<string> {
     return "gzip";
   }
   // HDF5 with a user block: the signature sits at 512, 1024, 2048…
-  const size = Deno.statSync(path).size;
+  const size = st.size;
   for (let at = 512; at + 8 <= size && at <= 1 << 20; at *= 2) {
     const b = at + 8 <= head.length ? head.subarray(at) : readAt(path, at, 8);
     if (startsWith(b, HDF5)) return "hdf5";
@@ -397,13 +405,20 @@ async function inspectHdf5(path: string, opts: InspectOptions): Promise<Partial<
       tree.push(entry);
       if (!numeric) return;
       let st: ReturnType<MinMax["result"]> = NO_STATS;
+      let readError: string | undefined;
       if (opts.stats ?? true) {
         const mm = new MinMax();
-        forEachBlock(n.shape, n.chunks, BLOCK, (offset, count) => {
-          const sel = offset.map((o, i) => [o, o + count[i]] as [number, number]);
-          mm.add(f.read(shownPath, n.shape.length ? sel : undefined).data);
-        });
-        st = mm.result();
+        try {
+          forEachBlock(n.shape, n.chunks, BLOCK, (offset, count) => {
+            const sel = offset.map((o, i) => [o, o + count[i]] as [number, number]);
+            mm.add(f.read(shownPath, n.shape.length ? sel : undefined).data);
+          });
+          st = mm.result();
+        } catch (e) {
+          // one unreadable dataset (a filter h5wasm lacks…) does not hide the rest of the file
+          if (!(e instanceof LumenError)) throw e;
+          readError = e.problem;
+        }
       }
       arrays.push({
         name: shownPath,
@@ -412,6 +427,7 @@ async function inspectHdf5(path: string, opts: InspectOptions): Promise<Partial<
         ...st,
         chunks: n.chunks,
         compression: n.compression,
+        ...(readError ? { error: readError } : {}),
       });
     };
     for (const n of nodes) {
@@ -748,13 +764,7 @@ function pathBase(p: string): string {
 /** Inspects one file: its format, arrays (with min/max) and per-format details. */
 export async function inspectFile(path: string, opts: InspectOptions = {}): Promise<Report> {
   const format = await detectFormat(path);
-  let info: Deno.FileInfo;
-  try {
-    info = await Deno.stat(path);
-  } catch {
-    throw new LumenError(path, "", "no such file");
-  }
-  if (info.isDirectory) throw new LumenError(path, "", "is a directory, expected a file");
+  const info = await Deno.stat(path);
   let part: Partial<Report>;
   switch (format) {
     case "hdf5":
@@ -957,6 +967,7 @@ function fmtArray(a: ArrayInfo): string {
   const parts = [`${a.dtype} (${a.shape.join(", ")})`];
   if (a.min !== null || a.max !== null) parts.push(`min ${fmtNum(a.min)} max ${fmtNum(a.max)}`);
   if (a.nan) parts.push(`${a.nan} NaN`);
+  if (a.error) parts.push(`(unreadable: ${a.error})`);
   return parts.join("  ");
 }
 
@@ -1046,6 +1057,34 @@ export function formatReport(r: Report): string {
     }
     return lines.join("\n") + "\n";
   }
+  if (r.format === "tiff") {
+    const pages = r.pages as {
+      index: number;
+      shape: number[];
+      dtype: string;
+      compression: string;
+      description?: string;
+    }[];
+    lines.push(
+      `  ${r.byteOrder}-endian${r.bigTiff ? " BigTIFF" : ""}, ${pages.length} page${
+        pages.length === 1 ? "" : "s"
+      }`,
+    );
+    const key = (p: (typeof pages)[0]) =>
+      `(${p.shape.join(", ")}) ${p.dtype}, compression ${p.compression}`;
+    for (let i = 0; i < pages.length;) {
+      let j = i + 1;
+      while (j < pages.length && key(pages[j]) === key(pages[i]) && !pages[j].description) j++;
+      lines.push(`    page${j - i > 1 ? `s ${i}–${j - 1}` : ` ${i}`}: ${key(pages[i])}`);
+      if (pages[i].description) {
+        lines.push(
+          `      page ${i} description: ${clip(JSON.stringify(pages[i].description), 100)}`,
+        );
+      }
+      i = j;
+    }
+    return lines.join("\n") + "\n";
+  }
   if (r.format === "nifti") {
     const h = r.header as Record<string, unknown>;
     const keys = [
@@ -1080,11 +1119,28 @@ export function formatReport(r: Report): string {
   return lines.join("\n") + "\n";
 }
 
+/** JSON indented by two spaces, with arrays of plain values (shapes, min/max lists) on one line. */
+export function prettyJson(value: unknown, indent = ""): string {
+  if (Array.isArray(value)) {
+    if (value.every((v) => v === null || typeof v !== "object")) return JSON.stringify(value);
+    const inner = indent + "  ";
+    return `[\n${value.map((v) => inner + prettyJson(v, inner)).join(",\n")}\n${indent}]`;
+  }
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+    if (entries.length === 0) return "{}";
+    const inner = indent + "  ";
+    const body = entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${prettyJson(v, inner)}`);
+    return `{\n${body.join(",\n")}\n${indent}}`;
+  }
+  return JSON.stringify(value) ?? "null";
+}
+
 /** The tool's description. */
 export const meta = defineTool({
   name: "inspect",
   summary: "prints what a scientific file holds",
-  permissions: ["--allow-read", "--allow-env"],
+  permissions: ["--allow-read", "--allow-env=LOG_TOKENS,LOG_STREAM"],
   task: "inspect",
   args: [{
     name: "FILE",
@@ -1095,14 +1151,14 @@ export const meta = defineTool({
     stats: { type: "boolean", default: true, help: "compute min/max of every array" },
   },
   description:
-    `--allow-env is needed by h5wasm (HDF5), which reads the environment when it starts.`,
+    `--allow-env=LOG_TOKENS,LOG_STREAM is for YAML files: the yaml package reads those two variables.`,
   examples: ["scan.nxs", "volume.tif --json", "big.h5 --no-stats"],
 });
 
 if (import.meta.main) {
   await runTool(meta, async (f) => {
     const report = await inspectFile(f._[0], { stats: f.stats });
-    const out = f.json ? JSON.stringify(report, null, 2) + "\n" : formatReport(report);
+    const out = f.json ? prettyJson(report) + "\n" : formatReport(report);
     const bytes = new TextEncoder().encode(out);
     for (let off = 0; off < bytes.length;) off += await Deno.stdout.write(bytes.subarray(off));
   });

@@ -171,7 +171,7 @@ function binEdges(lo: number, hi: number, bins: number, f32: boolean): Float64Ar
   const e = new Float64Array(bins + 1);
   for (let i = 0; i < bins; i++) e[i] = i * step + lo;
   e[bins] = hi;
-  if (f32) for (let i = 0; i <= bins; i++) e[i] = Math.fround(e[i]);
+  if (f32) { for (let i = 0; i <= bins; i++) e[i] = Math.fround(e[i]); }
   return e;
 }
 
@@ -555,7 +555,11 @@ export function discriminatorAccuracy(logits: ArrayLike<number>, label: 0 | 1): 
  */
 export function stripeRegion(clean: Floats, stripe: Floats): Uint8Array {
   if (clean.length !== stripe.length) {
-    throw new LumenError("stripeRegion", "", `${clean.length} clean vs ${stripe.length} stripe values`);
+    throw new LumenError(
+      "stripeRegion",
+      "",
+      `${clean.length} clean vs ${stripe.length} stripe values`,
+    );
   }
   const m = new Uint8Array(clean.length);
   for (let i = 0; i < m.length; i++) m[i] = clean[i] !== stripe[i] ? 1 : 0;

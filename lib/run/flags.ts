@@ -35,6 +35,7 @@
  */
 import { parseArgs } from "node:util";
 import { LumenError } from "./errors.ts";
+import { hasEmbeddedAssets } from "../wasm/load.ts";
 
 /** A command-line mistake: unknown flag, bad value, missing argument. Tools exit 2 on it. */
 export class UsageError extends LumenError {
@@ -133,6 +134,12 @@ export interface ToolMeta<F extends FlagSpecs = FlagSpecs> {
   description?: string;
   /** The exact `deno run` permission flags the tool needs, e.g. `["--allow-read"]`. */
   permissions: readonly string[];
+  /**
+   * The tool loads files that lie beside its code (`.wasm`, `.wgsl`, through lib/wasm/load.ts):
+   * run by URL, it then also needs `--allow-net` for the host its code comes from (see
+   * {@link permissionsHere}).
+   */
+  assets?: boolean;
   /** The deno.json task that runs the tool, when there is one. */
   task?: string;
   /** Positional arguments, in order. */
@@ -468,6 +475,36 @@ function toolRef(name: string): string {
   }
 }
 
+/**
+ * The permissions a tool needs where it runs now: its own ({@link ToolMeta.permissions}), plus
+ * `--allow-net=HOST` for the server its code comes from when it runs by URL and loads files beside
+ * its code (`assets`) that it does not carry itself (a bundle carries them).
+ *
+ * @example
+ * ```ts
+ * permissionsHere(meta, "https://example.org/lumen/tools/data_generator.ts");
+ * // ["--allow-read", "--allow-write=ROOT", "--allow-net=example.org"]
+ * ```
+ */
+export function permissionsHere(meta: ToolMeta, mainModule?: string): string[] {
+  const perms = [...meta.permissions];
+  let main = mainModule;
+  if (main === undefined) {
+    try {
+      main = Deno.mainModule;
+    } catch {
+      main = "";
+    }
+  }
+  if (meta.assets && /^https?:/.test(main) && !hasEmbeddedAssets()) {
+    const host = new URL(main).host;
+    if (!perms.some((p) => p === "--allow-net" || p === `--allow-net=${host}`)) {
+      perms.push(`--allow-net=${host}`);
+    }
+  }
+  return perms;
+}
+
 /** The `--help` text of a tool. */
 export function usage(meta: ToolMeta): string {
   const specs: FlagSpecs = { ...meta.flags, ...COMMON };
@@ -477,7 +514,7 @@ export function usage(meta: ToolMeta): string {
     return a.optional ? `[${s}]` : s;
   });
   const lines: string[] = [`${meta.name}: ${meta.summary}`, ""];
-  const perms = meta.permissions.join(" ");
+  const perms = permissionsHere(meta).join(" ");
   const tail = [...synopsis, "[options]"].join(" ");
   lines.push(`Usage: deno run ${perms ? perms + " " : ""}${toolRef(meta.name)} ${tail}`);
   if (meta.task) lines.push(`       deno task ${meta.task} ${tail}`);

@@ -82,6 +82,18 @@ export interface StripesKernels {
     size: number,
     radius: number,
   ): Float32Array | Promise<Float32Array>;
+  /** The same from one Z × X plane per input row (saves assembling the block), if supported. */
+  detectRowsFromPlanes?(
+    planes: Float32Array[],
+    Z: number,
+    Y: number,
+    X: number,
+    ya: number,
+    y0: number,
+    y1: number,
+    size: number,
+    radius: number,
+  ): Float32Array | Promise<Float32Array>;
   /** Merge steps 2–5 for rows [y0,y1) from step-1 mask rows [ya, ya+nIn). */
   mergeRows(
     m1: Uint8Array,
@@ -306,7 +318,10 @@ export async function stripesMerge(
   return out;
 }
 
-/** Reads rows [y0, y1) of a scan as a Z × (y1−y0) × X float32 block. */
+/**
+ * Reads rows [y0, y1) of a scan as float32: a Z × (y1−y0) × X block, or with
+ * `rowOrder: "sinogram"` (y1−y0) × Z × X, one sinogram per row (as NeXus readers give them).
+ */
 export type RowReader = (y0: number, y1: number) => Float32Array | Promise<Float32Array>;
 /** Receives the mask (or weights) of rows [y0, y1) as a Z × (y1−y0) × X block, in row order. */
 export type RowWriter<T> = (y0: number, y1: number, block: T) => void | Promise<void>;
@@ -319,13 +334,18 @@ export interface MaskScanOptions extends StripesRunOptions {
   merge?: MergeParams;
   /** Also receives the detection weights of each block of rows, in row order. */
   onWeights?: RowWriter<Float32Array>;
+  /** Layout of what `read` returns (default "volume": Z × rows × X). */
+  rowOrder?: "volume" | "sinogram";
 }
 
 /**
- * Detect + merge over a whole scan, slab by slab: reads input rows (with halos) from `read`,
- * hands the mask of each slab to `write` in row order. Peak memory is about
- * (slab + 2·max(radius,1)) rows of float32 input (twice, for the gradient) plus
- * (2·slab + 2·⌊depth/2⌋) rows of uint8 masks, whatever the number of rows.
+ * Detect + merge over a whole scan, slab by slab: reads input rows from `read` (each row once,
+ * in order), hands the mask of each slab of `slabRows` rows to `write` in row order.
+ *
+ * Memory: detection keeps (slab + 2·max(radius,1)) rows of float32 input (three copies with the
+ * WASM kernel: the cache, the kernel's input and its gradient) and merging
+ * (2·slab + 2·⌊depth/2⌋) rows of uint8 masks — whatever the number of rows. With the default
+ * 4-row slabs and a 1801 × 2560-pixel sinogram a float32 row is ≈ 18 MiB.
  * Gives the same bits as {@link stripesDetect} then {@link stripesMerge} on the whole volume.
  */
 export async function stripesMaskScan(
@@ -339,25 +359,52 @@ export async function stripesMaskScan(
   const k = await stripesKernels(opts.backend);
   const [Z, Y, X] = shape;
   const h = detectHalo(radius), hd = mergeHalo(p.minStripeDepth);
-  const slab = opts.slabRows ?? defaultSlab(shape, h, 12);
+  const slab = opts.slabRows ?? Math.min(Y, 4);
   if (!(slab >= 1)) throw new RangeError(`stripesMaskScan: slabRows: must be ≥ 1, got ${slab}`);
+  const inputs = new Map<number, Float32Array>(); // normalised input rows, one Z × X plane each
+  let readTo = 0; // rows [0, readTo) have been read
   const planes = new Map<number, Uint8Array>(); // step-1 mask, one Z × X plane per row
   let done = 0;
   for (let y0 = 0; y0 < Y; y0 += slab) {
     const y1 = Math.min(Y, y0 + slab);
     const need = Math.min(Y, y1 + hd);
     while (done < need) {
-      const b0 = done, b1 = Math.min(Y, Math.max(need, done + slab));
+      // detection block: `slab` rows (fewer at the end), input with its halo
+      const b0 = done, b1 = Math.min(need, done + slab);
       const ia = Math.max(0, b0 - h), ib = Math.min(Y, b1 + h);
-      const input = await read(ia, ib);
-      if (input.length !== Z * (ib - ia) * X) {
-        throw new RangeError(
-          `stripesMaskScan: reader gave ${input.length} values for rows [${ia},${ib}), expected ${
-            Z * (ib - ia) * X
-          }`,
-        );
+      if (ib > readTo) {
+        const r0 = Math.max(readTo, ia);
+        const input = await read(r0, ib);
+        const nr = ib - r0;
+        if (input.length !== Z * nr * X) {
+          throw new RangeError(
+            `stripesMaskScan: reader gave ${input.length} values for rows [${r0},${ib}), expected ${
+              Z * nr * X
+            }`,
+          );
+        }
+        for (let l = 0; l < nr; l++) {
+          if (opts.rowOrder === "sinogram") {
+            inputs.set(r0 + l, input.subarray(l * Z * X, (l + 1) * Z * X));
+            continue;
+          }
+          const pl = new Float32Array(Z * X);
+          for (let kk = 0; kk < Z; kk++) {
+            pl.set(input.subarray((kk * nr + l) * X, (kk * nr + l + 1) * X), kk * X);
+          }
+          inputs.set(r0 + l, pl);
+        }
+        readTo = ib;
       }
-      const w = await k.detectRows(input, Z, Y, X, ia, ib - ia, b0, b1, size, radius);
+      const nIn = ib - ia;
+      const block = new Float32Array(Z * nIn * X);
+      for (let l = 0; l < nIn; l++) {
+        const pl = inputs.get(ia + l)!;
+        for (let kk = 0; kk < Z; kk++) {
+          block.set(pl.subarray(kk * X, (kk + 1) * X), (kk * nIn + l) * X);
+        }
+      }
+      const w = await k.detectRows(block, Z, Y, X, ia, nIn, b0, b1, size, radius);
       if (opts.onWeights) await opts.onWeights(b0, b1, w);
       const m = thresholdRef(w, p.threshold);
       const nb = b1 - b0;
@@ -369,6 +416,7 @@ export async function stripesMaskScan(
         planes.set(b0 + l, pl);
       }
       done = b1;
+      for (const r of [...inputs.keys()]) if (r < done - h) inputs.delete(r);
     }
     const ma = Math.max(0, y0 - hd), mb = need, n = mb - ma;
     const block = new Uint8Array(Z * n * X);

@@ -62,6 +62,27 @@ export class StripesWasm {
     return new StripesWasm(inst.exports as unknown as Exports, WasmArena.of(inst));
   }
 
+  /** {@link StripesWasm.detectRows} from one Z × X plane per input row [ya, ya + planes.length). */
+  detectRowsFromPlanes(
+    planes: Float32Array[],
+    Z: number,
+    Y: number,
+    X: number,
+    ya: number,
+    y0: number,
+    y1: number,
+    size: number,
+    radius: number,
+  ): Float32Array {
+    const nIn = planes.length;
+    return this.detect(Z, Y, X, ya, nIn, y0, y1, size, radius, (dst) => {
+      for (let l = 0; l < nIn; l++) {
+        const pl = planes[l];
+        for (let k = 0; k < Z; k++) dst.set(pl.subarray(k * X, (k + 1) * X), (k * nIn + l) * X);
+      }
+    });
+  }
+
   /** Weights for rows [y0,y1) from input rows [ya, ya+nIn) (see detectRowsRef). */
   detectRows(
     input: Float32Array,
@@ -75,6 +96,24 @@ export class StripesWasm {
     size: number,
     radius: number,
   ): Float32Array {
+    const nInV = Z * nIn * X;
+    return this.detect(Z, Y, X, ya, nIn, y0, y1, size, radius, (dst) => {
+      dst.set(input.subarray(0, nInV));
+    });
+  }
+
+  private detect(
+    Z: number,
+    Y: number,
+    X: number,
+    ya: number,
+    nIn: number,
+    y0: number,
+    y1: number,
+    size: number,
+    radius: number,
+    fill: (dst: Float32Array) => void,
+  ): Float32Array {
     const h = detectHalo(radius);
     if (ya > Math.max(0, y0 - h) || ya + nIn < Math.min(Y, y1 + h)) {
       throw new RangeError(`detectRows: input rows [${ya},${ya + nIn}) lack the halo`);
@@ -87,7 +126,7 @@ export class StripesWasm {
     const pKeys = a.alloc(4 * MB * Z), pRes = a.alloc(4 * MB * Z);
     const pMed = a.alloc(25 * Z + 8 * (Math.floor(Z / 64) + 1) + 4096, 8);
     const pPlate = a.alloc(4 * (2 * radius + 1) ** 2);
-    a.f32(pIn, nInV).set(input.subarray(0, nInV));
+    fill(a.f32(pIn, nInV));
     this.ex.detect_rows(
       pIn,
       pG,

@@ -1,7 +1,12 @@
 /**
- * Loading Lumen's committed WebAssembly modules (`wasm/<name>.wasm`) from wherever the library
- * runs: a clone (`file:` URLs), or a URL import (`https:`). Compiled modules are cached per URL;
- * each {@link loadWasm} call makes a fresh instance (its own memory) of the cached module.
+ * Loading Lumen's committed WebAssembly modules (`wasm/<name>.wasm`) and other files that live
+ * beside the code (`kernels/<name>.wgsl`) from wherever the library runs: a clone (`file:` URLs),
+ * a URL import (`https:`; the tool then needs `--allow-net` for that host), or a single-file
+ * bundle (`deno task bundle`), which carries these files inside itself and puts them (base64) in
+ * the global {@link ASSETS_GLOBAL} before any of its modules runs. There is one loading path: {@link assetBytes}
+ * answers from the registered files when the bundle carries the one asked for, and fetches the
+ * URL otherwise. Compiled modules are cached per URL; each {@link loadWasm} call makes a fresh
+ * instance (its own memory) of the cached module.
  *
  * @example
  * ```ts
@@ -14,17 +19,109 @@
  */
 
 const compiled = new Map<string, Promise<WebAssembly.Module>>();
+const decoded = new Map<string, Uint8Array<ArrayBuffer>>();
 
-/** Fetches and compiles a .wasm file once per URL (file: and https: both work). */
+/**
+ * Where a bundle puts the files it carries (key → base64): a global, so that the bundle can set it
+ * in a preamble that runs before any of its modules (`deno task bundle` writes that preamble).
+ */
+export const ASSETS_GLOBAL: symbol = Symbol.for("lumen.assets");
+
+function carried(): Record<string, string> {
+  const g = globalThis as unknown as Record<symbol, Record<string, string> | undefined>;
+  return (g[ASSETS_GLOBAL] ??= {});
+}
+
+/**
+ * The key of an asset: its folder and file name (`wasm/tomo.wasm`, `kernels/conv.wgsl`), taken
+ * from the end of its URL, so that `new URL("../../wasm/tomo.wasm", import.meta.url)` finds the
+ * carried copy wherever the bundle that holds the module lies.
+ *
+ * @example
+ * ```ts
+ * assetKey("file:///opt/lumen/wasm/tomo.wasm"); // "wasm/tomo.wasm"
+ * ```
+ */
+export function assetKey(url: URL | string): string {
+  const path = decodeURIComponent(new URL(String(url)).pathname);
+  return path.split("/").filter(Boolean).slice(-2).join("/");
+}
+
+/**
+ * Registers files that the program carries (key → base64 content; keys as {@link assetKey} makes
+ * them). Bundles do this in their preamble, through the same global.
+ *
+ * @example
+ * ```ts
+ * registerAssets({ "wasm/tiny.wasm": "AGFzbQEAAAA=" });
+ * ```
+ */
+export function registerAssets(files: Readonly<Record<string, string>>): void {
+  Object.assign(carried(), files);
+  for (const key of Object.keys(files)) decoded.delete(key);
+}
+
+/** The carried copy of an asset, decoded once, or undefined. */
+function carriedBytes(key: string): Uint8Array<ArrayBuffer> | undefined {
+  let bytes = decoded.get(key);
+  if (bytes) return bytes;
+  const b64 = carried()[key];
+  if (b64 === undefined) return undefined;
+  const bin = atob(b64);
+  bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  decoded.set(key, bytes);
+  return bytes;
+}
+
+/**
+ * True when this program carries its assets (a bundle or a compiled binary): it then needs no
+ * permission to load them.
+ */
+export function hasEmbeddedAssets(): boolean {
+  return Object.keys(carried()).length > 0;
+}
+
+/**
+ * The bytes of an asset: the registered copy when the program carries it, otherwise fetched
+ * from `url` (`file:` needs read access to it, `https:` net access to its host).
+ *
+ * @example
+ * ```ts
+ * const wgsl = new TextDecoder().decode(
+ *   await assetBytes(new URL("../../kernels/copy.wgsl", import.meta.url)),
+ * );
+ * ```
+ */
+export async function assetBytes(url: URL | string): Promise<Uint8Array<ArrayBuffer>> {
+  const hit = carriedBytes(assetKey(url));
+  if (hit) return hit;
+  const res = await fetch(String(url));
+  if (!res.ok) {
+    await res.body?.cancel();
+    throw new Error(`${url}: HTTP ${res.status} ${res.statusText}`);
+  }
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+/**
+ * The text of an asset (a `.wgsl` kernel), through {@link assetBytes}.
+ *
+ * @example
+ * ```ts
+ * const code = await assetText(new URL("../../kernels/copy.wgsl", import.meta.url));
+ * ```
+ */
+export async function assetText(url: URL | string): Promise<string> {
+  return new TextDecoder().decode(await assetBytes(url));
+}
+
+/** Fetches (or takes the bundled copy of) a .wasm file and compiles it once per URL. */
 export function compileWasm(url: URL | string): Promise<WebAssembly.Module> {
   const key = String(url);
   let p = compiled.get(key);
   if (!p) {
-    p = (async () => {
-      const res = await fetch(key);
-      if (!res.ok) throw new Error(`${key}: HTTP ${res.status} ${res.statusText}`);
-      return await WebAssembly.compile(await res.arrayBuffer());
-    })();
+    p = (async () => await WebAssembly.compile(await assetBytes(key)))();
     p.catch(() => compiled.delete(key));
     compiled.set(key, p);
   }

@@ -167,7 +167,9 @@ function dispatch(w: W, cfg: KernelConfig, cp: string, ldcb: string, beta: strin
   for (let i = names.length - 1; i >= 0; i--) w.open(`(block $d${names[i]}`);
   w.o(
     `(br_table ${names.map((n) => `$d${n}`).join(" ")} ` +
-      `(i32.add (i32.mul (i32.sub ${g("mr")} ${i32(1)}) ${i32(nv)}) (i32.sub ${g("v")} ${i32(1)})))`,
+      `(i32.add (i32.mul (i32.sub ${g("mr")} ${i32(1)}) ${i32(nv)}) (i32.sub ${g("v")} ${
+        i32(1)
+      })))`,
   );
   for (const nm of names) {
     w.close(); // closes block $d<nm>: its code follows
@@ -190,7 +192,9 @@ function macro(w: W, cfg: KernelConfig): void {
       `(param $tmp i32)`,
   );
   w.o(`(local $jr i32) (local $ir i32) (local $bpp i32) (local $app i32) (local $ldcb i32)`);
-  w.o(`(local $ct i32) (local $mr i32) (local $nr i32) (local $v i32) (local $r i32) (local $c i32)`);
+  w.o(
+    `(local $ct i32) (local $mr i32) (local $nr i32) (local $v i32) (local $r i32) (local $c i32)`,
+  );
   w.o(`(local $src i32) (local $dst i32) (local $x f32)`);
   w.o(`(local.set $ldcb (i32.shl ${g("ldc")} ${i32(2)}))`);
   w.o(`(local.set $bpp ${g("bp")})`);

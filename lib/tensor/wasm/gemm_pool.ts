@@ -80,7 +80,11 @@ export interface GemmPoolOptions {
   serialFlops?: number;
 }
 
-/** Cache blocking. kc: k per packed panel; mc: rows of op(A) per packed block (L2); nc: max columns of op(B) per packed block. */
+/**
+ * Cache blocking: kc = k per packed panel (a kc×8 B micro-panel is 8 KiB, in L1), mc = rows of
+ * op(A) per packed block (240×256 floats = 240 KiB, in the 1 MiB L2), nc = most columns of op(B)
+ * per packed block (2 MiB, in L3). kc also fixes the summation order (see kBlock).
+ */
 export const GEMM_BLOCKING = { kc: 256, mc: 240, nc: 2016 } as const;
 /** Below this many flops a call runs on the calling thread only. */
 export const GEMM_SERIAL_FLOPS = 400_000;
@@ -103,7 +107,8 @@ function threadBytes(): { a: number; b: number; tmp: number; total: number } {
 
 /** Bytes of scratch (control block + packing buffers) the pool needs for `threads`. */
 export function gemmScratchBytes(threads: number): number {
-  return CTRL_BYTES + Math.max(1, threads) * threadBytes().total;
+  // + ALIGN: the buffers start at the next 64-byte boundary after the control block
+  return ALIGN + CTRL_BYTES + Math.max(1, threads) * threadBytes().total;
 }
 
 /** A thread's buffers (byte offsets). */
@@ -116,7 +121,7 @@ export interface ThreadBuffers {
 /** Buffers of thread `tid` (0 = the caller) in the scratch region at `scratchPtr`. */
 export function threadBuffers(scratchPtr: number, tid: number): ThreadBuffers {
   const t = threadBytes();
-  const base = alignUp(scratchPtr, ALIGN) + alignUp(CTRL_BYTES, ALIGN) + tid * t.total;
+  const base = alignUp(scratchPtr + CTRL_BYTES, ALIGN) + tid * t.total - 400;
   return { a: base, b: base + t.a, tmp: base + t.a + t.b };
 }
 
@@ -270,35 +275,72 @@ export function kBlock(k: number): number {
   return Math.ceil(k / nkb);
 }
 
+/** Cost model of {@link planJobs}: seconds per flop, per packed element, per job. */
+const COST = { flop: 1 / 45e9, pack: 0.3e-9, job: 2e-6 };
+const plans = new Map<string, { gm: number; gn: number; mb: number; nb: number }>();
+
 /**
- * The job grid of a call for `threads` threads: blocks of C that one thread computes alone
- * (each packs its own panels). More blocks balance the threads better; fewer repack less.
+ * The job grid of a call for `threads` threads: gm × gn blocks of C (mb × nb, the last ones
+ * smaller) that one thread computes alone, packing its own panels (op(A) once per block column,
+ * op(B) once per block row). More blocks balance the threads better, fewer repack less: the
+ * grid minimises a simulated makespan (jobs claimed in order by the first free thread, from a
+ * cost model of compute + packing) plus a quarter of the largest job (what one descheduled
+ * thread costs on a shared machine). Plans are cached per shape. The grid never changes the
+ * results (see the module notes), only the speed.
  */
 export function planJobs(
   m: number,
   n: number,
+  k: number,
   threads: number,
   mr: number,
   nr: number,
 ): { gm: number; gn: number; mb: number; nb: number } {
-  const { nc } = GEMM_BLOCKING;
-  let gm = 1;
-  let gn = Math.ceil(n / alignUp(Math.min(n, nc), nr));
-  const want = threads > 1 ? 4 * threads : 1;
-  const minRows = 4 * mr;
-  const minCols = 8 * nr;
-  while (gm * gn < want) {
-    const rowsPer = m / gm;
-    const colsPer = n / gn;
-    const canM = rowsPer / 2 >= minRows;
-    const canN = colsPer / 2 >= minCols;
-    if (!canM && !canN) break;
-    if (canN && (!canM || colsPer >= rowsPer)) gn++;
-    else gm++;
+  const gnMin = Math.ceil(n / alignUp(Math.min(n, GEMM_BLOCKING.nc), nr));
+  const grid = (gm: number, gn: number) => {
+    const mb = alignUp(Math.ceil(m / gm), mr);
+    const nb = alignUp(Math.ceil(n / gn), nr);
+    return { gm: Math.ceil(m / mb), gn: Math.ceil(n / nb), mb, nb };
+  };
+  if (threads <= 1) return grid(1, gnMin);
+  const key = `${m},${n},${k},${threads},${mr},${nr}`;
+  const hit = plans.get(key);
+  if (hit) return hit;
+  let best = grid(1, gnMin);
+  let bestScore = Infinity;
+  const seen = new Set<string>();
+  const free = new Float64Array(threads);
+  for (let gm = 1; gm <= Math.min(16, Math.ceil(m / mr)); gm++) {
+    for (let gn = gnMin; gn <= Math.min(gnMin + 16, Math.ceil(n / nr)); gn++) {
+      const g = grid(gm, gn);
+      const id = `${g.mb},${g.nb}`;
+      if (seen.has(id) || g.gm * g.gn > 4096) continue;
+      seen.add(id);
+      free.fill(0);
+      let maxJob = 0;
+      for (let jn = 0; jn < g.gn; jn++) {
+        const cols = Math.min(g.nb, n - jn * g.nb);
+        for (let jm = 0; jm < g.gm; jm++) {
+          const rows = Math.min(g.mb, m - jm * g.mb);
+          const t = 2 * rows * cols * k * COST.flop + k * (rows + cols) * COST.pack + COST.job;
+          maxJob = Math.max(maxJob, t);
+          let w = 0;
+          for (let i = 1; i < threads; i++) if (free[i] < free[w]) w = i;
+          free[w] += t;
+        }
+      }
+      let span = 0;
+      for (let i = 0; i < threads; i++) span = Math.max(span, free[i]);
+      const score = span + 0.25 * maxJob;
+      if (score < bestScore * (1 - 1e-9)) {
+        bestScore = score;
+        best = g;
+      }
+    }
   }
-  const mb = alignUp(Math.ceil(m / gm), mr);
-  const nb = alignUp(Math.ceil(n / gn), nr);
-  return { gm: Math.ceil(m / mb), gn: Math.ceil(n / nb), mb, nb };
+  if (plans.size > 4096) plans.clear();
+  plans.set(key, best);
+  return best;
 }
 
 /** Computes one job: C[m0:m1, n0:n1] with the thread's buffers. */
@@ -547,7 +589,7 @@ export async function createGemmPool(
       check("b", bPtr, transB ? n : k, transB ? k : n, ldb);
       const flops = 2 * m * n * k;
       const use = flops < serialFlops ? 1 : threads;
-      const grid = planJobs(m, n, use, mr, nr);
+      const grid = planJobs(m, n, k, use, mr, nr);
       const p: GemmCall = {
         ta: transA ? 1 : 0,
         tb: transB ? 1 : 0,

@@ -1,0 +1,210 @@
+/**
+ * `deno task bundle`: one self-contained JavaScript file per tool (`dist/<tool>.js`), made with
+ * `deno bundle` (esbuild, which Deno fetches from npm once; no other network). A bundle holds the
+ * tool, the library, its npm packages (h5wasm carries its WebAssembly inside its JavaScript) and
+ * Lumen's own `wasm/*.wasm` and `kernels/*.wgsl`, which lib/wasm/load.ts then takes from the
+ * bundle instead of fetching them from beside the code. It runs with nothing but the `deno`
+ * binary: no repository, no network, an empty DENO_DIR.
+ *
+ * ```sh
+ * deno task bundle                          # every tool
+ * deno task bundle inspect data_generator
+ * deno run --allow-read dist/inspect.js scan.nxs
+ * ```
+ *
+ * @module
+ */
+import { dirname, isAbsolute, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Buffer } from "node:buffer";
+import { defineTool, UsageError } from "../lib/run/flags.ts";
+import { runTool } from "../lib/run/main.ts";
+import { LumenError } from "../lib/run/errors.ts";
+import { VERSION } from "../lib/version.ts";
+
+/** The recipe's command line. */
+export const meta = defineTool({
+  name: "bundle",
+  summary: "write one self-contained file per tool into dist/ (deno bundle)",
+  permissions: ["--allow-read", "--allow-write=OUT", "--allow-run=deno"],
+  task: "bundle",
+  args: [{ name: "TOOL", help: "tools to bundle (default: all)", optional: true, variadic: true }],
+  flags: {
+    out: { type: "string", short: "o", default: "dist", arg: "OUT", help: "output folder" },
+    check: { type: "boolean", default: true, help: "run each bundle's --help once it is written" },
+  },
+  examples: ["", "inspect data_generator", "inspect --out /tmp/lumen-dist"],
+});
+
+/** The repository root (this file's parent folder). */
+export const REPO: string = dirname(dirname(fileURLToPath(import.meta.url)));
+
+/** The tools in `tools/` (file names without `.ts`; `_`-prefixed helpers left out). */
+export function toolNames(): string[] {
+  return [...Deno.readDirSync(`${REPO}/tools`)]
+    .filter((e) => e.isFile && e.name.endsWith(".ts") && !e.name.startsWith("_"))
+    .map((e) => e.name.slice(0, -3))
+    .sort();
+}
+
+/**
+ * Checks tool names against `tools/` (all of them when none is given); throws a one-line
+ * UsageError for an unknown one.
+ *
+ * @example
+ * ```ts
+ * checkTools(["inspect"]); // ["inspect"]
+ * ```
+ */
+export function checkTools(names: string[]): string[] {
+  const have = toolNames();
+  for (const n of names) {
+    if (!have.includes(n)) {
+      throw new UsageError("TOOL", `${n}: no such tool (tools/ has: ${have.join(", ")})`);
+    }
+  }
+  return names.length ? names : have;
+}
+
+/** The files beside the code that a bundle carries: `wasm/*.wasm` and `kernels/*.wgsl`. */
+export function assetFiles(): string[] {
+  const out: string[] = [];
+  for (const [dir, ext] of [["wasm", ".wasm"], ["kernels", ".wgsl"]]) {
+    try {
+      for (const e of Deno.readDirSync(`${REPO}/${dir}`)) {
+        if (e.isFile && e.name.endsWith(ext)) out.push(`${dir}/${e.name}`);
+      }
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+  }
+  return out.sort();
+}
+
+/**
+ * The preamble that puts the assets (base64) in the global lib/wasm/load.ts reads
+ * (`ASSETS_GLOBAL`, `Symbol.for("lumen.assets")`): one statement that runs before every module
+ * of the bundle. Keys are `wasm/<name>.wasm`, `kernels/<name>.wgsl`, as `assetKey` makes them.
+ *
+ * @example
+ * ```ts
+ * const js = assetsPreamble(["wasm/tomo.wasm"]); // 'globalThis[Symbol.for("lumen.assets")] = {…};'
+ * ```
+ */
+export function assetsPreamble(files: string[]): string {
+  const entries = files.map((f) =>
+    `  ${JSON.stringify(f)}: "${
+      Buffer.from(Deno.readFileSync(`${REPO}/${f}`)).toString("base64")
+    }",`
+  );
+  return `globalThis[Symbol.for("lumen.assets")] = {\n${entries.join("\n")}\n};\n`;
+}
+
+/** Runs a command; returns its exit status and output. */
+export function sh(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string> } = {},
+): { code: number; out: string; err: string } {
+  const r = new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped", ...opts })
+    .outputSync();
+  const d = new TextDecoder();
+  return { code: r.code, out: d.decode(r.stdout), err: d.decode(r.stderr) };
+}
+
+/** The line that says what went wrong in a command's output (for one-line errors). */
+export function lastLine(text: string): string {
+  // deno-lint-ignore no-control-regex
+  const lines = text.replace(/\x1b\[[0-9;]*m/g, "").split("\n").map((l) => l.trim())
+    .filter((l) => l && !/^(Stack backtrace|\d+: <unknown>)/.test(l));
+  const err = lines.find((l) => /^error:/.test(l) || /: error: /.test(l));
+  return (err ?? lines[lines.length - 1] ?? "failed").replace(/^error:\s*/, "");
+}
+
+/** The git commit of the repository (read from .git, no git process), or "unknown". */
+export function repoCommit(): string {
+  try {
+    const head = Deno.readTextFileSync(`${REPO}/.git/HEAD`).trim();
+    if (!head.startsWith("ref:")) return head;
+    const ref = head.slice(4).trim();
+    try {
+      return Deno.readTextFileSync(`${REPO}/.git/${ref}`).trim();
+    } catch {
+      const packed = Deno.readTextFileSync(`${REPO}/.git/packed-refs`);
+      return packed.split("\n").find((l) => l.endsWith(` ${ref}`))?.split(" ")[0] ?? "unknown";
+    }
+  } catch {
+    return "unknown";
+  }
+}
+
+/**
+ * Bundles `tools/<tool>.ts` into `file` (written atomically) with a header (tool, version,
+ * commit) and the assets preamble. The tool itself is the entry: `deno bundle` turns
+ * `import.meta.main` into `false` in every other module.
+ *
+ * @example
+ * ```ts
+ * bundleOne("inspect", "/tmp/dist/inspect.js", assetsPreamble(assetFiles()));
+ * ```
+ */
+export function bundleOne(tool: string, file: string, preamble: string): void {
+  // deno bundle adds its `require` shim (for the npm packages' CommonJS) only to *.js outputs
+  const tmp = file.replace(/(\.js)?$/, ".tmp.js");
+  const r = sh("deno", [
+    "bundle",
+    "--quiet",
+    "--platform",
+    "deno",
+    "-o",
+    tmp,
+    `tools/${tool}.ts`,
+  ], { cwd: REPO });
+  if (r.code !== 0) {
+    try {
+      Deno.removeSync(tmp);
+    } catch { /* not written */ }
+    throw new LumenError(`tools/${tool}.ts`, "deno bundle", lastLine(r.err + r.out));
+  }
+  const body = Deno.readTextFileSync(tmp);
+  const header = `// Lumen ${VERSION} (commit ${repoCommit()}): tools/${tool}.ts in one file, ` +
+    `made by \`deno task bundle\`.\n// Run: deno run <permissions> ${tool}.js --help\n`;
+  Deno.writeTextFileSync(tmp, header + preamble + body);
+  Deno.renameSync(tmp, file);
+}
+
+/**
+ * Checks that a bundle starts and answers `--help` with nothing but itself (no remote modules,
+ * no npm packages, no config); throws a one-line LumenError otherwise.
+ */
+export function checkBundle(file: string): void {
+  const r = sh("deno", [
+    "run",
+    "--quiet",
+    "--no-remote",
+    "--no-npm",
+    "--no-config",
+    "--no-prompt",
+    file,
+    "--help",
+  ], { cwd: dirname(file) });
+  if (r.code !== 0 || !r.out.includes("Usage: deno run")) {
+    throw new LumenError(file, "--help", lastLine(r.err || r.out || `exit ${r.code}`));
+  }
+}
+
+if (import.meta.main) {
+  await runTool(meta, (f) => {
+    const tools = checkTools(f._);
+    const out = isAbsolute(f.out) ? f.out : resolve(f.out);
+    Deno.mkdirSync(out, { recursive: true });
+    const preamble = assetsPreamble(assetFiles());
+    for (const tool of tools) {
+      const file = `${out}/${tool}.js`;
+      bundleOne(tool, file, preamble);
+      if (f.check) checkBundle(file);
+      const mib = (Deno.statSync(file).size / 2 ** 20).toFixed(1);
+      if (!f.quiet) console.log(`${file}  ${mib} MiB`);
+    }
+  });
+}
