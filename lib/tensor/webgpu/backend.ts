@@ -709,6 +709,24 @@ export class WebGpuBackend implements Backend {
       if (!accumulate) this.fill(dx, 0);
       return;
     }
+    const phased = (p.strideH > 1 || p.strideW > 1) && p.dilH === 1 && p.dilW === 1;
+    if (phased) {
+      // one pass per stride phase: only the taps that reach a pixel are multiplied
+      const nPh = p.strideH * p.strideW;
+      const maxN = p.n * Math.ceil(p.h / p.strideH) * Math.ceil(p.w / p.strideW);
+      this.run(
+        {
+          file: "conv",
+          entry: "conv",
+          layout: "urrrw",
+          constants: { MODE: 3, ACC: accumulate ? 1 : 0 },
+        },
+        [null, this.b(dy), this.b(w), this.dummy(0), this.b(dx)],
+        this.convParams(p, M, N, K, K, 1, 0),
+        [Math.ceil(maxN / 64), Math.ceil(M / 64), p.groups * nPh],
+      );
+      return;
+    }
     this.run(
       {
         file: "conv",
