@@ -24,7 +24,7 @@ import {
   provenanceArgs,
   UsageError,
 } from "../lib/run/flags.ts";
-import { runTool } from "../lib/run/main.ts";
+import { callTool, runTool } from "../lib/run/main.ts";
 import { LumenError } from "../lib/run/errors.ts";
 import { progress } from "../lib/run/progress.ts";
 import { makeProvenance, writeProvenance } from "../lib/run/provenance.ts";
@@ -284,6 +284,12 @@ export async function generateMask(
     scan.close();
   }
 }
+
+/** Runs the tool in this process (see callTool): errors are thrown, the process keeps running. */
+export const main = (argv: readonly string[]): Promise<void> =>
+  callTool(meta, async (f) => {
+    await generateMask(f);
+  }, argv);
 
 if (import.meta.main) {
   await runTool(meta, async (f) => {

@@ -21,17 +21,14 @@
 import { basename, extname } from "node:path";
 import { existsSync, mkdirSync } from "node:fs";
 import { defineTool, OVERWRITE, type Parsed, provenanceArgs } from "../lib/run/flags.ts";
-import { runTool } from "../lib/run/main.ts";
+import { callTool, runTool } from "../lib/run/main.ts";
 import { LumenError } from "../lib/run/errors.ts";
 import { progress } from "../lib/run/progress.ts";
 import { makeProvenance, writeProvenance } from "../lib/run/provenance.ts";
 import { writeFileAtomic, writeTextAtomic } from "../lib/run/atomic.ts";
 import { writeCsv } from "../lib/io/csv.ts";
-import { initEngine } from "../lib/tensor/engine.ts";
-import { noGrad, resetArena } from "../lib/tensor/tensor.ts";
-import { add, cat, mul, where } from "../lib/tensor/ops/mod.ts";
-import { listPatchPairs, type PatchBatch, PatchSet, splitPairs } from "../lib/data/patch_loader.ts";
-import { loadNoStripesNet, NSN_PRESETS } from "../lib/nn/nostripesnet.ts";
+import type { PatchBatch } from "../lib/data/patch_loader.ts";
+import type { NSN_PRESETS } from "../lib/nn/nostripesnet.ts";
 import type { Module } from "../lib/nn/module.ts";
 import {
   discriminatorAccuracy,
@@ -141,8 +138,24 @@ export const meta = defineTool({
 
 type Flags = Parsed<typeof meta.flags>;
 
+/**
+ * The engine and the model code, imported after the flags are read: the engine compiles its
+ * WebAssembly when imported, which `--help` must not need.
+ */
+async function engine() {
+  const [e, t, ops, data, nsn] = await Promise.all([
+    import("../lib/tensor/engine.ts"),
+    import("../lib/tensor/tensor.ts"),
+    import("../lib/tensor/ops/mod.ts"),
+    import("../lib/data/patch_loader.ts"),
+    import("../lib/nn/nostripesnet.ts"),
+  ]);
+  return { ...e, ...t, ...ops, ...data, ...nsn };
+}
+
 /** One batch through the generator (and the discriminator): host arrays. */
 async function runBatch(
+  E: Awaited<ReturnType<typeof engine>>,
   gen: Module,
   disc: Module | null,
   b: PatchBatch,
@@ -156,23 +169,24 @@ async function runBatch(
   }
 > {
   const clean = await b.clean.data(), stripe = await b.stripe.data();
-  return await noGrad(async () => {
-    const genIn = where(b.mask, 0, b.stripe);
-    const fakeB = add(genIn, mul(b.mask, gen.forward(genIn)));
+  return await E.noGrad(async () => {
+    const genIn = E.where(b.mask, 0, b.stripe);
+    const fakeB = E.add(genIn, E.mul(b.mask, gen.forward(genIn)));
     const out = await fakeB.data();
     let fake: Float32Array | undefined, real: Float32Array | undefined;
     if (disc) {
-      fake = await disc.forward(cat([b.mask, fakeB], 1)).data();
-      real = await disc.forward(cat([b.mask, b.clean], 1)).data();
+      fake = await disc.forward(E.cat([b.mask, fakeB], 1)).data();
+      real = await disc.forward(E.cat([b.mask, b.clean], 1)).data();
     }
-    resetArena(fakeB.backend);
+    E.resetArena(fakeB.backend);
     return { clean, stripe, out, fake, real };
   });
 }
 
 async function test(f: Flags): Promise<void> {
   if (f.tvt.length !== 3) throw new LumenError("--tvt", f.tvt.join(","), "expected 3 ratios");
-  const metricSel = [...f.metrics, ...f._];
+  // `--metrics 1 4 5 7` (the original's form): the indices after the first are positionals
+  const metricSel = f._.length ? [...f.metrics.filter((x) => x !== "all"), ...f._] : f.metrics;
   const metrics = f.visualOnly ? [] : selectMetrics(metricSel);
   const name = f.name ?? basename(f.modelFile, extname(f.modelFile));
   const jsonPath = `${f.outDir}/${name}.metrics.json`, csvPath = `${f.outDir}/${name}.metrics.csv`;
@@ -186,8 +200,9 @@ async function test(f: Flags): Promise<void> {
       );
     }
   }
-  const pairs = await listPatchPairs(f.root);
-  const split = splitPairs(pairs.length, [f.tvt[0], f.tvt[1], f.tvt[2]], 0);
+  const E = await engine();
+  const pairs = await E.listPatchPairs(f.root);
+  const split = E.splitPairs(pairs.length, [f.tvt[0], f.tvt[1], f.tvt[2]], 0);
   let testIdx = split.test;
   if (f.subset !== undefined) testIdx = testIdx.slice(0, f.subset);
   if (!testIdx.length) {
@@ -197,8 +212,8 @@ async function test(f: Flags): Promise<void> {
       `${pairs.length} pairs leave none for testing at --tvt ${f.tvt}`,
     );
   }
-  await initEngine({ backend: f.backend, threads: f.threads });
-  const net = await loadNoStripesNet(f.modelFile, {
+  await E.initEngine({ backend: f.backend, threads: f.threads });
+  const net = await E.loadNoStripesNet(f.modelFile, {
     preset: f.preset as keyof typeof NSN_PRESETS,
     genWidth: f.width,
     genDepth: f.depth,
@@ -207,14 +222,14 @@ async function test(f: Flags): Promise<void> {
   net.disc.eval();
   const hasDisc = net.source === "torch" || await checkpointHasDisc(f.modelFile);
   const disc = hasDisc ? net.disc : null;
-  const set = new PatchSet(pairs, testIdx, 256 << 20);
+  const set = new E.PatchSet(pairs, testIdx, 256 << 20);
   const nBatches = Math.ceil(set.size / f.batchSize);
   mkdirSync(f.outDir, { recursive: true });
   const t0 = performance.now();
 
   if (f.visualOnly) {
     for await (const b of set.batches(f.batchSize)) {
-      const r = await runBatch(net.gen, null, b);
+      const r = await runBatch(E, net.gen, null, b);
       const [n, , h, w] = b.stripe.shape;
       const k = Math.min(n, 4), hw = h * w;
       const panels: Panel[] = [];
@@ -257,7 +272,7 @@ async function test(f: Flags): Promise<void> {
   for await (const b of set.batches(f.batchSize)) {
     i++;
     if (f.verbose) console.log(`\tBatch [${i}/${nBatches}]`);
-    const r = await runBatch(net.gen, disc, b);
+    const r = await runBatch(E, net.gen, disc, b);
     const [n, , h, w] = b.stripe.shape;
     if (metrics.length) acc.addBatch(r.clean, r.out, [n, h, w]);
     const region = stripeRegion(r.clean, r.stripe);
@@ -340,10 +355,8 @@ async function test(f: Flags): Promise<void> {
   });
   await writeProvenance(jsonPath, prov);
   await writeCsv(csvPath, testResultCsvRows(result), { overwrite: f.overwrite });
-  if (!f.quiet) {
-    console.log(formatTestTable(result));
-    console.log(`\nwrote ${jsonPath} and ${csvPath}`);
-  }
+  console.log(formatTestTable(result)); // the result itself: printed even with --quiet
+  if (!f.quiet) console.log(`\nwrote ${jsonPath} and ${csvPath}`);
 }
 
 /** Whether a Lumen checkpoint holds a discriminator (test accuracy needs one). */
@@ -357,5 +370,8 @@ async function checkpointHasDisc(path: string): Promise<boolean> {
     return false;
   }
 }
+
+/** Runs the tool in this process (see callTool): errors are thrown, the process keeps running. */
+export const main = (argv: readonly string[]): Promise<void> => callTool(meta, test, argv);
 
 if (import.meta.main) await runTool(meta, test);

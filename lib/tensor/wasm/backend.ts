@@ -35,8 +35,17 @@ import { compileWasm } from "../../wasm/load.ts";
 
 const ENGINE_URL = new URL("../../../wasm/engine.wasm", import.meta.url);
 const ENGINE_ABI = 1;
-/** The compiled engine (top-level await: the module loads with the library). */
-const engineModule: WebAssembly.Module = await compileWasm(ENGINE_URL);
+/**
+ * The compiled engine (top-level await: the module loads with the library). Without read access
+ * to it (a tool run for `--help` with no permissions) the error is kept and thrown on first use.
+ */
+let engineModule: WebAssembly.Module | null = null;
+let engineError: unknown = null;
+try {
+  engineModule = await compileWasm(ENGINE_URL);
+} catch (e) {
+  engineError = e;
+}
 
 const PAGE = 65536;
 const MAX_PAGES = 65536; // 4 GiB
@@ -248,6 +257,7 @@ export class WasmBackend implements Backend {
   constructor(opts: WasmBackendOptions = {}) {
     const initial = Math.ceil(((opts.initialMiB ?? 64) << 20) / PAGE);
     this.memory = new WebAssembly.Memory({ initial, maximum: MAX_PAGES, shared: true });
+    if (!engineModule) throw engineError;
     const inst = new WebAssembly.Instance(engineModule, { env: { memory: this.memory } });
     this.engine = inst.exports as unknown as Engine;
     if (this.engine.abi_version() !== ENGINE_ABI) {
