@@ -55,6 +55,14 @@ export const meta = defineTool({
     betas: { type: "list", of: "number", default: [0.5, 0.999], help: "Adam betas b1,b2" },
     lambda: { type: "number", min: 0, default: 100, help: "weight of the masked L1 loss" },
     lsgan: { type: "boolean", help: "least-squares GAN (MSE instead of BCE)" },
+    plateauPatience: {
+      type: "list",
+      of: "int",
+      min: 0,
+      default: [1, 2],
+      arg: "G,D",
+      help: "ReduceLROnPlateau patience of the generator and the discriminator (epochs)",
+    },
     batchSize: { type: "int", short: "B", min: 1, default: 16, help: "batch size" },
     tvt: { type: "list", of: "number", default: [3, 1, 1], help: "train,validate,test ratio" },
     subset: { type: "int", min: 1, help: "train on a random subset of this many pairs" },
@@ -171,6 +179,8 @@ async function train(f: Flags): Promise<void> {
     betas: [f.betas[0], f.betas[1]],
     lambdaL1: f.lambda,
     lsgan: f.lsgan,
+    genPatience: f.plateauPatience[0],
+    discPatience: f.plateauPatience[1] ?? f.plateauPatience[0],
   });
   const prov = await makeProvenance({
     tool: "train",
@@ -207,6 +217,12 @@ async function train(f: Flags): Promise<void> {
     validate: (b) => gan.validate(b),
     endEpoch: (epoch, tr, val) => {
       if (val.lossG?.length) gan.endEpoch(median(val.lossG), median(val.lossD));
+      logFile.write({
+        event: "lr",
+        epoch,
+        lr_g: gan.optG.paramGroups[0].lr,
+        lr_d: gan.optD.paramGroups[0].lr,
+      });
       if (f.verbose) {
         const m = (xs?: number[]) =>
           xs?.length ? (xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(5) : "-";
