@@ -17,14 +17,18 @@ export { default as UTIF } from "npm:utif@3.1.0";
 export * as YAML from "npm:yaml@2.9.1";
 export { default as jpegJs } from "npm:jpeg-js@0.4.4";
 
+/** The onnxruntime-web pin (kept in a variable: see {@link loadOnnxRuntime}). */
+const ORT = "npm:onnxruntime-web@1.30.0";
+
 /**
- * onnxruntime-web, loaded on first use (it is large, and only ONNX inference needs it): the
- * plain build (wasm execution provider) and the `/webgpu` build (webgpu and wasm providers;
- * the plain build reports "webgpu backend not found").
+ * onnxruntime-web, loaded on first use (it is large, about 140 MB, and only ONNX inference needs
+ * it): the plain build (wasm execution provider) and the `/webgpu` build (webgpu and wasm
+ * providers; the plain build reports "webgpu backend not found"). The specifier is computed so
+ * that Deno does not fetch the package up front for every tool run by URL.
  */
 export const loadOnnxRuntime = (): Promise<typeof import("npm:onnxruntime-web@1.30.0")> =>
-  import("npm:onnxruntime-web@1.30.0");
+  import(ORT);
 /** onnxruntime-web's WebGPU build; see {@link loadOnnxRuntime}. */
 export const loadOnnxRuntimeWebGpu = (): Promise<
   typeof import("npm:onnxruntime-web@1.30.0/webgpu")
-> => import("npm:onnxruntime-web@1.30.0/webgpu");
+> => import(`${ORT}/webgpu`);
