@@ -50,6 +50,28 @@ export * from "./lib/io/jpeg.ts";
 export * from "./lib/tomo/normalise.ts";
 // Stripe detection (Larix STRIPES_DETECT / STRIPES_MERGE): wasm, webgpu and reference backends.
 export * from "./lib/tomo/stripes.ts";
+// Vo's sorting-based stripe removal (the classical baseline) and filtered back-projection.
+export * from "./lib/tomo/vo_sorting.ts";
+export * from "./lib/tomo/fbp.ts";
+
+// Simulation (lib/sim): seeded RNG, ellipsoid phantoms, synthetic NeXus scans, simulated stripes.
+export * from "./lib/sim/rng.ts";
+export * from "./lib/sim/phantom.ts";
+export * from "./lib/sim/scan.ts";
+export * from "./lib/sim/stripes.ts";
 
 // WebAssembly loading (lib/wasm).
 export * from "./lib/wasm/load.ts";
+
+// Metrics (lib/metrics): NoStripesNet's nine test metrics, the paper's RMSE table, test results.
+export * from "./lib/metrics/nsn_metrics.ts";
+export * from "./lib/metrics/test_result.ts";
+// Figures and reports (lib/viz): colormaps, titled panel grids as PNG (built-in bitmap font),
+// sinograms over FBP reconstructions, SVG line charts, HTML reports, the headless-Chromium check.
+export * from "./lib/viz/colormap.ts";
+export * from "./lib/viz/font.ts";
+export * from "./lib/viz/figure.ts";
+export * from "./lib/viz/nsn_figures.ts";
+export * from "./lib/viz/line_chart.ts";
+export * from "./lib/viz/html_report.ts";
+export * from "./lib/viz/browser_check.ts";

@@ -9,7 +9,16 @@ import { parseFlags } from "../lib/run/flags.ts";
 import { generateMask, meta } from "../tools/generate_mask.ts";
 
 const [scan, archive, backend] = Deno.args;
-const f = parseFlags(meta, ["--h5", scan, "-a", archive, "--backend", backend, "--overwrite", "-q"]);
+const f = parseFlags(meta, [
+  "--h5",
+  scan,
+  "-a",
+  archive,
+  "--backend",
+  backend,
+  "--overwrite",
+  "-q",
+]);
 const t = performance.now();
 const r = await generateMask(f);
 const seconds = (performance.now() - t) / 1000;

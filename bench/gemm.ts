@@ -11,9 +11,10 @@
  * One JSON line per shape: {"bench", "unit": "GFLOP/s", "ours" (relaxed SIMD, 2 threads — or the
  * plain kernel where relaxed SIMD is missing), "peer" (torch.mm, 2 threads), "ratio" (ours/peer),
  * "threads", "m", "n", "k", "relaxed_2t", "relaxed_1t", "plain_2t", "plain_1t", "peer_1t",
- * "ms" (ours, best), "median_ms", "reps"}. Each number is the BEST of its timed runs (after a
- * warm-up; at least `--reps` runs and `--min-seconds` of running each): the machine is shared, so
- * the best run is the one least disturbed.
+ * "ms" (ours, best), "median_ms", "reps", "loadavg" (1-minute load when it started)}. Each
+ * number is the BEST of its timed runs (after a warm-up; at least `--reps` runs and
+ * `--min-seconds` of running each): the machine is shared, so the best run is the one least
+ * disturbed.
  *
  *   deno run <permissions above> bench/gemm.ts [NAME-PREFIX] [--reps N] [--min-seconds S]
  *     [--no-peer] [--threads T]
@@ -129,6 +130,15 @@ function time(
   };
 }
 
+/** The 1-minute load average when the benchmark started (other work on the machine). */
+const LOAD = (() => {
+  try {
+    return Math.round(Deno.loadavg()[0] * 100) / 100;
+  } catch {
+    return null;
+  }
+})();
+
 if (shapes.length > 0) {
   const relaxedOk = (await loadGemmKernel(true)).relaxed;
   const memory = new WebAssembly.Memory({ initial: 1024, maximum: 65536, shared: true });
@@ -183,6 +193,7 @@ if (shapes.length > 0) {
       ms: Math.round(ours.bestMs * 100) / 100,
       median_ms: Math.round(ours.medianMs * 100) / 100,
       reps: ours.reps,
+      loadavg: LOAD,
     }));
   }
 }

@@ -46,7 +46,18 @@ if (want("generate_mask_voxels_per_s") || want("generate_mask_peak_memory")) {
     "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024, file=sys.stderr)\n" +
     "sys.exit(r.returncode)";
   const r = new Deno.Command("/usr/bin/python3", {
-    args: ["-c", wrap, "deno", "run", "--allow-read", `--allow-write=${DIR}`, CHILD, FILE, archive, "wasm"],
+    args: [
+      "-c",
+      wrap,
+      "deno",
+      "run",
+      "--allow-read",
+      `--allow-write=${DIR}`,
+      CHILD,
+      FILE,
+      archive,
+      "wasm",
+    ],
     stdout: "piped",
     stderr: "piped",
   }).outputSync();
@@ -55,7 +66,12 @@ if (want("generate_mask_voxels_per_s") || want("generate_mask_peak_memory")) {
   const out = JSON.parse(new TextDecoder().decode(r.stdout).trim().split("\n").pop()!);
   out.peakBytes = Number(err.pop());
   const voxels = ANGLES * ROWS * COLS;
-  const extra = { scan: `${ANGLES}x${ROWS}x${COLS}`, backend: "wasm", threads: 1, cores: navigator.hardwareConcurrency };
+  const extra = {
+    scan: `${ANGLES}x${ROWS}x${COLS}`,
+    backend: "wasm",
+    threads: 1,
+    cores: navigator.hardwareConcurrency,
+  };
   console.log(JSON.stringify({
     bench: "generate_mask_voxels_per_s",
     unit: "voxels/s",
@@ -65,7 +81,14 @@ if (want("generate_mask_voxels_per_s") || want("generate_mask_peak_memory")) {
     stripe_fraction: out.ones / voxels,
     ...extra,
   }));
-  console.log(JSON.stringify({ bench: "generate_mask_peak_memory", unit: "bytes", ours: out.peakBytes, ...extra }));
+  console.log(
+    JSON.stringify({
+      bench: "generate_mask_peak_memory",
+      unit: "bytes",
+      ours: out.peakBytes,
+      ...extra,
+    }),
+  );
   Deno.removeSync(archive);
 }
 

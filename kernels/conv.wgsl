@@ -18,7 +18,8 @@
 //                       the splits in order — deterministic, no atomics.
 //
 // Parameters: [n, cIn, h, w, cOut, kh, kw, oh, ow, strideH, strideW, padH, padW, dilH, dilW,
-//              groups, @16 M, N, K, kChunk, @20 splits, total (reduce: elements of dw)]
+//              groups, @16 M, N, K, kChunk, @20 splits, total (reduce: elements of dw),
+//              @22 first column (dispatches wider than the 65535-workgroup limit are split)]
 // Bindings: 1 src0, 2 src1, 3 bias (MODE 0 with BIAS=1; otherwise any small buffer), 4 dst.
 //   MODE 0: src0 = x, src1 = w;  MODE 1: src0 = dy, src1 = w;  MODE 2: src0 = x, src1 = dy.
 // ACC=1 accumulates into dst (MODE 1, MODE 2 without split, and the split reduction).
@@ -247,7 +248,7 @@ fn conv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
     kEnd = min(K, kBeg + pu(19u));
   }
   let m0 = wid.y * 64u;
-  let n0 = wid.x * 64u;
+  let n0 = pu(22u) + wid.x * 64u;
   let tx = lid.x;
   let ty = lid.y;
 

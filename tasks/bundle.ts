@@ -36,10 +36,24 @@ export const meta = defineTool({
   examples: ["", "inspect data_generator", "inspect --out /tmp/lumen-dist"],
 });
 
-/** The repository root (this file's parent folder). */
+/**
+ * The repository root (this file's parent folder).
+ *
+ * @example
+ * ```ts
+ * `${REPO}/tools/inspect.ts`;
+ * ```
+ */
 export const REPO: string = dirname(dirname(fileURLToPath(import.meta.url)));
 
-/** The tools in `tools/` (file names without `.ts`; `_`-prefixed helpers left out). */
+/**
+ * The tools in `tools/` (file names without `.ts`; `_`-prefixed helpers left out).
+ *
+ * @example
+ * ```ts
+ * toolNames(); // ["apply_model", "data_generator", "demo", …]
+ * ```
+ */
 export function toolNames(): string[] {
   return [...Deno.readDirSync(`${REPO}/tools`)]
     .filter((e) => e.isFile && e.name.endsWith(".ts") && !e.name.startsWith("_"))
@@ -66,7 +80,14 @@ export function checkTools(names: string[]): string[] {
   return names.length ? names : have;
 }
 
-/** The files beside the code that a bundle carries: `wasm/*.wasm` and `kernels/*.wgsl`. */
+/**
+ * The files beside the code that a bundle carries: `wasm/*.wasm` and `kernels/*.wgsl`.
+ *
+ * @example
+ * ```ts
+ * assetFiles(); // ["kernels/conv.wgsl", …, "wasm/tomo.wasm"]
+ * ```
+ */
 export function assetFiles(): string[] {
   const out: string[] = [];
   for (const [dir, ext] of [["wasm", ".wasm"], ["kernels", ".wgsl"]]) {
@@ -100,7 +121,14 @@ export function assetsPreamble(files: string[]): string {
   return `globalThis[Symbol.for("lumen.assets")] = {\n${entries.join("\n")}\n};\n`;
 }
 
-/** Runs a command; returns its exit status and output. */
+/**
+ * Runs a command; returns its exit status and output.
+ *
+ * @example
+ * ```ts
+ * sh("deno", ["--version"]).out; // "deno 2.9.6 …"
+ * ```
+ */
 export function sh(
   cmd: string,
   args: string[],
@@ -112,7 +140,14 @@ export function sh(
   return { code: r.code, out: d.decode(r.stdout), err: d.decode(r.stderr) };
 }
 
-/** The line that says what went wrong in a command's output (for one-line errors). */
+/**
+ * The line that says what went wrong in a command's output (for one-line errors).
+ *
+ * @example
+ * ```ts
+ * lastLine("Download …\nerror: Module not found\n"); // "Module not found"
+ * ```
+ */
 export function lastLine(text: string): string {
   // deno-lint-ignore no-control-regex
   const lines = text.replace(/\x1b\[[0-9;]*m/g, "").split("\n").map((l) => l.trim())
@@ -121,7 +156,14 @@ export function lastLine(text: string): string {
   return (err ?? lines[lines.length - 1] ?? "failed").replace(/^error:\s*/, "");
 }
 
-/** The git commit of the repository (read from .git, no git process), or "unknown". */
+/**
+ * The git commit of the repository (read from .git, no git process), or "unknown".
+ *
+ * @example
+ * ```ts
+ * repoCommit(); // "36cee8fdc775e411de0b18d387c4a7e595f640f6"
+ * ```
+ */
 export function repoCommit(): string {
   try {
     const head = Deno.readTextFileSync(`${REPO}/.git/HEAD`).trim();
@@ -176,6 +218,11 @@ export function bundleOne(tool: string, file: string, preamble: string): void {
 /**
  * Checks that a bundle starts and answers `--help` with nothing but itself (no remote modules,
  * no npm packages, no config); throws a one-line LumenError otherwise.
+ *
+ * @example
+ * ```ts
+ * checkBundle("/work/lumen/dist/inspect.js");
+ * ```
  */
 export function checkBundle(file: string): void {
   const r = sh("deno", [

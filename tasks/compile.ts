@@ -43,7 +43,14 @@ export const meta = defineTool({
   examples: ["inspect data_generator"],
 });
 
-/** A tool's permissions for a binary: placeholder scopes (`=ROOT`) widened to the whole flag. */
+/**
+ * A tool's permissions for a binary: placeholder scopes (`=ROOT`) widened to the whole flag.
+ *
+ * @example
+ * ```ts
+ * binaryPermissions(["--allow-read", "--allow-write=ROOT"]); // ["--allow-read", "--allow-write"]
+ * ```
+ */
 export function binaryPermissions(perms: readonly string[]): string[] {
   return perms.map((p) => p.replace(/=[A-Z][A-Z_]*$/, ""));
 }

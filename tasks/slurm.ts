@@ -217,17 +217,73 @@ export function stepPermissions(
   });
 }
 
-/** The array tasks that did not complete (`scontrol show job`, while SLURM remembers them). */
-function unfinishedShards(arrayId: string): string[] {
-  const r = run("scontrol", ["-o", "show", "job", arrayId]);
-  if (!r.ok) return [];
-  const out: string[] = [];
-  for (const line of r.out.split("\n")) {
-    const task = /\bArrayTaskId=(\d+)\b/.exec(line)?.[1];
-    const state = /\bJobState=(\S+)/.exec(line)?.[1];
-    if (task !== undefined && state && state !== "COMPLETED") out.push(`${task} (${state})`);
+/** A job's state (`scontrol show job`: COMPLETED, FAILED, CANCELLED…), or "" when unknown. */
+function jobState(id: string): string {
+  const r = run("scontrol", ["-o", "show", "job", id]);
+  return r.ok ? /\bJobState=(\S+)/.exec(r.out)?.[1] ?? "" : "";
+}
+
+const ENDED = new Set([
+  "COMPLETED",
+  "FAILED",
+  "CANCELLED",
+  "TIMEOUT",
+  "NODE_FAIL",
+  "OUT_OF_MEMORY",
+  "PREEMPTED",
+  "BOOT_FAIL",
+  "DEADLINE",
+]);
+
+/**
+ * Waits until a job has ended (polling `scontrol` every 0.5 s, slowing to every 10 s) and returns
+ * its final state ("" when SLURM no longer knows the job).
+ */
+async function waitFor(id: string): Promise<string> {
+  let delay = 500;
+  for (;;) {
+    const state = jobState(id);
+    if (state === "" || ENDED.has(state)) return state;
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(10_000, Math.round(delay * 1.25));
   }
-  return out;
+}
+
+/**
+ * Waits until every task of an array job has ended (so that a rerun cannot race a shard that is
+ * still running) and returns the states by task index.
+ */
+async function waitForArray(arrayId: string): Promise<Map<number, string>> {
+  let delay = 500;
+  for (;;) {
+    const states = new Map<number, string>();
+    const r = run("scontrol", ["-o", "show", "job", arrayId]);
+    if (r.ok) {
+      for (const line of r.out.split("\n")) {
+        const task = /\bArrayTaskId=(\S+)/.exec(line)?.[1];
+        const state = /\bJobState=(\S+)/.exec(line)?.[1] ?? "";
+        // a pending remainder reads ArrayTaskId=2-3 (or 2,4): one state for all of them
+        for (const t of (task ?? "").split(",")) {
+          const [a, b] = t.split("-").map(Number);
+          if (Number.isInteger(a)) {
+            for (let i = a; i <= (Number.isInteger(b) ? b : a); i++) states.set(i, state);
+          }
+        }
+      }
+    }
+    if ([...states.values()].every((st) => ENDED.has(st))) return states;
+    await new Promise((res) => setTimeout(res, delay));
+    delay = Math.min(10_000, Math.round(delay * 1.25));
+  }
+}
+
+/** The last line of a job's log, or "". */
+function logTail(path: string): string {
+  try {
+    return lastLine(Deno.readTextFileSync(path));
+  } catch {
+    return "";
+  }
 }
 
 function writeAtomic(path: string, text: string): void {
@@ -252,7 +308,11 @@ if (import.meta.main) {
     try {
       toolMeta = (await import(stepFile)).meta;
     } catch (e) {
-      throw new LumenError(`tools/${step}.ts`, "", `cannot load the step (${(e as Error).message})`);
+      throw new LumenError(
+        `tools/${step}.ts`,
+        "",
+        `cannot load the step (${(e as Error).message})`,
+      );
     }
     if (!toolMeta?.flags?.shard || !toolMeta.flags.merge) {
       throw new UsageError("STEP", `${step} cannot be sharded (it has no --shard and --merge)`);
@@ -308,29 +368,47 @@ if (import.meta.main) {
     writeAtomic(mergePath, merge);
     const a = run("sbatch", ["--parsable", arrayPath]);
     if (!a.ok) {
-      throw new LumenError("sbatch", arrayPath, `${lastLine(a.err) || "failed"}; nothing submitted`);
+      throw new LumenError(
+        "sbatch",
+        arrayPath,
+        `${lastLine(a.err) || "failed"}; nothing submitted`,
+      );
     }
     const arrayId = a.out.split("\n").pop()!.split(";")[0];
     const m = run("sbatch", [
       "--parsable",
       "--kill-on-invalid-dep=yes",
       `--dependency=afterok:${arrayId}`,
-      ...(f.wait ? ["--wait"] : []),
       mergePath,
     ]);
     const mergeId = /^(\d+)/m.exec(m.out)?.[1] ?? "";
-    if (!m.ok) {
-      if (f.wait && mergeId) {
-        const failed = unfinishedShards(arrayId);
+    if (!mergeId) {
+      throw new LumenError(
+        "sbatch",
+        mergePath,
+        `${lastLine(m.err) || "submission failed"}; array job ${arrayId} was submitted without ` +
+          "its merge: rerun the same command once it has ended",
+      );
+    }
+    if (f.wait) {
+      // Polled here rather than with sbatch --wait, which polls slowly and exits 0 even when the
+      // merge was cancelled.
+      const state = await waitFor(mergeId);
+      if (state !== "COMPLETED") {
+        const failed = [...(await waitForArray(arrayId))].filter(([, st]) => st !== "COMPLETED")
+          .sort(([x], [y]) => x - y).map(([i, st]) => `${i} ${st}`);
+        const log = `${o.logs}/${step}_merge_${mergeId}.out`;
+        const why = failed.length
+          ? `the merge did not run: array job ${arrayId} shard${failed.length > 1 ? "s" : ""} ${
+            failed.join(", ")
+          }`
+          : `the merge ended ${state || "unknown"}${logTail(log) ? ` (${logTail(log)})` : ""}`;
         throw new LumenError(
           mergePath,
           `job ${mergeId}`,
-          `the merge did not run${
-            failed.length ? ` (shard ${failed.join(", ")} of job ${arrayId})` : ""
-          }: nothing merged; logs in ${scripts}/logs; rerun the same command to finish`,
+          `${why}: nothing merged; logs in ${o.logs}; rerun the same command to finish`,
         );
       }
-      throw new LumenError("sbatch", mergePath, lastLine(m.err) || "submission failed");
     }
     console.log(JSON.stringify({ array: arrayId, merge: mergeId, shards: f.shards, scripts }));
   });

@@ -71,7 +71,14 @@ Deno.test("generate_mask: the archive entry m<scan> equals the library's detect+
     }
     // the entry exists now: refused without --overwrite, archive untouched
     const before = await Deno.readFile(archive);
-    const again = await runTool("generate_mask", perms(dir), ["--h5", scan, "-a", archive, ...PARAMS, "-q"]);
+    const again = await runTool("generate_mask", perms(dir), [
+      "--h5",
+      scan,
+      "-a",
+      archive,
+      ...PARAMS,
+      "-q",
+    ]);
     assert.equal(again.code, 1);
     assert.match(again.stderr, /m119617\.npy: entry exists; pass --overwrite/);
     assert.deepEqual(await Deno.readFile(archive), before);

@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { hasPython, pyFixture } from "./_helpers.ts";
+import { existsSync } from "node:fs";
+import { hasPython, pyFixture, runTool } from "./_helpers.ts";
+import { makeNsnDataset } from "./fixtures/metrics_dataset.ts";
+import { readTiff } from "../lib/io/tiff.ts";
+import { initEngine } from "../lib/tensor/engine.ts";
+import { noGrad, resetArena } from "../lib/tensor/tensor.ts";
+import { add, mul, where } from "../lib/tensor/ops/mod.ts";
+import { listPatchPairs, PatchSet, splitPairs } from "../lib/data/patch_loader.ts";
+import { loadNoStripesNet } from "../lib/nn/nostripesnet.ts";
 import { readNpy } from "../lib/io/npy.ts";
 import {
   batchMetrics,
@@ -158,4 +166,98 @@ Deno.test("metrics: selection by index or name, errors, definitions on hand-made
   close(g.psnr, 10 * Math.log10(1 / 0.015625), "psnr");
   // ∂x with w = 2 is one-sided: row 0 equal, row 1 [0, 0] vs [−.25, −.25]
   assert.equal(g.sum_diff_grad, 0.5);
+});
+
+// ---------------------------------------------------------------------------------------------
+// tools/test.ts on a tiny dataset and an untrained tiny model
+
+async function tinyRun(): Promise<{ dir: string; root: string; model: string }> {
+  const dir = await Deno.makeTempDir({ prefix: "lumen-nsn-test-" });
+  await initEngine({ threads: 1 });
+  const ds = await makeNsnDataset(dir);
+  return { dir, root: ds.root, model: ds.model };
+}
+
+Deno.test("test tool: metrics, RMSE table and accuracy equal a recomputation; JSON, CSV, refusals", async () => {
+  const { dir, root, model } = await tinyRun();
+  try {
+    const perms = ["--allow-read", `--allow-write=${dir}`];
+    const args = ["-r", root, "-f", model, "-B", "2", "-o", `${dir}/out`, "--threads", "1", "-q"];
+    let r = await runTool("test", perms, args);
+    assert.equal(r.code, 0, r.stderr);
+    const res = JSON.parse(await Deno.readTextFile(`${dir}/out/tiny_1.metrics.json`));
+    assert.equal(res.format, "lumen.nsn-test/1");
+    assert.equal(res.pairs.total, 16);
+    assert.equal(res.pairs.test, 3);
+    assert.equal(res.batches, 2);
+    assert.deepEqual(res.metrics.map((m: { name: string }) => m.name), [...NSN_METRIC_NAMES]);
+    assert.ok(existsSync(`${dir}/out/tiny_1.metrics.json.prov.json`));
+
+    // recompute in-process: same split, same batches, same (deterministic, 1-thread) model
+    const pairs = await listPatchPairs(root);
+    const set = new PatchSet(pairs, splitPairs(pairs.length, [3, 1, 1], 0).test);
+    const net = await loadNoStripesNet(model);
+    net.gen.eval();
+    const acc = new NsnMetricsAccumulator();
+    const ctl = new RmseAccumulator();
+    for await (const b of set.batches(2)) {
+      const clean = await b.clean.data(), stripe = await b.stripe.data();
+      const out = await noGrad(async () => {
+        const genIn = where(b.mask, 0, b.stripe);
+        const y = await add(genIn, mul(b.mask, net.gen.forward(genIn))).data();
+        resetArena();
+        return y;
+      });
+      acc.addBatch(clean, out, b.stripe.shape);
+      ctl.add(clean, stripe, stripeRegion(clean, stripe));
+    }
+    const want = acc.means();
+    for (const m of res.metrics) close(m.value, want[m.name], `tool ${m.name}`, 1e-6);
+    // the control row, independently from the uint16 files themselves
+    let se = 0, n = 0;
+    for (const i of set.indices) {
+      const c = (await readTiff(pairs[i].clean)).data as Uint16Array;
+      const s = (await readTiff(pairs[i].stripe)).data as Uint16Array;
+      for (let k = 0; k < c.length; k++) if (c[k] !== s[k]) (se += (c[k] - s[k]) ** 2, n++);
+    }
+    const rows = Object.fromEntries(res.rmse.rows.map((x: { method: string }) => [x.method, x]));
+    assert.deepEqual(Object.keys(rows), ["stripe (input)", "Vo sorting", "model"]);
+    close(rows["stripe (input)"].stripe, Math.sqrt(se / n), "control RMSE vs the TIFFs", 1e-5);
+    close(rows["stripe (input)"].stripe, ctl.result().stripe, "control RMSE", 1e-9);
+    assert.equal(rows["stripe (input)"].rest, 0);
+    assert.equal(res.rmse.pixels.stripe, n);
+    assert.ok(res.discriminatorAccuracy.total >= 0 && res.discriminatorAccuracy.total <= 1);
+    assert.match(r.stdout, /Mean scores over all batches/);
+    assert.match(r.stdout, /stripe region/);
+    const csv = (await Deno.readTextFile(`${dir}/out/tiny_1.metrics.csv`)).trim().split("\r\n");
+    assert.equal(csv[0], "kind,method,name,index,value");
+    assert.equal(csv.length, 1 + 9 + 9 + 3);
+    assert.ok(csv[1].startsWith("metric,model,l1,0,"));
+
+    // refuses to overwrite; the original's `--metrics 0 8` form; bad metric; --help says why
+    r = await runTool("test", perms, args);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /exists; pass --overwrite/);
+    r = await runTool("test", perms, [
+      ...args,
+      "--overwrite",
+      "--name",
+      "two",
+      "--metrics",
+      "0",
+      "8",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const two = JSON.parse(await Deno.readTextFile(`${dir}/out/two.metrics.json`));
+    assert.deepEqual(two.metrics.map((m: { index: number }) => m.index), [0, 8]);
+    close(two.metrics[1].value, want.psnr, "psnr again", 1e-6);
+    r = await runTool("test", perms, [...args, "--name", "bad", "-M", "9"]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /--metrics: 9: not a metric/);
+    assert.equal(r.stderr.trim().split("\n").length, 1);
+    r = await runTool("test", perms, ["--help"]);
+    assert.match(r.stdout.replace(/\s+/g, " "), /nearly meaningless for floats/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -12,6 +12,9 @@ import { checkHtmlInChromium, findChromium } from "../lib/viz/browser_check.ts";
 import { figurePng } from "../lib/viz/figure.ts";
 import { decodePng } from "../lib/io/png.ts";
 import { LumenError } from "../lib/run/errors.ts";
+import { runTool } from "./_helpers.ts";
+import { makeNsnDataset } from "./fixtures/metrics_dataset.ts";
+import { initEngine } from "../lib/tensor/engine.ts";
 
 /** A log as lib/nn/trainer.ts writes it (camelCase step fields, train_/val_ epoch fields). */
 function trainerLog(): LossRecord[] {
@@ -203,4 +206,98 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
+});
+
+Deno.test("visualize tool: sinogram figures, real-stripe figures, patch figure and a report that opens in Chromium", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "lumen-nsn-viz-" });
+  try {
+    await initEngine({ threads: 1 });
+    const ds = await makeNsnDataset(dir);
+    const perms = ["--allow-read", `--allow-write=${dir},/tmp`];
+    // test results first, where visualize looks for them by default (./test_results)
+    let r = await runTool("test", perms, [
+      "-r",
+      ds.root,
+      "-f",
+      ds.model,
+      "-B",
+      "2",
+      "--threads",
+      "1",
+      "-q",
+    ], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    const args = [
+      "-r",
+      ds.root,
+      "-f",
+      ds.model,
+      "-o",
+      `${dir}/figs`,
+      "--mask",
+      ds.mask,
+      "--threads",
+      "1",
+      "-q",
+    ];
+    const checkPerms = chromium
+      ? [...perms, `--allow-run=${chromium}`, "--allow-net=127.0.0.1"]
+      : perms;
+    r = await runTool("visualize", checkPerms, [...args, ...(chromium ? ["--check"] : [])], {
+      cwd: dir,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const files = [...Deno.readDirSync(`${dir}/figs`)].map((e) => e.name).sort();
+    assert.deepEqual(files, [
+      "tiny_1.report.html",
+      "tiny_1_patches.png",
+      "tiny_1_real_0002.png",
+      "tiny_1_real_0004.png",
+      "tiny_1_sino_0000.png",
+      "tiny_1_sino_0003.png",
+      "tiny_1_sino_0005.png",
+    ]);
+    for (const f of files.filter((f) => f.endsWith(".png"))) {
+      const im = decodePng(await Deno.readFile(`${dir}/figs/${f}`));
+      assert.equal(im.shape[2], 3);
+      assert.ok(im.shape[0] > 100 && im.shape[1] > 150, `${f}: ${im.shape}`);
+    }
+    const html = await Deno.readTextFile(`${dir}/figs/tiny_1.report.html`);
+    assert.equal((html.match(/<img src="data:image\/png;base64,/g) ?? []).length, 6);
+    assert.ok(html.includes("Test metrics") && html.includes("RMSE in uint16 units"));
+    assert.ok(html.includes("Generator loss per step"));
+    assert.ok(html.includes("the model ran on 1 patch (mask mask.npz)"));
+    // linked figures, chosen sinograms, no real-stripe figures; refusal to overwrite
+    r = await runTool("visualize", perms, [
+      ...args,
+      "--no-embed",
+      "--sinograms",
+      "1,2",
+      "--no-real",
+      "--patches",
+      "0",
+      "--name",
+      "b",
+    ], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    const b = await Deno.readTextFile(`${dir}/figs/b.report.html`);
+    assert.deepEqual([...b.matchAll(/<img src="([^"]+)"/g)].map((m) => m[1]), [
+      "b_sino_0001.png",
+      "b_sino_0002.png",
+    ]);
+    if (chromium) {
+      const c = await checkHtmlInChromium(`${dir}/figs/b.report.html`);
+      assert.ok(c.ok, c.problems.join("\n"));
+      assert.equal(c.images.length, 2);
+    }
+    r = await runTool("visualize", perms, [...args, "--name", "b"], { cwd: dir });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /b\.report\.html: exists; pass --overwrite/);
+    r = await runTool("visualize", perms, [...args, "--name", "c", "--sinograms", "77"], {
+      cwd: dir,
+    });
+    assert.match(r.stderr, /--sinograms: 77: sample 0 has no patches of sinogram 77/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

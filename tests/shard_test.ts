@@ -38,7 +38,7 @@ Deno.test("shardRange tiles every item exactly once, balanced", () => {
 Deno.test("checkShards: complete shards pass; missing, unfinished or half-written shards are refused", async () => {
   const dir = await Deno.makeTempDir();
   const out = `${dir}/result`;
-  const write = (i: number, n: number, range: [number, number], body: string) => {
+  const write = (i: number, n: number, _range: [number, number], body: string) => {
     const d = shardDir(out, { index: i, count: n });
     mkdirSync(d, { recursive: true });
     writeFileSync(`${d}/part.bin`, body);

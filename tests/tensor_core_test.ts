@@ -8,9 +8,9 @@ import * as T from "../lib/tensor/mod.ts";
 import { backends, type Backend, type Tensor } from "../lib/tensor/mod.ts";
 import { WasmBackend } from "../lib/tensor/wasm/backend.ts";
 import { hasPython, pyFixture } from "./_helpers.ts";
-import { arr, compare, type Fixtures, loadFixtures } from "./tensor_parity.ts";
+import { arr, compare, type Fixtures, loadFixtures, testBackends } from "./tensor_parity.ts";
 
-const bs = await backends();
+const bs = await testBackends();
 
 function close(a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-6): void {
   assert.strictEqual(a.length, b.length);

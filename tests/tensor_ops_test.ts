@@ -3,11 +3,10 @@
  * the backends against each other. Fixtures: tests/fixtures/torch_ops.py (Debian python3-torch).
  */
 import assert from "node:assert";
-import { backends } from "../lib/tensor/mod.ts";
 import { hasPython, pyFixture } from "./_helpers.ts";
-import { arr, compare, type Fixtures, loadFixtures, runCase } from "./tensor_parity.ts";
+import { arr, compare, type Fixtures, loadFixtures, runCase, testBackends } from "./tensor_parity.ts";
 
-const bs = await backends();
+const bs = await testBackends();
 const fx: Fixtures | null = hasPython("torch", "numpy") ? await loadFixtures(await pyFixture("torch_ops")) : null;
 
 if (fx) {

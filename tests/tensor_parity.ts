@@ -8,6 +8,22 @@
 import * as T from "../lib/tensor/mod.ts";
 import type { Backend, Tensor } from "../lib/tensor/mod.ts";
 
+/**
+ * The registered backends plus a second wasm backend whose GEMMs run on the multi-threaded
+ * pool (2 threads; lib/tensor/wasm/gemm_pool.ts), when that module is there: both GEMM paths
+ * are tested. The pool's workers are stopped when the process unloads.
+ */
+export async function testBackends(): Promise<Backend[]> {
+  const bs = await T.backends();
+  const pooled = new T.WasmBackend({ initialMiB: 16 });
+  if (await T.startWasmThreads(pooled, 2)) {
+    Object.defineProperty(pooled, "name", { value: "wasm-pool2" });
+    globalThis.addEventListener("unload", () => pooled.closeGemmPool());
+    bs.push(pooled);
+  }
+  return bs;
+}
+
 /** An array in data.bin. */
 export interface ArrDesc {
   offset: number;

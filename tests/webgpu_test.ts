@@ -689,6 +689,28 @@ gpuTest("conv2d forward, backward data, backward weight (+bias), accumulate", as
   }
 });
 
+gpuTest("conv dispatches split along columns give the same bytes", async (be) => {
+  const p = CONV_CASES[1];
+  const Cg = p.cIn / p.groups;
+  const x = up(be, rnd(p.n * p.cIn * p.h * p.w, 1)), w = up(be, rnd(p.cOut * Cg * p.kh * p.kw, 2));
+  const dy = up(be, rnd(p.n * p.cOut * p.oh * p.ow, 4));
+  const run = async () => {
+    const y = out(be, p.n * p.cOut * p.oh * p.ow), dx = out(be, p.n * p.cIn * p.h * p.w);
+    be.conv2d(x, w, null, y, p);
+    be.conv2dBackwardData(dy, w, dx, p, false);
+    return [await get(be, y), await get(be, dx)];
+  };
+  const whole = await run();
+  be.tileChunk = 1;
+  try {
+    const split = await run();
+    same(split[0], whole[0], "conv forward split");
+    same(split[1], whole[1], "conv backward data split");
+  } finally {
+    be.tileChunk = Infinity;
+  }
+});
+
 gpuTest("conv_transpose2d = backward data with output_padding", async (be) => {
   // NSN's ConvTranspose2d(k=4? here 3, stride 2, padding 1, output_padding (1, 0))
   const cin = 3, cout = 2, h = 4, w = 5, k = 3, s = 2, pad = 1, opH = 1, opW = 0;

@@ -36,6 +36,7 @@ export const meta = defineTool({
   name: "apply_model",
   summary: "remove stripes from a whole scan with a trained model (or Vo's sorting) into HDF5",
   permissions: ["--allow-read", "--allow-write=OUT"],
+  assets: true,
   task: "apply-model",
   flags: {
     h5: { type: "string", required: true, arg: "SCAN", help: "the NeXus/HDF5 scan" },

@@ -33,6 +33,7 @@ export const meta = defineTool({
   name: "demo",
   summary: "NoStripesNet end to end on a simulated scan: mask, dataset, training, test, figures",
   permissions: ["--allow-read", "--allow-write=OUT"],
+  assets: true,
   task: "demo",
   flags: {
     out: { type: "string", default: "demo_out", arg: "OUT", help: "folder for everything" },

@@ -51,6 +51,7 @@ export const meta = defineTool({
     "stripes and adds the uint8 mask (angles, rows, columns) to --archive as entry --file-name. " +
     "Defaults are NoStripesNet's detection parameters. Same bits as Larix/TomoPy on every backend.",
   permissions: ["--allow-read", "--allow-write=DIR"],
+  assets: true,
   flags: {
     h5: { type: "string", arg: "SCAN", required: true, help: "HDF5/NeXus scan to find stripes in" },
     flats: {
@@ -110,7 +111,7 @@ export const meta = defineTool({
       type: "int",
       min: 1,
       arg: "N",
-      help: "detector rows per slab (default: about 64 MiB of sinograms)",
+      help: "detector rows per slab (default 4; memory grows with it)",
       provenance: false,
     },
     verbose: { type: "boolean", short: "v", help: "print what is done", provenance: false },

@@ -44,7 +44,14 @@ function hide(): void {
 
 hide();
 
-/** True while `process.env` is hidden (h5wasm has not finished starting). */
+/**
+ * True while `process.env` is hidden (h5wasm has not finished starting).
+ *
+ * @example
+ * ```ts
+ * if (envHidden()) console.log("h5wasm is still starting");
+ * ```
+ */
 export function envHidden(): boolean {
   return hidden;
 }

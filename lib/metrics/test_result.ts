@@ -45,7 +45,11 @@ export interface NsnTestResult {
   /** Discriminator accuracy on fake and real pairs, mean over batches (null without a disc). */
   discriminatorAccuracy: { total: number | null; fake: number | null; real: number | null } | null;
   /** RMSE in uint16 units, pooled over all test pixels, as the paper's table. */
-  rmse: { units: "uint16"; rows: RmseRow[]; pixels: { whole: number; stripe: number; rest: number } };
+  rmse: {
+    units: "uint16";
+    rows: RmseRow[];
+    pixels: { whole: number; stripe: number; rest: number };
+  };
   /** Wall time of the test in seconds. */
   seconds: number;
 }
@@ -91,7 +95,9 @@ function pad(s: string, n: number, right = false): string {
 export function formatTestTable(r: NsnTestResult): string {
   const lines: string[] = [];
   lines.push(
-    `Test of ${r.model}${r.epoch !== null ? ` (epoch ${r.epoch})` : ""}: ${r.pairs.test} test pairs of ${r.pairs.total}, ${r.batches} batches of ≤ ${r.batchSize}`,
+    `Test of ${r.model}${
+      r.epoch !== null ? ` (epoch ${r.epoch})` : ""
+    }: ${r.pairs.test} test pairs of ${r.pairs.total}, ${r.batches} batches of ≤ ${r.batchSize}`,
   );
   if (r.metrics.length) {
     lines.push("", "Mean scores over all batches:");

@@ -167,18 +167,27 @@ export function checkShards(output: string, count: number, total?: number): Shar
     for (const f of m.files) {
       const full = `${dir}/${f.path}`;
       if (!existsSync(full)) {
-        throw new LumenError(full, "", `listed in shard ${i}/${count} but missing`);
+        throw new LumenError(
+          full,
+          "",
+          `listed in shard ${i}/${count} but missing: nothing merged; delete ${dir} and run shard ${i}/${count} again`,
+        );
       }
       const size = statSync(full).size;
+      const redo = `nothing merged; delete ${dir} and run shard ${i}/${count} again`;
       if (size !== f.bytes) {
         throw new LumenError(
           full,
           "",
-          `has ${size} bytes, the manifest says ${f.bytes} (half-written?)`,
+          `has ${size} bytes, the manifest says ${f.bytes} (half-written?): ${redo}`,
         );
       }
       if (sha256File(full) !== f.sha256) {
-        throw new LumenError(full, "", `content differs from shard ${i}/${count}'s manifest`);
+        throw new LumenError(
+          full,
+          "",
+          `content differs from shard ${i}/${count}'s manifest: ${redo}`,
+        );
       }
     }
     out.push(m);

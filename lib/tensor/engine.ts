@@ -15,11 +15,17 @@ import {
 } from "./backend.ts";
 import { wasmBackend, type WasmBackend } from "./wasm/backend.ts";
 
-/** Starts the multi-threaded GEMM pool on the wasm backend when lib/tensor/wasm/gemm_pool.ts exists. */
+/**
+ * Starts the GEMM pool (lib/tensor/wasm/gemm_pool.ts: relaxed-SIMD kernels, `threads` computing
+ * threads incl. this one) on the wasm backend; with threads = 1 it runs on this thread alone.
+ * Returns false where the pool module is absent (the Rust SGEMM stays in use).
+ */
 export async function startWasmThreads(b: WasmBackend, threads?: number): Promise<boolean> {
-  if (b.threads > 1) return true;
   const n = threads ?? Math.max(1, Math.min(navigator.hardwareConcurrency || 1, 16));
-  if (n <= 1) return false;
+  if (b.hasGemmPool) {
+    if (b.threads === n) return true;
+    b.closeGemmPool();
+  }
   let mod: Record<string, unknown>;
   try {
     const spec = "./wasm/gemm_pool.ts";

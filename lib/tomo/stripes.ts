@@ -63,7 +63,7 @@ export type StripesBackendName = "wasm" | "webgpu" | "ts";
 export interface StripesRunOptions {
   /** Default "wasm". */
   backend?: StripesBackendName;
-  /** Output rows per slab; default: as many as keep a slab's input near 64 MiB. */
+  /** Output rows per slab; default: as many as keep a slab's input near 64 MiB, at least 4. */
   slabRows?: number;
 }
 
@@ -249,7 +249,7 @@ function placeRows<T extends Float32Array | Uint8Array>(
 function defaultSlab(shape: Shape3, halo: number, bytesPerVoxel: number): number {
   const [Z, , X] = shape;
   const rows = Math.floor((64 << 20) / (Z * X * bytesPerVoxel)) - 2 * halo;
-  return Math.max(1, Math.min(shape[1], rows));
+  return Math.max(1, Math.min(shape[1], Math.max(4, rows)));
 }
 
 /**

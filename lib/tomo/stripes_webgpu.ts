@@ -14,6 +14,7 @@ import { acquireGpu, type GpuContext } from "../tensor/webgpu/device.ts";
 import type { StripesKernels } from "./stripes.ts";
 import { detectHalo, mergeHalo, sensitivityCount } from "./stripes_ref.ts";
 import type { StripesWasm } from "./stripes_wasm.ts";
+import { assetText } from "../wasm/load.ts";
 
 const ENTRY_BINDINGS: Record<string, number[]> = {
   grad: [0, 1, 2],
@@ -41,9 +42,8 @@ export class StripesWebGpu implements StripesKernels {
   /** Acquires a device (throws one line when WebGPU is unavailable) and loads the shader. */
   static async create(): Promise<StripesWebGpu> {
     const gpu = await acquireGpu();
-    const res = await fetch(new URL("../../kernels/stripes.wgsl", import.meta.url));
-    if (!res.ok) throw new Error(`kernels/stripes.wgsl: HTTP ${res.status}`);
-    return new StripesWebGpu(gpu, await res.text());
+    const code = await assetText(new URL("../../kernels/stripes.wgsl", import.meta.url));
+    return new StripesWebGpu(gpu, code);
   }
 
   /** Description of the adapter (e.g. "llvmpipe (LLVM 15…)"). */

@@ -31,7 +31,7 @@
  * ```
  * @module
  */
-import { escapeXml, lineChartSvg, type Series } from "./line_chart.ts";
+import { escapeXml, lineChartSvg, PALETTE, type Series } from "./line_chart.ts";
 import { writeTextAtomic } from "../run/atomic.ts";
 
 /** One record of a JSON-lines training log (see the module doc for the fields read). */
@@ -154,10 +154,16 @@ export function lossChartsSvg(records: readonly LossRecord[]): string[] {
     for (const g of ["g", "d", ""] as const) {
       const series = c[kind].filter((s) => lossGroup(s.name) === g);
       if (!series.length) continue;
+      // a validation curve takes the colour of its training curve (and is dashed)
+      const bases = [...new Set(series.map((s) => s.name.replace(/^val_/, "")))];
+      for (const s of series) {
+        s.color = PALETTE[bases.indexOf(s.name.replace(/^val_/, "")) % PALETTE.length];
+      }
       out.push(lineChartSvg(series, {
         title: `${names[g]} loss per ${kind}`,
         xLabel: kind,
         yLabel: "loss",
+        integerX: true,
         width: 560,
         height: 300,
       }));

@@ -36,6 +36,8 @@ export interface LineChartOptions {
   height?: number;
   /** Log-scale y (non-positive values are left out). */
   logY?: boolean;
+  /** x values are whole numbers (epochs, steps): ticks only at integers. */
+  integerX?: boolean;
 }
 
 /** Okabe–Ito colours. */
@@ -131,7 +133,11 @@ export function lineChartSvg(series: readonly Series[], o: LineChartOptions = {}
     );
   }
   // grid and ticks
-  const xt = niceTicks(x0, x1, 6).filter((v) => v >= x0 && v <= x1);
+  let xt = niceTicks(x0, x1, 6).filter((v) => v >= x0 && v <= x1);
+  if (o.integerX) {
+    xt = xt.filter(Number.isInteger);
+    if (!xt.length) xt = [Math.round((x0 + x1) / 2)];
+  }
   let yt: number[];
   if (o.logY) {
     yt = [];

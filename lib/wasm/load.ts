@@ -24,6 +24,13 @@ const decoded = new Map<string, Uint8Array<ArrayBuffer>>();
 /**
  * Where a bundle puts the files it carries (key → base64): a global, so that the bundle can set it
  * in a preamble that runs before any of its modules (`deno task bundle` writes that preamble).
+ *
+ * @example
+ * ```ts
+ * // the preamble of a bundle:
+ * // globalThis[Symbol.for("lumen.assets")] = { "wasm/tomo.wasm": "AGFzbQ…" };
+ * ASSETS_GLOBAL === Symbol.for("lumen.assets"); // true
+ * ```
  */
 export const ASSETS_GLOBAL: symbol = Symbol.for("lumen.assets");
 
@@ -77,6 +84,11 @@ function carriedBytes(key: string): Uint8Array<ArrayBuffer> | undefined {
 /**
  * True when this program carries its assets (a bundle or a compiled binary): it then needs no
  * permission to load them.
+ *
+ * @example
+ * ```ts
+ * if (!hasEmbeddedAssets()) console.log("loads .wasm from beside the code");
+ * ```
  */
 export function hasEmbeddedAssets(): boolean {
   return Object.keys(carried()).length > 0;

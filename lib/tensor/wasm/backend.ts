@@ -467,6 +467,17 @@ export class WasmBackend implements Backend {
     this.gemmPool = pool;
   }
 
+  /** True when the GEMM pool is installed. */
+  get hasGemmPool(): boolean {
+    return this.gemmPool !== null;
+  }
+
+  /** Stops the GEMM pool's workers (the Rust SGEMM takes over). */
+  closeGemmPool(): void {
+    this.gemmPool?.close();
+    this.gemmPool = null;
+  }
+
   /** Threads the GEMMs use. */
   get threads(): number {
     return this.gemmPool?.threads ?? 1;

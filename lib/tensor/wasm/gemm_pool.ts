@@ -121,7 +121,7 @@ export interface ThreadBuffers {
 /** Buffers of thread `tid` (0 = the caller) in the scratch region at `scratchPtr`. */
 export function threadBuffers(scratchPtr: number, tid: number): ThreadBuffers {
   const t = threadBytes();
-  const base = alignUp(scratchPtr + CTRL_BYTES, ALIGN) + tid * t.total - 400;
+  const base = alignUp(scratchPtr + CTRL_BYTES, ALIGN) + tid * t.total;
   return { a: base, b: base + t.a, tmp: base + t.a + t.b };
 }
 

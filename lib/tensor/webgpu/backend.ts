@@ -176,6 +176,8 @@ export class WebGpuBackend implements Backend {
   private stepBytes = 0;
   private peakBytes = 0;
   private readonly dummies: GPUBuffer[] = [];
+  /** Column tiles per conv dispatch (the device limit; tests lower it to exercise splitting). */
+  tileChunk = Infinity;
 
   private constructor(rt: GpuRuntime) {
     this.rt = rt;
@@ -658,11 +660,21 @@ export class WebGpuBackend implements Backend {
         `webgpu: conv groups ${p.groups} do not divide channels ${p.cIn} → ${p.cOut}`,
       );
     }
-    const tilesN = Math.ceil((p.n * Math.max(p.oh * p.ow, p.h * p.w)) / 64);
-    if (tilesN > this.rt.ctx.maxGroups) {
-      throw new Error(
-        `webgpu: conv with ${tilesN} column tiles exceeds the dispatch limit; split the batch`,
-      );
+  }
+
+  /** Runs a conv kernel over `tilesN` column tiles, in chunks within the dispatch limit. */
+  private convRun(
+    spec: KernelSpec,
+    bindings: (Binding | null)[],
+    prm: Params,
+    tilesN: number,
+    tilesM: number,
+    z: number,
+  ): void {
+    const mg = Math.min(this.tileChunk, this.rt.ctx.maxGroups);
+    for (let t0 = 0; t0 < tilesN; t0 += mg) {
+      prm.words[22] = t0 * 64;
+      this.run(spec, bindings, prm, [Math.min(mg, tilesN - t0), tilesM, z]);
     }
   }
 
@@ -686,11 +698,13 @@ export class WebGpuBackend implements Backend {
       }
       return;
     }
-    this.run(
+    this.convRun(
       { file: "conv", entry: "conv", layout: "urrrw", constants: { MODE: 0, BIAS: bias ? 1 : 0 } },
       [null, this.b(x), this.b(w), bias ? this.b(bias) : this.dummy(0), this.b(y)],
       this.convParams(p, M, N, K, K, 1, 0),
-      [Math.ceil(N / 64), Math.ceil(M / 64), p.groups],
+      Math.ceil(N / 64),
+      Math.ceil(M / 64),
+      p.groups,
     );
   }
 
@@ -714,7 +728,7 @@ export class WebGpuBackend implements Backend {
       // one pass per stride phase: only the taps that reach a pixel are multiplied
       const nPh = p.strideH * p.strideW;
       const maxN = p.n * Math.ceil(p.h / p.strideH) * Math.ceil(p.w / p.strideW);
-      this.run(
+      this.convRun(
         {
           file: "conv",
           entry: "conv",
@@ -723,11 +737,13 @@ export class WebGpuBackend implements Backend {
         },
         [null, this.b(dy), this.b(w), this.dummy(0), this.b(dx)],
         this.convParams(p, M, N, K, K, 1, 0),
-        [Math.ceil(maxN / 64), Math.ceil(M / 64), p.groups * nPh],
+        Math.ceil(maxN / 64),
+        Math.ceil(M / 64),
+        p.groups * nPh,
       );
       return;
     }
-    this.run(
+    this.convRun(
       {
         file: "conv",
         entry: "conv",
@@ -736,7 +752,9 @@ export class WebGpuBackend implements Backend {
       },
       [null, this.b(dy), this.b(w), this.dummy(0), this.b(dx)],
       this.convParams(p, M, N, K, K, 1, 0),
-      [Math.ceil(N / 64), Math.ceil(M / 64), p.groups],
+      Math.ceil(N / 64),
+      Math.ceil(M / 64),
+      p.groups,
     );
   }
 
@@ -765,13 +783,8 @@ export class WebGpuBackend implements Backend {
     const splits = Math.max(1, Math.min(Math.ceil(128 / tiles), Math.floor(K / 1024), 64));
     const kChunk = Math.ceil(K / splits / 16) * 16;
     const nSplit = Math.ceil(K / kChunk);
-    const grid: [number, number, number] = [
-      Math.ceil(N / 64),
-      Math.ceil(M / 64),
-      p.groups * nSplit,
-    ];
     if (nSplit === 1) {
-      this.run(
+      this.convRun(
         {
           file: "conv",
           entry: "conv",
@@ -780,16 +793,20 @@ export class WebGpuBackend implements Backend {
         },
         [null, this.b(x), this.b(dy), this.dummy(0), this.b(dw)],
         this.convParams(p, M, N, K, kChunk, 1, total),
-        grid,
+        Math.ceil(N / 64),
+        Math.ceil(M / 64),
+        p.groups,
       );
       return;
     }
     const part = this.rt.alloc(nSplit * total * 4);
-    this.run(
+    this.convRun(
       { file: "conv", entry: "conv", layout: "urrrw", constants: { MODE: 2, SPLITK: 1 } },
       [null, this.b(x), this.b(dy), this.dummy(0), part],
       this.convParams(p, M, N, K, kChunk, nSplit, total),
-      grid,
+      Math.ceil(N / 64),
+      Math.ceil(M / 64),
+      p.groups * nSplit,
     );
     this.run(
       {

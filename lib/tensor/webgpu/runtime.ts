@@ -21,6 +21,7 @@
  * @module
  */
 import { acquireGpu, type GpuContext } from "./device.ts";
+import { assetText } from "../../wasm/load.ts";
 
 /** Kernel files in `kernels/` that this runtime loads. */
 export const KERNEL_FILES = [
@@ -178,9 +179,9 @@ export class GpuRuntime {
 
   private async loadModule(file: string): Promise<void> {
     const url = new URL(`../../../kernels/${file}.wgsl`, import.meta.url);
-    const res = await fetch(url);
-    if (!res.ok) throw new Error(`webgpu: cannot load ${url}: HTTP ${res.status}`);
-    const code = await res.text();
+    const code = await assetText(url).catch((e: Error) => {
+      throw new Error(`webgpu: cannot load ${url}: ${e.message}`);
+    });
     this.device.pushErrorScope("validation");
     const module = this.device.createShaderModule({ code, label: file });
     const err = await this.device.popErrorScope();
