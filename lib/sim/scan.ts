@@ -351,37 +351,13 @@ export async function writeScanNexus(
   }
 }
 
-/**
- * Runs `fn` with `Date.now()` pinned to 0 (restored after, also on errors). HDF5 stamps object
- * headers with the time it gets from Emscripten's `time()`, which reads `Date.now()`; pinning it
- * makes the file bytes depend only on the content (same seed → same bytes).
- */
-export async function withFixedClock<T>(fn: () => Promise<T> | T): Promise<T> {
-  const now = Date.now;
-  Date.now = () => 0;
-  try {
-    return await fn();
-  } finally {
-    Date.now = now;
-  }
-}
-
-function writeFrames(
+/** Writes one NeXus file (H5File pins HDF5's clock, so the same scan gives the same bytes). */
+async function writeFrames(
   path: string,
   scan: SimulatedScan,
   frames: Uint16Array,
   compression: number | undefined,
   clean = false,
-): Promise<void> {
-  return withFixedClock(() => writeFramesNow(path, scan, frames, compression, clean));
-}
-
-async function writeFramesNow(
-  path: string,
-  scan: SimulatedScan,
-  frames: Uint16Array,
-  compression: number | undefined,
-  clean: boolean,
 ): Promise<void> {
   const [F, R, N] = scan.shape;
   const f = await H5File.open(path, "w");
