@@ -132,7 +132,7 @@ Deno.test("generate_mask: bad input gives one clear line and touches nothing", a
   }
 });
 
-Deno.test("generate_mask: runs on the real DIAD scan (3001 × 22 × 26, external link, two flat/dark blocks)", async () => {
+Deno.test("generate_mask and data_generator run on the real DIAD scan (3001 × 22 × 26, external link, two flat/dark blocks)", async () => {
   if (!hasSharedData()) return;
   const dir = await Deno.makeTempDir({ prefix: "lumen_mask_diad_" });
   try {
@@ -150,6 +150,35 @@ Deno.test("generate_mask: runs on the real DIAD scan (3001 × 22 × 26, external
     const m = (await readNpz(`${dir}/masks.npz`)).get("mk11-18014")!;
     assert.deepEqual(m.shape, [3001, 22, 26]);
     assert.equal(m.dtype, "uint8");
+    // data_generator on the same scan and mask: one 1801×24 patch per sinogram (centre-cropped)
+    const d = await runTool("data_generator", ["--allow-read", `--allow-write=${dir}`], [
+      "--mode",
+      "patch",
+      "--root",
+      `${dir}/data`,
+      "--hdf-root",
+      `${SHARED_DATA}/tomo/k11_diad/k11-18014.nxs`,
+      "--mask",
+      `${dir}/masks.npz`,
+      "--patch-size",
+      "1801,24",
+      "--quiet",
+    ]);
+    assert.equal(d.code, 0, d.stderr);
+    const mk = m.data as Uint8Array;
+    let real = 0;
+    for (let row = 0; row < 22; row++) {
+      let any = false;
+      for (let a = 600; a < 2401 && !any; a++) {
+        for (let c = 1; c < 25; c++) if (mk[(a * 22 + row) * 26 + c]) any = true;
+      }
+      if (any) real++;
+    }
+    const count = (p: string) =>
+      [...Deno.readDirSync(`${dir}/data/0000/${p}`)].filter((e) => e.name.endsWith(".tif")).length;
+    assert.equal(count("real_artifacts/stripe"), real);
+    assert.equal(count("fake_artifacts/clean"), 22 - real);
+    assert.equal(count("fake_artifacts/stripe"), 22 - real);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
