@@ -1,11 +1,18 @@
 /**
  * WebGPU device acquisition for the `webgpu` tensor backend.
  *
- * Deno 2.9.6 exposes `navigator.gpu` with no flag and no permission (checked: `deno run` of a
- * script that requests an adapter and runs a compute shader needs neither `--unstable-webgpu`
- * nor any `--allow-*`). On machines without a GPU, Mesa's llvmpipe answers as a *fallback*
- * adapter (`adapter.info.isFallbackAdapter === true`): it runs WGSL on the CPU threads at about
- * 1 GFLOP/s, good for correctness tests, not for training.
+ * What it needs from Deno 2.9.6 (checked):
+ * - `navigator.gpu` needs no flag (no `--unstable-webgpu`) and no permission.
+ * - The kernels are fetched from `kernels/*.wgsl` beside the library: `--allow-read` (local
+ *   checkout) or `--allow-net=<host>` (run by URL). Nothing else.
+ * - On a CPU-only Debian machine the adapter is Mesa's llvmpipe reached through wgpu's OpenGL ES
+ *   backend over EGL (packages libegl1, libegl-mesa0, libgl1-mesa-dri, which chromium pulls in;
+ *   there is no Vulkan loader here). It answers as a *fallback* adapter
+ *   (`adapter.info.isFallbackAdapter === true`) and runs WGSL on the CPU threads at about
+ *   1 GFLOP/s: good for correctness tests, not for training. `--backend auto` therefore picks
+ *   wasm there, and webgpu only on a real GPU; `--backend webgpu` forces it.
+ * - Each asynchronous wait (buffer map, onSubmittedWorkDone) costs ~11 ms in Deno whatever the
+ *   work (its device polling interval), so the backend reads back as little as it can.
  *
  * The device is requested with the adapter's own maximum buffer limits (the defaults are
  * 128 MiB per storage binding and 256 MiB per buffer) and with `shader-f16` when the adapter
