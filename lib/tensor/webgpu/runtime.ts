@@ -2,8 +2,8 @@
  * The WebGPU runtime under the `webgpu` backend: shader loading, a pipeline cache, a buffer
  * pool, batched command recording and asynchronous readback.
  *
- * - **Shaders** are the files in `kernels/` (one per op family), fetched relative to this module
- *   (`file:` and `https:` alike) once, at start.
+ * - **Shaders** are the files in `kernels/` (one per op family), loaded once at start through
+ *   lib/wasm/load.ts (a clone's `file:` URL, an `https:` URL, or the copy a bundle carries).
  * - **Pipelines** are cached by (file, entry point, layout, override constants): the constants
  *   carry the op code and the shape class (tile sizes, transposes), never the sizes themselves.
  *   Creation runs inside `pushErrorScope("validation")`; WebGPU reports such errors
@@ -178,10 +178,14 @@ export class GpuRuntime {
   }
 
   private async loadModule(file: string): Promise<void> {
+    // through lib/wasm/load.ts: a clone (file:), a URL import (https:) or a bundle's carried copy
     const url = new URL(`../../../kernels/${file}.wgsl`, import.meta.url);
-    const code = await assetText(url).catch((e: Error) => {
-      throw new Error(`webgpu: cannot load ${url}: ${e.message}`);
-    });
+    let code: string;
+    try {
+      code = await assetText(url);
+    } catch (e) {
+      throw new Error(`webgpu: cannot load ${url}: ${(e as Error).message}`);
+    }
     this.device.pushErrorScope("validation");
     const module = this.device.createShaderModule({ code, label: file });
     const err = await this.device.popErrorScope();
