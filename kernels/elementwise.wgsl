@@ -404,9 +404,10 @@ fn random(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: v
   let s = 1.0 / 16777216.0;
   if (KIND == 1u) {
     let TAU = 6.283185307179586;
-    let r0 = sqrt(-2.0 * log(f32((x.x >> 8u) + 1u) * s));
+    // ln u1 = log1p(−(1 − u1)) with 1 − u1 = (2^24 − 1 − k)·2^-24 exact: accurate near u1 = 1
+    let r0 = sqrt(-2.0 * log1p_(-f32(0xffffffu - (x.x >> 8u)) * s));
     let t0 = TAU * (f32(x.y >> 8u) * s);
-    let r1 = sqrt(-2.0 * log(f32((x.z >> 8u) + 1u) * s));
+    let r1 = sqrt(-2.0 * log1p_(-f32(0xffffffu - (x.z >> 8u)) * s));
     let t1 = TAU * (f32(x.w >> 8u) * s);
     v = vec4<f32>(r0 * cos(t0), r0 * sin(t0), r1 * cos(t1), r1 * sin(t1));
   } else {

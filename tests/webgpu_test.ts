@@ -1170,6 +1170,18 @@ gpuTest(
         `normal mean ${zm} var ${zv}`,
       );
     }
+    // the same Box–Muller in float64 (as the wasm backend computes it)
+    const zr = new Float64Array(n);
+    for (let j = 0; j < Math.ceil(n / 4); j++) {
+      const wd = philoxRef([j, 0, 0, 0], [5, 0]);
+      for (let h = 0; h < 2; h++) {
+        const u1 = ((wd[2 * h] >>> 8) + 1) / 16777216, u2 = (wd[2 * h + 1] >>> 8) / 16777216;
+        const rad = Math.sqrt(-2 * Math.log(u1));
+        if (4 * j + 2 * h < n) zr[4 * j + 2 * h] = rad * Math.cos(2 * Math.PI * u2);
+        if (4 * j + 2 * h + 1 < n) zr[4 * j + 2 * h + 1] = rad * Math.sin(2 * Math.PI * u2);
+      }
+    }
+    close(zg, zr, "normal vs float64 Box–Muller", 1e-5, 2e-6);
     const z2 = out(be, n);
     be.random(z2, n, "normal", 5, 0, 0);
     same(await get(be, z2), zg, "normal determinism");
