@@ -111,3 +111,44 @@ export async function runTool(
   const dec = new TextDecoder();
   return { code: r.code, stdout: dec.decode(r.stdout), stderr: dec.decode(r.stderr) };
 }
+
+/**
+ * data_generator's arguments for the small fixture scan (tests/fixtures/nsn_scan.py).
+ *
+ * @example
+ * ```ts
+ * generatorArgs("/tmp/fx"); // ["--mode", "patch", "--root", "out", …]
+ * ```
+ */
+export function generatorArgs(fx: string, root = "out"): string[] {
+  return [
+    "--mode",
+    "patch",
+    "--root",
+    root,
+    "--hdf-root",
+    `${fx}/scan.nxs`,
+    "--mask",
+    `${fx}/masks.npz`,
+    "--patch-size",
+    "20,32",
+    "--chunk-size",
+    "4",
+  ];
+}
+
+/**
+ * A patch dataset of the nsn_scan fixture (20×32 patches) in a new temporary folder, made by
+ * data_generator. Returns the fixture folder and the dataset root.
+ */
+export async function nsnDataset(extra: string[] = []): Promise<{ fx: string; root: string }> {
+  const fx = await pyFixture("nsn_scan");
+  const root = await Deno.makeTempDir();
+  const r = await runTool("data_generator", ["--allow-read", "--allow-write=/tmp"], [
+    ...generatorArgs(fx, root),
+    "--quiet",
+    ...extra,
+  ]);
+  if (r.code !== 0) throw new Error(`data_generator failed: ${r.stderr}`);
+  return { fx, root };
+}

@@ -30,31 +30,6 @@ export async function treeHashes(dir: string, rel = ""): Promise<[string, string
 }
 
 /**
- * data_generator's arguments for the small fixture scan (tests/fixtures/nsn_scan.py).
- *
- * @example
- * ```ts
- * generatorArgs("/tmp/fx"); // ["--mode", "patch", "--root", "out", …]
- * ```
- */
-export function generatorArgs(fx: string, root = "out"): string[] {
-  return [
-    "--mode",
-    "patch",
-    "--root",
-    root,
-    "--hdf-root",
-    `${fx}/scan.nxs`,
-    "--mask",
-    `${fx}/masks.npz`,
-    "--patch-size",
-    "20,32",
-    "--chunk-size",
-    "4",
-  ];
-}
-
-/**
  * A provenance sidecar without the fields that differ between equal runs of code in different
  * places: `created` (time), and with `dropCommit` the `commit` and the `uuid` derived from it.
  *

@@ -1,29 +1,15 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { hasPython, pyFixture, runPython, runTool } from "./_helpers.ts";
+import { hasPython, nsnDataset, pyFixture, runPython, runTool } from "./_helpers.ts";
 
 const noPy = !hasPython("numpy", "h5py");
 const PERMS = ["--allow-read", "--allow-write=/tmp"];
 
 /** A tiny trained model (tiny preset, 1 epoch) on the nsn_scan fixture's patches. */
 async function model(): Promise<{ fx: string; ckpt: string; dirs: string[] }> {
-  const fx = await pyFixture("nsn_scan");
-  const root = await Deno.makeTempDir(), runs = await Deno.makeTempDir();
-  let r = await runTool("data_generator", PERMS, [
-    "--mode",
-    "patch",
-    "--root",
-    root,
-    "--hdf-root",
-    `${fx}/scan.nxs`,
-    "--mask",
-    `${fx}/masks.npz`,
-    "--patch-size",
-    "20,32",
-    "--quiet",
-  ]);
-  assert.equal(r.code, 0, r.stderr);
-  r = await runTool("train", PERMS, [
+  const { fx, root } = await nsnDataset();
+  const runs = await Deno.makeTempDir();
+  const r = await runTool("train", PERMS, [
     "--mode",
     "patch",
     "--root",

@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { hasPython, pyFixture, ROOT, runTool } from "./_helpers.ts";
-import { generatorArgs, provenanceCore, treeHashes } from "./_run_anywhere.ts";
+import { provenanceCore, treeHashes } from "./_run_anywhere.ts";
+import { generatorArgs } from "./_helpers.ts";
 import { assetKey, assetText, registerAssets } from "../lib/wasm/load.ts";
 
 const dec = new TextDecoder();

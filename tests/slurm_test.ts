@@ -12,7 +12,8 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { hasPython, pyFixture, ROOT, runTool } from "./_helpers.ts";
-import { generatorArgs, provenanceCore, treeHashes } from "./_run_anywhere.ts";
+import { provenanceCore, treeHashes } from "./_run_anywhere.ts";
+import { generatorArgs } from "./_helpers.ts";
 
 const dec = new TextDecoder();
 const SLURM_PERMS = ["--allow-read", "--allow-run=sbatch,sinfo,scontrol"];

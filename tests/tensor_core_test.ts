@@ -5,7 +5,7 @@
  */
 import assert from "node:assert";
 import * as T from "../lib/tensor/mod.ts";
-import { backends, type Backend, type Tensor } from "../lib/tensor/mod.ts";
+import { type Backend, backends, type Tensor } from "../lib/tensor/mod.ts";
 import { WasmBackend } from "../lib/tensor/wasm/backend.ts";
 import { hasPython, pyFixture } from "./_helpers.ts";
 import { arr, compare, type Fixtures, loadFixtures, testBackends } from "./tensor_parity.ts";
@@ -51,7 +51,8 @@ Deno.test("philox4x32-10 reference: Random123 known answers", () => {
 
 for (const b of bs) {
   const opts = { backend: b };
-  const t = (d: number[] | Float32Array, s: number[], rg = false) => T.tensor(d, s, { backend: b, requiresGrad: rg });
+  const t = (d: number[] | Float32Array, s: number[], rg = false) =>
+    T.tensor(d, s, { backend: b, requiresGrad: rg });
 
   Deno.test(`[${b.name}] uniform fill equals the Philox reference bit for bit`, async () => {
     const rng = new T.Rng(123456789012);
@@ -138,12 +139,21 @@ for (const b of bs) {
   });
 
   Deno.test(`[${b.name}] bad input: clear errors naming shapes`, () => {
-    assert.throws(() => T.add(t([1, 2, 3, 4, 5, 6], [2, 3]), t([1, 2, 3, 4], [4])), /\[2, 3\] and \[4\] do not broadcast/);
-    assert.throws(() => T.matmul(t([1, 2, 3, 4, 5, 6], [2, 3]), t([1, 2, 3, 4], [2, 2])), /inner sizes differ: \[2, 3\] @ \[2, 2\]/);
+    assert.throws(
+      () => T.add(t([1, 2, 3, 4, 5, 6], [2, 3]), t([1, 2, 3, 4], [4])),
+      /\[2, 3\] and \[4\] do not broadcast/,
+    );
+    assert.throws(
+      () => T.matmul(t([1, 2, 3, 4, 5, 6], [2, 3]), t([1, 2, 3, 4], [2, 2])),
+      /inner sizes differ: \[2, 3\] @ \[2, 2\]/,
+    );
     const x = T.zeros([1, 3, 5, 5], opts), w = T.zeros([4, 2, 3, 3], opts);
     assert.throws(() => T.conv2d(x, w), /3 channels, weight \[4, 2, 3, 3\] expects 2/);
     assert.throws(() => T.reshape(x, [7, -1]), /cannot reshape \[1, 3, 5, 5\] to \[7, -1\]/);
-    assert.throws(() => T.cat([T.zeros([2, 3], opts), T.zeros([3, 3], opts)], 1), /\[2, 3\] and \[3, 3\] along axis 1/);
+    assert.throws(
+      () => T.cat([T.zeros([2, 3], opts), T.zeros([3, 3], opts)], 1),
+      /\[2, 3\] and \[3, 3\] along axis 1/,
+    );
     assert.throws(() => T.tensor([1, 2, 3], [2, 2]), /3 values do not fill shape \[2, 2\]/);
     const i = T.tensor(new Int32Array([1, 2]), [2], { backend: b });
     assert.throws(() => T.exp(i), /expects float32, got int32/);
@@ -171,7 +181,11 @@ Deno.test("[wasm] conv tiling: tiny tiles give the same bytes as whole images", 
   const run = async () => {
     x.grad = null;
     w.grad = null;
-    const y = T.convTranspose2d(T.conv2d(x, w, null, { stride: 2, padding: 1 }), w, null, { stride: 2, padding: 1, outputPadding: [1, 1] });
+    const y = T.convTranspose2d(T.conv2d(x, w, null, { stride: 2, padding: 1 }), w, null, {
+      stride: 2,
+      padding: 1,
+      outputPadding: [1, 1],
+    });
     T.sum(T.mul(y, y)).backward();
     return [await y.data(), await x.grad!.data(), await w.grad!.data()];
   };
@@ -188,7 +202,9 @@ Deno.test("[wasm] conv tiling: tiny tiles give the same bytes as whole images", 
 });
 
 // Optimiser kernels against torch.optim (3 steps each).
-const fx: Fixtures | null = hasPython("torch", "numpy") ? await loadFixtures(await pyFixture("torch_ops")) : null;
+const fx: Fixtures | null = hasPython("torch", "numpy")
+  ? await loadFixtures(await pyFixture("torch_ops"))
+  : null;
 interface OptimCase {
   kind: "adam" | "adamw" | "sgd";
   // deno-lint-ignore no-explicit-any
@@ -210,13 +226,22 @@ if (fx) {
           const g = T.tensor(arr(fx, c.grads[s]).slice(), c.p0.shape, { backend: b });
           if (c.kind === "sgd") {
             T.sgdStep(p, g, c.cfg.momentum ? m : null, {
-              lr: c.cfg.lr, momentum: c.cfg.momentum, dampening: c.cfg.dampening,
-              weightDecay: c.cfg.weight_decay, nesterov: c.cfg.nesterov, first: s === 0,
+              lr: c.cfg.lr,
+              momentum: c.cfg.momentum,
+              dampening: c.cfg.dampening,
+              weightDecay: c.cfg.weight_decay,
+              nesterov: c.cfg.nesterov,
+              first: s === 0,
             });
           } else {
             T.adamStep(p, g, m, v, {
-              lr: c.cfg.lr, beta1: c.cfg.betas[0], beta2: c.cfg.betas[1], eps: c.cfg.eps,
-              weightDecay: c.cfg.weight_decay, decoupled: c.kind === "adamw", step: s + 1,
+              lr: c.cfg.lr,
+              beta1: c.cfg.betas[0],
+              beta2: c.cfg.betas[1],
+              eps: c.cfg.eps,
+              weightDecay: c.cfg.weight_decay,
+              decoupled: c.kind === "adamw",
+              step: s + 1,
             });
           }
           const e = compare(`step ${s + 1}`, await p.data(), arr(fx, c.params[s]), 1e-6);

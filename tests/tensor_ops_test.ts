@@ -4,10 +4,19 @@
  */
 import assert from "node:assert";
 import { hasPython, pyFixture } from "./_helpers.ts";
-import { arr, compare, type Fixtures, loadFixtures, runCase, testBackends } from "./tensor_parity.ts";
+import {
+  arr,
+  compare,
+  type Fixtures,
+  loadFixtures,
+  runCase,
+  testBackends,
+} from "./tensor_parity.ts";
 
 const bs = await testBackends();
-const fx: Fixtures | null = hasPython("torch", "numpy") ? await loadFixtures(await pyFixture("torch_ops")) : null;
+const fx: Fixtures | null = hasPython("torch", "numpy")
+  ? await loadFixtures(await pyFixture("torch_ops"))
+  : null;
 
 if (fx) {
   for (const b of bs) {
@@ -16,7 +25,9 @@ if (fx) {
         const r = await runCase(fx, c, b);
         const rtol = c.rtol ?? 1e-4;
         const errs: string[] = [];
-        if (r.yShape.join() !== c.y.shape.join()) errs.push(`output shape [${r.yShape}] expected [${c.y.shape}]`);
+        if (r.yShape.join() !== c.y.shape.join()) {
+          errs.push(`output shape [${r.yShape}] expected [${c.y.shape}]`);
+        }
         const e = compare("y", r.y, arr(fx, c.y), rtol);
         if (e) errs.push(e);
         for (const [k, d] of Object.entries(c.grads)) {

@@ -17,8 +17,13 @@ export async function testBackends(): Promise<Backend[]> {
   const bs = await T.backends();
   const pooled = new T.WasmBackend({ initialMiB: 16 });
   if (await T.startWasmThreads(pooled, 2)) {
-    Object.defineProperty(pooled, "name", { value: "wasm-pool2" });
-    globalThis.addEventListener("unload", () => pooled.closeGemmPool());
+    await pooled.startThreads(2);
+    pooled.parallelMin = 64; // split even the fixtures' small tensors across the threads
+    Object.defineProperty(pooled, "name", { value: "wasm-threads2" });
+    globalThis.addEventListener("unload", () => {
+      pooled.closeGemmPool();
+      pooled.stopThreads();
+    });
     bs.push(pooled);
   }
   return bs;
@@ -57,13 +62,18 @@ export interface Fixtures {
 export async function loadFixtures(dir: string): Promise<Fixtures> {
   const json = JSON.parse(await Deno.readTextFile(`${dir}/cases.json`));
   const bin = await Deno.readFile(`${dir}/data.bin`);
-  return { cases: json.cases, data: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) };
+  return {
+    cases: json.cases,
+    data: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength),
+  };
 }
 
 /** The array of a descriptor. */
 export function arr(f: Fixtures, d: ArrDesc): Float32Array | Int32Array {
   const n = d.shape.reduce((a, b) => a * b, 1);
-  return d.dtype === "int32" ? new Int32Array(f.data, d.offset, n) : new Float32Array(f.data, d.offset, n);
+  return d.dtype === "int32"
+    ? new Int32Array(f.data, d.offset, n)
+    : new Float32Array(f.data, d.offset, n);
 }
 
 type OpFn = (x: Record<string, Tensor>, a: OpCase["args"]) => Tensor;
@@ -111,7 +121,11 @@ export const OPS: Record<string, OpFn> = {
   matmul: (x) => T.matmul(x.a, x.b),
   linear: (x) => T.linear(x.x, x.w, x.b ?? null),
   conv2d: (x, a) =>
-    T.conv2d(x.x, x.w, x.b ?? null, { stride: pair(a.stride), padding: pair(a.padding), dilation: pair(a.dilation) }),
+    T.conv2d(x.x, x.w, x.b ?? null, {
+      stride: pair(a.stride),
+      padding: pair(a.padding),
+      dilation: pair(a.dilation),
+    }),
   conv1d: (x, a) => T.conv1d(x.x, x.w, x.b ?? null, a),
   conv_transpose2d: (x, a) =>
     T.convTranspose2d(x.x, x.w, x.b ?? null, {
@@ -133,8 +147,14 @@ export const OPS: Record<string, OpFn> = {
       activation: a.activation,
       slope: a.slope,
     }),
-  max_pool2d: (x, a) => T.maxPool2d(x.x, pair(a.kernel)!, { stride: pair(a.stride), padding: pair(a.padding), dilation: pair(a.dilation) }),
-  avg_pool2d: (x, a) => T.avgPool2d(x.x, pair(a.kernel)!, { stride: pair(a.stride), padding: pair(a.padding) }),
+  max_pool2d: (x, a) =>
+    T.maxPool2d(x.x, pair(a.kernel)!, {
+      stride: pair(a.stride),
+      padding: pair(a.padding),
+      dilation: pair(a.dilation),
+    }),
+  avg_pool2d: (x, a) =>
+    T.avgPool2d(x.x, pair(a.kernel)!, { stride: pair(a.stride), padding: pair(a.padding) }),
   max_pool1d: (x, a) => T.maxPool1d(x.x, a.kernel, a),
   avg_pool1d: (x, a) => T.avgPool1d(x.x, a.kernel, a),
   upsample: (x, a) => T.upsample(x.x, a),
@@ -150,7 +170,13 @@ export const OPS: Record<string, OpFn> = {
   unsqueeze: (x, a) => T.unsqueeze(x.x, a.axis),
   small_net: (x) => {
     let h = T.conv2d(x.x, x.w1, x.b1, { stride: 2, padding: 1 });
-    h = T.batchNorm(h, { weight: x.g1, bias: x.be1, eps: 1e-3, activation: "leakyRelu", slope: 0.2 });
+    h = T.batchNorm(h, {
+      weight: x.g1,
+      bias: x.be1,
+      eps: 1e-3,
+      activation: "leakyRelu",
+      slope: 0.2,
+    });
     const u = T.convTranspose2d(h, x.w2, x.b2, { stride: 2, padding: 1, outputPadding: [1, 0] });
     return T.tanh(T.cat([u, x.x], 1));
   },
@@ -204,7 +230,13 @@ export async function runCase(f: Fixtures, c: OpCase, b: Backend): Promise<CaseR
  * (float32 sums with cancellation leave absolute errors on the scale of the largest terms, not
  * of each small result). Returns a message on failure, null when equal.
  */
-export function compare(what: string, got: ArrayLike<number>, want: ArrayLike<number>, rtol = 1e-4, minAtol = 0): string | null {
+export function compare(
+  what: string,
+  got: ArrayLike<number>,
+  want: ArrayLike<number>,
+  rtol = 1e-4,
+  minAtol = 0,
+): string | null {
   if (got.length !== want.length) return `${what}: ${got.length} values, expected ${want.length}`;
   let maxAbs = 0;
   for (let i = 0; i < want.length; i++) maxAbs = Math.max(maxAbs, Math.abs(want[i]));
@@ -222,5 +254,7 @@ export function compare(what: string, got: ArrayLike<number>, want: ArrayLike<nu
     }
   }
   if (worst < 0) return null;
-  return `${what}[${worst}] = ${got[worst]}, expected ${want[worst]} (error ${(Math.abs(got[worst] - want[worst])).toExponential(2)}, ${worstRatio.toFixed(1)}× the tolerance)`;
+  return `${what}[${worst}] = ${got[worst]}, expected ${want[worst]} (error ${
+    (Math.abs(got[worst] - want[worst])).toExponential(2)
+  }, ${worstRatio.toFixed(1)}× the tolerance)`;
 }

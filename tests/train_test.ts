@@ -1,27 +1,11 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { hasPython, pyFixture, runTool } from "./_helpers.ts";
+import { hasPython, nsnDataset, runTool } from "./_helpers.ts";
 
 const noPy = !hasPython("numpy", "h5py");
 
 async function dataset(): Promise<string> {
-  const fx = await pyFixture("nsn_scan");
-  const root = await Deno.makeTempDir();
-  const r = await runTool("data_generator", ["--allow-read", "--allow-write=/tmp"], [
-    "--mode",
-    "patch",
-    "--root",
-    root,
-    "--hdf-root",
-    `${fx}/scan.nxs`,
-    "--mask",
-    `${fx}/masks.npz`,
-    "--patch-size",
-    "20,32",
-    "--quiet",
-  ]);
-  assert.equal(r.code, 0, r.stderr);
-  return root;
+  return (await nsnDataset()).root;
 }
 
 const PERMS = ["--allow-read", "--allow-write=/tmp"];

@@ -9,7 +9,8 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { extname, normalize } from "node:path";
 import { hasPython, pyFixture, ROOT, runTool } from "./_helpers.ts";
-import { generatorArgs, provenanceCore, treeHashes } from "./_run_anywhere.ts";
+import { provenanceCore, treeHashes } from "./_run_anywhere.ts";
+import { generatorArgs } from "./_helpers.ts";
 
 const TYPES: Record<string, string> = {
   ".ts": "application/typescript; charset=utf-8",
