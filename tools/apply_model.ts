@@ -16,7 +16,14 @@
  */
 import { basename, extname } from "node:path";
 import { existsSync, renameSync, rmSync } from "node:fs";
-import { defineTool, OVERWRITE, type Parsed, provenanceArgs } from "../lib/run/flags.ts";
+import {
+  BACKEND,
+  defineTool,
+  OVERWRITE,
+  type Parsed,
+  provenanceArgs,
+  THREADS,
+} from "../lib/run/flags.ts";
 import { callTool, runTool } from "../lib/run/main.ts";
 import { LumenError } from "../lib/run/errors.ts";
 import { progress } from "../lib/run/progress.ts";
@@ -68,14 +75,8 @@ export const meta = defineTool({
       help: "detector rows read at once",
       provenance: false,
     },
-    backend: {
-      type: "choice",
-      choices: ["wasm", "webgpu", "auto"],
-      default: "wasm",
-      help: "compute backend",
-      provenance: false,
-    },
-    threads: { type: "int", min: 1, help: "CPU threads (default: all cores)", provenance: false },
+    backend: BACKEND,
+    threads: THREADS,
     verbose: { type: "boolean", short: "v", help: "print what is done", provenance: false },
     overwrite: OVERWRITE,
   },

@@ -17,7 +17,7 @@
  * @module
  */
 import { existsSync, rmSync } from "node:fs";
-import { defineTool, OVERWRITE, SEED } from "../lib/run/flags.ts";
+import { defineTool, OVERWRITE, SEED, THREADS } from "../lib/run/flags.ts";
 import { callTool, runTool } from "../lib/run/main.ts";
 import { LumenError } from "../lib/run/errors.ts";
 import { makeProvenance, writeProvenance } from "../lib/run/provenance.ts";
@@ -44,7 +44,7 @@ export const meta = defineTool({
       default: "small",
       help: "model size",
     },
-    threads: { type: "int", min: 1, help: "CPU threads (default: all cores)", provenance: false },
+    threads: THREADS,
     seed: SEED,
     overwrite: OVERWRITE,
   },

@@ -20,7 +20,14 @@
  */
 import { basename, extname } from "node:path";
 import { existsSync, mkdirSync } from "node:fs";
-import { defineTool, OVERWRITE, type Parsed, provenanceArgs } from "../lib/run/flags.ts";
+import {
+  BACKEND,
+  defineTool,
+  OVERWRITE,
+  type Parsed,
+  provenanceArgs,
+  THREADS,
+} from "../lib/run/flags.ts";
 import { callTool, runTool } from "../lib/run/main.ts";
 import { LumenError } from "../lib/run/errors.ts";
 import { progress } from "../lib/run/progress.ts";
@@ -119,14 +126,8 @@ export const meta = defineTool({
     },
     width: { type: "int", min: 1, help: "generator filters of the first level (.tar only)" },
     depth: { type: "int", min: 2, help: "generator levels (.tar only)" },
-    backend: {
-      type: "choice",
-      choices: ["wasm", "webgpu", "auto"],
-      default: "wasm",
-      help: "compute backend",
-      provenance: false,
-    },
-    threads: { type: "int", min: 1, help: "CPU threads (default: all cores)", provenance: false },
+    backend: BACKEND,
+    threads: THREADS,
     verbose: { type: "boolean", short: "v", help: "print each batch", provenance: false },
     overwrite: OVERWRITE,
   },

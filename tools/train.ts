@@ -13,7 +13,15 @@
  * @module
  */
 import { existsSync, readdirSync, rmSync } from "node:fs";
-import { defineTool, OVERWRITE, type Parsed, provenanceArgs, SEED } from "../lib/run/flags.ts";
+import {
+  BACKEND,
+  defineTool,
+  OVERWRITE,
+  type Parsed,
+  provenanceArgs,
+  SEED,
+  THREADS,
+} from "../lib/run/flags.ts";
 import { callTool, runTool } from "../lib/run/main.ts";
 import { LumenError } from "../lib/run/errors.ts";
 import { openLog } from "../lib/run/log.ts";
@@ -92,14 +100,8 @@ export const meta = defineTool({
     },
     width: { type: "int", min: 1, help: "generator filters of the first level (overrides preset)" },
     depth: { type: "int", min: 2, help: "generator levels (overrides preset)" },
-    backend: {
-      type: "choice",
-      choices: ["wasm", "webgpu", "auto"],
-      default: "wasm",
-      help: "compute backend",
-      provenance: false,
-    },
-    threads: { type: "int", min: 1, help: "CPU threads (default: all cores)", provenance: false },
+    backend: BACKEND,
+    threads: THREADS,
     seed: SEED,
     verbose: { type: "boolean", short: "v", help: "print losses per epoch", provenance: false },
     overwrite: OVERWRITE,

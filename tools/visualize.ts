@@ -22,7 +22,7 @@
  */
 import { basename, dirname, extname, relative } from "node:path";
 import { existsSync, mkdirSync, readdirSync } from "node:fs";
-import { defineTool, OVERWRITE, type Parsed } from "../lib/run/flags.ts";
+import { BACKEND, defineTool, OVERWRITE, type Parsed, THREADS } from "../lib/run/flags.ts";
 import { callTool, runTool } from "../lib/run/main.ts";
 import { LumenError } from "../lib/run/errors.ts";
 import { progress } from "../lib/run/progress.ts";
@@ -128,14 +128,8 @@ export const meta = defineTool({
     },
     width: { type: "int", min: 1, help: "generator filters of the first level (.tar only)" },
     depth: { type: "int", min: 2, help: "generator levels (.tar only)" },
-    backend: {
-      type: "choice",
-      choices: ["wasm", "webgpu", "auto"],
-      default: "wasm",
-      help: "compute backend",
-      provenance: false,
-    },
-    threads: { type: "int", min: 1, help: "CPU threads (default: all cores)", provenance: false },
+    backend: BACKEND,
+    threads: THREADS,
     verbose: { type: "boolean", short: "v", help: "print what is done", provenance: false },
     overwrite: OVERWRITE,
   },

@@ -193,6 +193,23 @@ export const OVERWRITE = {
   provenance: false,
 } as const satisfies BooleanFlag;
 
+/** `--backend`: where the engine computes (wasm: CPU; webgpu; auto: a GPU when one exists). */
+export const BACKEND = {
+  type: "choice",
+  choices: ["wasm", "webgpu", "auto"],
+  default: "wasm",
+  help: "compute backend (auto: webgpu on a real GPU, else wasm)",
+  provenance: false,
+} as const satisfies ChoiceFlag;
+
+/** `--threads N`: CPU threads of the wasm backend. */
+export const THREADS = {
+  type: "int",
+  min: 1,
+  help: "CPU threads (default: all cores)",
+  provenance: false,
+} as const satisfies IntFlag;
+
 const COMMON: FlagSpecs = {
   help: { type: "boolean", short: "h", help: "print this help and exit", provenance: false },
   quiet: { type: "boolean", short: "q", help: "no progress bar or chatter", provenance: false },
