@@ -28,7 +28,7 @@ import {
   TensorError,
   zeros,
 } from "../tensor/tensor.ts";
-import { abs, add, cat, div, mean, mul, sigmoid, sub, sum, where } from "../tensor/ops/mod.ts";
+import { abs, add, cat, clamp, div, mean, mul, sigmoid, sub, sum, where } from "../tensor/ops/mod.ts";
 import type { Module } from "./module.ts";
 import { bceWithLogits, mseLoss } from "./losses.ts";
 import { Adam } from "../optim/adam.ts";
@@ -136,10 +136,12 @@ export class MaskedGAN {
     return { genIn, fakeB: add(genIn, mul(mask, out)) };
   }
 
-  /** The masked L1 term: mean |fakeB − realB| over the masked pixels (NaN when none). */
+  /** The masked L1 term: mean |fakeB − realB| over the masked pixels (0 when there are none). */
   maskedL1(fakeB: Tensor, clean: Tensor, mask: Tensor): Tensor {
     const m = mask.detach();
-    return div(sum(mul(abs(sub(fakeB, clean)), m)), sum(m));
+    // a batch without masked pixels contributes 0 (the original's mean over none is NaN, which
+    // then poisons every weight through Adam)
+    return div(sum(mul(abs(sub(fakeB, clean)), m)), clamp(sum(m), 1));
   }
 
   /**
