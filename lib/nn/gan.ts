@@ -28,7 +28,19 @@ import {
   TensorError,
   zeros,
 } from "../tensor/tensor.ts";
-import { abs, add, cat, clamp, div, mean, mul, sigmoid, sub, sum, where } from "../tensor/ops/mod.ts";
+import {
+  abs,
+  add,
+  cat,
+  clamp,
+  div,
+  mean,
+  mul,
+  sigmoid,
+  sub,
+  sum,
+  where,
+} from "../tensor/ops/mod.ts";
 import type { Module } from "./module.ts";
 import { bceWithLogits, mseLoss } from "./losses.ts";
 import { Adam } from "../optim/adam.ts";
