@@ -37,7 +37,7 @@ export const meta = defineTool({
   task: "demo",
   flags: {
     out: { type: "string", default: "demo_out", arg: "OUT", help: "folder for everything" },
-    epochs: { type: "int", min: 1, default: 8, help: "training epochs" },
+    epochs: { type: "int", min: 1, default: 30, help: "training epochs" },
     preset: {
       type: "choice",
       choices: ["small", "tiny", "paper"],
@@ -67,10 +67,11 @@ async function demo(f: import("../lib/run/flags.ts").Parsed<typeof meta.flags>):
     }
   };
 
-  step("1/6 simulating a scan (256 angles × 32 rows × 512 columns, with detector defects)");
+  step("1/6 simulating a scan (256 angles × 32 rows × 512 columns, 8 detector defects)");
   Deno.mkdirSync(out, { recursive: true });
   const scanPath = `${out}/scan.nxs`;
-  const sim = simulateScan({ ...SCAN_PRESETS.demo, seed: f.seed });
+  // a bright beam (60 000 counts in the flats, as at a synchrotron) and eight defective pixels
+  const sim = simulateScan({ ...SCAN_PRESETS.demo, seed: f.seed, flux: 60000, defects: 8 });
   await writeScanNexus(scanPath, sim);
   await writeProvenance(
     scanPath,
@@ -102,7 +103,7 @@ async function demo(f: import("../lib/run/flags.ts").Parsed<typeof meta.flags>):
     ...q,
   ]);
 
-  step("3/6 data_generator --mode patch: 256×128 patches, simulated stripes on the clean ones");
+  step("3/6 data_generator --mode patch: 128×64 patches, simulated stripes on the clean ones");
   await dataGenerator([
     "--mode",
     "patch",
@@ -115,7 +116,7 @@ async function demo(f: import("../lib/run/flags.ts").Parsed<typeof meta.flags>):
     "--mask-name",
     "mscan",
     "--patch-size",
-    "256,128",
+    "128,64",
     "--seed",
     String(f.seed),
     ...q,
@@ -139,6 +140,11 @@ async function demo(f: import("../lib/run/flags.ts").Parsed<typeof meta.flags>):
     "8",
     "--save-every",
     "0",
+    // a short run: a higher rate than the paper's 2e-4, and no plateau decay
+    "--learning-rate",
+    "1e-3",
+    "--plateau-patience",
+    "100,100",
     "--seed",
     String(f.seed),
     ...threads,
