@@ -123,6 +123,32 @@ export const meta = defineTool({
 
 type Flags = Parsed<typeof meta.flags>;
 
+/** `<root>/<sample:04>`, and whether it is finished (its provenance sidecar exists). */
+function sampleDir(f: Flags): { dir: string; finished: boolean } {
+  const dir = `${f.root}/${String(f.sample).padStart(4, "0")}`;
+  return { dir, finished: existsSync(`${dir}.prov.json`) };
+}
+
+/** Refuses to replace a finished sample without --overwrite. */
+function refuseFinished(dir: string): never {
+  throw new LumenError(
+    dir,
+    "",
+    "the dataset root already holds this sample; pass --overwrite to replace it, or choose --sample",
+  );
+}
+
+/** The sample's provenance: the flags that determine it (not sharding), seed, input hashes. */
+function sampleProvenance(f: Flags) {
+  return makeProvenance({
+    tool: "data_generator",
+    args: provenanceArgs(meta, { ...f, shard: undefined, merge: undefined }),
+    seed: f.seed,
+    inputs: [f.hdfRoot, f.mask, f.flats].filter((x): x is string => !!x),
+    fast: 64 << 20,
+  });
+}
+
 /** Detector-row sinograms of a scan's mask entry: (angles, rows, cols) uint8. */
 async function loadMask(f: Flags, scan: TomoScan): Promise<Uint8Array | null> {
   if (!f.mask) return null;
@@ -180,29 +206,14 @@ async function patchMode(f: Flags): Promise<void> {
   if (f.patchSize.length !== 2) {
     throw new LumenError("--patch-size", f.patchSize.join(","), "expected H,W");
   }
-  const sampleName = String(f.sample).padStart(4, "0");
-  const finalDir = `${f.root}/${sampleName}`;
-  const prov = `${finalDir}`;
-  const complete = existsSync(`${prov}.prov.json`);
-  if (complete && !f.overwrite && f.merge === undefined) {
-    throw new LumenError(
-      finalDir,
-      "",
-      "the dataset root already holds this sample; pass --overwrite to replace it, or choose --sample",
-    );
-  }
+  const { dir: finalDir, finished: complete } = sampleDir(f);
+  const prov = finalDir;
+  if (complete && !f.overwrite && f.merge === undefined) refuseFinished(finalDir);
   const scan = await openScan(f.hdfRoot, f.flats ? { flatsFile: f.flats } : {});
   try {
     const angles = scan.projections.count, rows = scan.rows, cols = scan.cols;
     const grid = patchGrid([angles, cols], [f.patchSize[0], f.patchSize[1]], f.hdfRoot);
-    const provenance = async () =>
-      await makeProvenance({
-        tool: "data_generator",
-        args: provenanceArgs(meta, { ...f, shard: undefined, merge: undefined }),
-        seed: f.seed,
-        inputs: [f.hdfRoot!, ...(f.mask ? [f.mask] : []), ...(f.flats ? [f.flats] : [])],
-        fast: 64 << 20,
-      });
+    const provenance = () => sampleProvenance(f);
 
     if (f.merge !== undefined) {
       if (complete && !f.overwrite) {
@@ -298,15 +309,9 @@ async function wholeSinogramMode(f: Flags): Promise<void> {
     );
   }
   if (f.size.length !== 2) throw new UsageError("--size", `${f.size.join(",")}: expected H,W`);
-  const sampleName = String(f.sample).padStart(4, "0");
-  const finalDir = `${f.root}/${sampleName}`;
-  if (existsSync(`${finalDir}.prov.json`) && !f.overwrite) {
-    throw new LumenError(
-      finalDir,
-      "",
-      "the dataset root already holds this sample; pass --overwrite to replace it, or choose --sample",
-    );
-  }
+  const { dir: finalDir, finished } = sampleDir(f);
+  const sampleName = finalDir.slice(finalDir.lastIndexOf("/") + 1);
+  if (finished && !f.overwrite) refuseFinished(finalDir);
   const scan = await openScan(f.hdfRoot, f.flats ? { flatsFile: f.flats } : {});
   try {
     const angles = scan.projections.count, rows = scan.rows, cols = scan.cols;
@@ -365,13 +370,7 @@ async function wholeSinogramMode(f: Flags): Promise<void> {
     bar.done();
     await writeProvenance(
       finalDir,
-      await makeProvenance({
-        tool: "data_generator",
-        args: provenanceArgs(meta, f),
-        seed: f.seed,
-        inputs: [f.hdfRoot, ...(f.mask ? [f.mask] : []), ...(f.flats ? [f.flats] : [])],
-        fast: 64 << 20,
-      }),
+      await sampleProvenance(f),
     );
     if (f.verbose) console.log(`${rows} sinograms (${H}×${W}) → ${finalDir}`);
   } finally {
@@ -388,15 +387,8 @@ async function syntheticMode(f: Flags): Promise<void> {
   if (f.shard || f.merge !== undefined) {
     throw new UsageError("--shard", "--mode synthetic is not sharded (it is small by design)");
   }
-  const sampleName = String(f.sample).padStart(4, "0");
-  const finalDir = `${f.root}/${sampleName}`;
-  if (existsSync(`${finalDir}.prov.json`) && !f.overwrite) {
-    throw new LumenError(
-      finalDir,
-      "",
-      "the dataset root already holds this sample; pass --overwrite to replace it, or choose --sample",
-    );
-  }
+  const { dir: finalDir, finished } = sampleDir(f);
+  if (finished && !f.overwrite) refuseFinished(finalDir);
   const preset = SCAN_PRESETS[f.scanPreset as keyof typeof SCAN_PRESETS];
   const sim = simulateScan({ ...preset, seed: f.seed, defects: false });
   const [, rows, cols] = sim.shape;
@@ -428,7 +420,7 @@ async function syntheticMode(f: Flags): Promise<void> {
   }, { overwrite: f.overwrite });
   await writeProvenance(
     finalDir,
-    await makeProvenance({ tool: "data_generator", args: provenanceArgs(meta, f), seed: f.seed }),
+    await sampleProvenance(f),
   );
   if (f.verbose) {
     console.log(`${rows} synthetic sinograms, ${grid.count} patches each → ${finalDir}`);
