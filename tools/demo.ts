@@ -165,8 +165,6 @@ async function demo(f: import("../lib/run/flags.ts").Parsed<typeof meta.flags>):
     `${out}/test_results`,
     "--name",
     "demo",
-    "--batch-size",
-    "8",
     ...threads,
     ...q,
   ]);
@@ -187,6 +185,8 @@ async function demo(f: import("../lib/run/flags.ts").Parsed<typeof meta.flags>):
     `${out}/masks.npz`,
     "--mask-name",
     "mscan",
+    "--sino-size",
+    `${sim.angles.length},${sim.shape[2]}`,
     "--last-angle",
     String(sim.angles[sim.angles.length - 1]),
     ...threads,

@@ -33,7 +33,6 @@ import { readNpzArray } from "../lib/io/npz.ts";
 import { fromUint16 } from "../lib/data/patches.ts";
 import type { PatchPair } from "../lib/data/patch_loader.ts";
 import type { NSN_PRESETS } from "../lib/nn/nostripesnet.ts";
-import type { Module } from "../lib/nn/module.ts";
 import { defaultSortingSize, removeStripeBasedSorting } from "../lib/tomo/vo_sorting.ts";
 import { sinogramFigure } from "../lib/viz/nsn_figures.ts";
 import { figurePng, type Panel } from "../lib/viz/figure.ts";
@@ -204,25 +203,6 @@ async function readU16(path: string): Promise<{ data: Uint16Array; shape: [numbe
   return { data: a.data as Uint16Array, shape: [a.shape[0], a.shape[1]] };
 }
 
-/** Generator output for one patch (values in [−1, 1]), batch of one. */
-async function inpaint(
-  E: Engine,
-  gen: Module,
-  x: Float32Array,
-  mask: Float32Array,
-  h: number,
-  w: number,
-) {
-  return await E.noGrad(async () => {
-    const xt = E.tensor(x, [1, 1, h, w]), mt = E.tensor(mask, [1, 1, h, w]);
-    const genIn = E.where(mt, 0, xt);
-    const y = E.add(genIn, E.mul(mt, gen.forward(genIn)));
-    const d = await y.data();
-    E.resetArena(y.backend);
-    return d;
-  });
-}
-
 /** The [0, 1] values of a uint16 patch. */
 function unit(u: Uint16Array): Float32Array {
   return Float32Array.from(u, (v) => v / 65535);
@@ -387,16 +367,16 @@ async function visualize(f: Flags): Promise<void> {
   for (const row of fakeRows) {
     const clean = new Float32Array(angles * cols), stripe = new Float32Array(angles * cols);
     const out = new Float32Array(angles * cols);
-    let ran = 0;
+    // the sinogram's pairs go through the generator as one batch (batch-norm statistics of a
+    // batch, as in training)
+    const pairs: { p: number; xs: Float32Array; mask: Float32Array }[] = [];
     for (const [p, e] of idx.rows.get(row)!) {
       if (e.clean && e.stripe) {
         const c = await readU16(e.clean), s = await readU16(e.stripe);
         const cm = fromUint16(c.data), sm = fromUint16(s.data);
-        const y = await inpaint(E, net.gen, sm, E.stripeMask(cm, sm), ph, pw);
+        pairs.push({ p, xs: sm, mask: E.stripeMask(cm, sm) });
         put(clean, L, p, unit(c.data));
         put(stripe, L, p, unit(s.data));
-        put(out, L, p, y.map((v) => (v + 1) / 2));
-        ran++;
       } else if (e.real) {
         const r = unit((await readU16(e.real)).data);
         put(clean, L, p, r);
@@ -404,6 +384,12 @@ async function visualize(f: Flags): Promise<void> {
         put(out, L, p, r);
       }
     }
+    const ys = await E.inpaintBatch(net.gen, pairs.map((q) => q.xs), pairs.map((q) => q.mask), [
+      ph,
+      pw,
+    ]);
+    pairs.forEach((q, i) => put(out, L, q.p, ys[i].map((v) => (v + 1) / 2)));
+    const ran = pairs.length;
     const { png } = sinogramFigure([
       { title: "clean", data: clean },
       { title: "stripe", data: stripe },
@@ -441,15 +427,22 @@ async function visualize(f: Flags): Promise<void> {
         m.set(realMask.data.subarray((a * R + row) * C, (a * R + row + 1) * C), a * C);
       }
       const out = raw.slice();
+      // every patch of the row in one batch (batch-norm statistics as in training); the output
+      // replaces only the real-stripe patches that the mask marks
+      const ps = [...idx.rows.get(row)!.keys()];
+      const masks = ps.map((p) => take(m, L, p).map((v) => (v ? 1 : 0)));
+      const ys = await E.inpaintBatch(
+        net.gen,
+        ps.map((p) => take(raw, L, p).map((v) => v * 2 - 1)),
+        masks,
+        [ph, pw],
+      );
       let ran = 0;
-      for (const p of realPatches) {
-        const mp = take(m, L, p);
-        if (!mp.some((v) => v !== 0)) continue;
-        const x = take(raw, L, p).map((v) => v * 2 - 1);
-        const y = await inpaint(E, net.gen, x, mp.map((v) => (v ? 1 : 0)), ph, pw);
-        put(out, L, p, y.map((v) => (v + 1) / 2));
+      ps.forEach((p, i) => {
+        if (!realPatches.includes(p) || !masks[i].some((v) => v !== 0)) return;
+        put(out, L, p, ys[i].map((v) => (v + 1) / 2));
         ran++;
-      }
+      });
       cols3.push({ title: "model output", data: out });
       caption += `; the model ran on ${ran} patch${ran === 1 ? "" : "es"} (mask ${
         basename(f.mask!)
@@ -480,10 +473,17 @@ async function visualize(f: Flags): Promise<void> {
       const test = E.splitPairs(pairs.length, [3, 1, 1], 0).test.slice(0, f.patches);
       const panels: Panel[] = [];
       const size = [Math.min(ph, 2 * Math.min(pw, 192)), Math.min(pw, 192)] as const;
+      const cs: Float32Array[] = [], ss: Float32Array[] = [];
       for (const i of test) {
-        const c = fromUint16((await readU16(pairs[i].clean)).data);
-        const s = fromUint16((await readU16(pairs[i].stripe)).data);
-        const y = await inpaint(E, net.gen, s, E.stripeMask(c, s), ph, pw);
+        cs.push(fromUint16((await readU16(pairs[i].clean)).data));
+        ss.push(fromUint16((await readU16(pairs[i].stripe)).data));
+      }
+      const ys = await E.inpaintBatch(net.gen, ss, cs.map((c, j) => E.stripeMask(c, ss[j])), [
+        ph,
+        pw,
+      ]);
+      for (const [j, i] of test.entries()) {
+        const c = cs[j], s = ss[j], y = ys[j];
         const err = y.map((v, k) => Math.abs(v - c[k]));
         // "0000/0000_shift00_0012_w03.tif" → "0012_w03"
         const t = pairs[i].name.replace(/^.*_(\d+_w\d+)\.tif$/, "$1");

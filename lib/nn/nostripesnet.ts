@@ -138,52 +138,85 @@ export interface SinogramScale {
 }
 
 /**
- * Runs the generator over the stripe patches of one sinogram (angles × cols), in place: each
- * patch whose mask has stripes is scaled as in training (clip to the sinogram's [lo, hi], then to
- * [−1, 1]), inpainted (`gen_in = x` with masked pixels zeroed, `out = gen_in + mask · G(gen_in)`),
- * and mapped back; clean patches pass through untouched. One patch per forward pass, so batch
- * statistics are the patch's own (NoStripesNet's batch norm has no running statistics).
+ * The generator's inpainting of a batch of patches, in one forward pass: each `xs[i]` (H × W,
+ * values in [−1, 1]) with its 0/1 stripe mask `masks[i]` gives `gen_in + mask · G(gen_in)`, where
+ * `gen_in` is `x` with the masked pixels zeroed (NoStripesNet's MaskedGAN). Eval mode (no
+ * dropout); batch norm uses the batch's statistics, as NoStripesNet's does, so batches of the
+ * size used in training give the outputs training saw.
  *
- * @returns the number of patches the model ran on
+ * @example
+ * ```ts
+ * const [y] = await inpaintBatch(gen, [x], [mask], [128, 64]);
+ * ```
+ */
+export async function inpaintBatch(
+  gen: PatchUNet,
+  xs: readonly Float32Array[],
+  masks: readonly Float32Array[],
+  shape: readonly [number, number],
+): Promise<Float32Array[]> {
+  const [h, w] = shape, n = xs.length, hw = h * w;
+  if (!n) return [];
+  const x = new Float32Array(n * hw), m = new Float32Array(n * hw);
+  xs.forEach((v, i) => x.set(v, i * hw));
+  masks.forEach((v, i) => m.set(v, i * hw));
+  const wasTraining = gen.training;
+  gen.eval();
+  try {
+    const out = await noGrad(async () => {
+      const xt = tensor(x, [n, 1, h, w]), mt = tensor(m, [n, 1, h, w]);
+      const genIn = where(mt, 0, xt);
+      const y = add(genIn, mul(mt, gen.forward(genIn)));
+      const d = await y.data();
+      resetArena(y.backend);
+      return d;
+    });
+    return xs.map((_, i) => out.slice(i * hw, (i + 1) * hw));
+  } finally {
+    if (wasTraining) gen.train();
+  }
+}
+
+/**
+ * Runs the generator over one sinogram (angles × cols), in place: every patch is scaled as in
+ * training (clip to the sinogram's [lo, hi], then to [−1, 1]) and the patches go through the
+ * generator in batches of `batchSize` (so that batch-norm statistics are those of a training-size
+ * batch); the output replaces only the patches whose mask has stripes, and only where the mask
+ * is set. Clean patches pass through untouched.
+ *
+ * @returns the number of patches with stripes that the model inpainted
  */
 export async function inpaintSinogram(
   gen: PatchUNet,
   sino: Float32Array,
   mask: Uint8Array,
   grid: PatchGrid,
-  scale?: SinogramScale,
+  opts: { scale?: SinogramScale; batchSize?: number } = {},
 ): Promise<number> {
-  const [lo, hi] = scale ? [scale.lo, scale.hi] : nanRange([sino]);
+  const [lo, hi] = opts.scale ? [opts.scale.lo, opts.scale.hi] : nanRange([sino]);
   const span = hi - lo || 1;
-  let ran = 0;
-  const wasTraining = gen.training;
-  gen.eval();
-  try {
-    for (let p = 0; p < grid.count; p++) {
-      const m = extractPatch(mask, grid, p);
-      if (!m.some((v) => v !== 0)) continue;
-      const x = extractPatch(sino, grid, p);
-      const xs = new Float32Array(x.length), ms = new Float32Array(x.length);
-      for (let i = 0; i < x.length; i++) {
-        const v = x[i] < lo ? lo : x[i] > hi ? hi : x[i];
-        xs[i] = ((v - lo) / span) * 2 - 1;
-        ms[i] = m[i] ? 1 : 0;
-      }
-      const shape = [1, 1, grid.height, grid.width];
-      const out = await noGrad(async () => {
-        const xt = tensor(xs, shape), mt = tensor(ms, shape);
-        const genIn = where(mt, 0, xt);
-        const y = add(genIn, mul(mt, gen.forward(genIn)));
-        const d = await y.data();
-        resetArena(y.backend);
-        return d;
-      });
-      for (let i = 0; i < out.length; i++) out[i] = ((out[i] + 1) / 2) * span + lo;
-      insertPatch(sino, grid, p, out);
-      ran++;
-    }
-  } finally {
-    if (wasTraining) gen.train();
+  const striped: number[] = [];
+  for (let p = 0; p < grid.count; p++) {
+    if (extractPatch(mask, grid, p).some((v) => v !== 0)) striped.push(p);
   }
-  return ran;
+  if (!striped.length) return 0;
+  const batch = opts.batchSize ?? 16;
+  for (let p0 = 0; p0 < grid.count; p0 += batch) {
+    const ps = Array.from({ length: Math.min(batch, grid.count - p0) }, (_, i) => p0 + i);
+    if (!ps.some((p) => striped.includes(p))) continue;
+    const xs = ps.map((p) =>
+      extractPatch(sino, grid, p).map((v) =>
+        (((v < lo ? lo : v > hi ? hi : v) - lo) / span) * 2 - 1
+      )
+    );
+    const ms = ps.map((p) => Float32Array.from(extractPatch(mask, grid, p), (v) => (v ? 1 : 0)));
+    const ys = await inpaintBatch(gen, xs, ms, [grid.height, grid.width]);
+    ps.forEach((p, i) => {
+      if (!striped.includes(p)) return;
+      const out = extractPatch(sino, grid, p), m = ms[i], y = ys[i];
+      for (let k = 0; k < out.length; k++) if (m[k]) out[k] = ((y[k] + 1) / 2) * span + lo;
+      insertPatch(sino, grid, p, out);
+    });
+  }
+  return striped.length;
 }
