@@ -193,12 +193,12 @@ export const OVERWRITE = {
   provenance: false,
 } as const satisfies BooleanFlag;
 
-/** `--backend`: where the engine computes (wasm: CPU; webgpu; auto: a GPU when one exists). */
+/** `--backend`: where the engine computes (default auto: WebGPU on a real GPU, else WASM on the CPU). */
 export const BACKEND = {
   type: "choice",
-  choices: ["wasm", "webgpu", "auto"],
-  default: "wasm",
-  help: "compute backend (auto: webgpu on a real GPU, else wasm)",
+  choices: ["auto", "wasm", "webgpu"],
+  default: "auto",
+  help: "compute backend (auto: webgpu on a real GPU, else wasm; webgpu also runs on llvmpipe)",
   provenance: false,
 } as const satisfies ChoiceFlag;
 

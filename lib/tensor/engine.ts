@@ -13,7 +13,7 @@ import {
   registerDefaultBackend,
   setDefaultBackend,
 } from "./backend.ts";
-import { wasmBackend, type WasmBackend } from "./wasm/backend.ts";
+import { type WasmBackend, wasmBackend } from "./wasm/backend.ts";
 
 /**
  * Starts the GEMM pool (lib/tensor/wasm/gemm_pool.ts: relaxed-SIMD kernels, `threads` computing
@@ -74,16 +74,30 @@ export async function initEngine(opts: EngineOptions = {}): Promise<Backend> {
   const want = opts.backend ?? "wasm";
   let b: Backend | null = null;
   if (want === "auto") {
-    const gpu = await getBackend("webgpu").catch(() => null);
-    b = gpu && !(gpu as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter ? gpu : null;
+    // a real GPU only: probe the adapter first (starting a device on a software fallback such
+    // as llvmpipe costs half a second and would be thrown away)
+    const { probeWebGpu } = await import("./webgpu/device.ts");
+    const probe = await probeWebGpu().catch(() => null);
+    if (probe?.available && !probe.fallback) {
+      const gpu = await getBackend("webgpu").catch(() => null);
+      b = gpu && !(gpu as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter
+        ? gpu
+        : null;
+    }
   } else if (want !== "wasm") {
-    if (!backendNames().includes(want)) throw new Error(`--backend ${want}: unknown (choose from ${backendNames().join(", ")}, auto)`);
+    if (!backendNames().includes(want)) {
+      throw new Error(
+        `--backend ${want}: unknown (choose from ${backendNames().join(", ")}, auto)`,
+      );
+    }
     b = await getBackend(want);
     if (!b) throw new Error(`--backend ${want}: not available on this machine`);
   }
   if (!b) {
     const w = wasmBackend();
-    await startWasmThreads(w, opts.threads);
+    const n = opts.threads ?? Math.max(1, Math.min(navigator.hardwareConcurrency || 1, 16));
+    await startWasmThreads(w, n);
+    await w.startThreads(n);
     b = w;
   }
   setDefaultBackend(b);
