@@ -32,9 +32,10 @@ import type {
   View,
 } from "../backend.ts";
 import { compileWasm } from "../../wasm/load.ts";
+import { controlBytes, EnginePool, WORKER_STACK } from "./engine_pool.ts";
 
 const ENGINE_URL = new URL("../../../wasm/engine.wasm", import.meta.url);
-const ENGINE_ABI = 1;
+const ENGINE_ABI = 2; // bump with wasm/engine/src/lib.rs abi_version when signatures change
 /**
  * The compiled engine (top-level await: the module loads with the library). Without read access
  * to it (a tool run for `--help` with no permissions) the error is kept and thrown on first use.
@@ -82,10 +83,10 @@ interface Engine {
   sgd_step(p: number, g: number, buf: number, n: number, lr: number, mom: number, omd: number, wd: number, nesterov: number, first: number): void;
   sgemm_scratch_floats(): number;
   sgemm(ta: number, tb: number, m: number, n: number, k: number, alpha: number, a: number, lda: number, b: number, ldb: number, beta: number, c: number, ldc: number, scratch: number): void;
-  im2col_tile(x: number, col: number, prm: number, p0: number, ncols: number): void;
+  im2col_tile(x: number, col: number, prm: number, p0: number, ncols: number, ldcol: number): void;
   col2im_tile(col: number, dx: number, prm: number, p0: number, ncols: number): void;
-  batch_norm(x: number, g: number, b: number, rm: number, rv: number, y: number, mean: number, invstd: number, n: number, c: number, hw: number, eps: number, useBatch: number, momentum: number, act: number, slope: number): void;
-  batch_norm_backward(x: number, y: number, dy: number, g: number, mean: number, invstd: number, dx: number, dg: number, db: number, n: number, c: number, hw: number, useBatch: number, act: number, slope: number): void;
+  batch_norm(x: number, g: number, b: number, rm: number, rv: number, y: number, mean: number, invstd: number, n: number, c: number, hw: number, eps: number, useBatch: number, momentum: number, act: number, slope: number, c0: number, c1: number): void;
+  batch_norm_backward(x: number, y: number, dy: number, g: number, mean: number, invstd: number, dx: number, dg: number, db: number, n: number, c: number, hw: number, useBatch: number, act: number, slope: number, c0: number, c1: number): void;
   max_pool2d(x: number, y: number, idx: number, prm: number): void;
   max_pool2d_backward(dy: number, idx: number, dx: number, prm: number): void;
   avg_pool2d(x: number, y: number, prm: number): void;
@@ -251,8 +252,11 @@ export class WasmBackend implements Backend {
   private gemmPool: (Sgemm & { threads: number; close(): void }) | null = null;
   private f32_: Float32Array;
   private i32_: Int32Array;
+  private pool: EnginePool | null = null;
+  /** Elements below which memory-bound kernels stay on one thread. */
+  parallelMin = 1 << 15;
   /** Bytes of im2col scratch a convolution tile may use. */
-  convScratchBytes = 8 << 20;
+  convScratchBytes = 32 << 20;
 
   constructor(opts: WasmBackendOptions = {}) {
     const initial = Math.ceil(((opts.initialMiB ?? 64) << 20) / PAGE);
@@ -391,6 +395,106 @@ export class WasmBackend implements Backend {
     return this.prm;
   }
 
+  /** The parameter block of thread t of a parallel call (256 bytes each, after the main one). */
+  private paramsAt(t: number, vals: number[]): number {
+    if (vals.length > 64) throw new Error("wasm backend: parameter block overflow");
+    const at = this.prm + 1024 + t * 256;
+    this.i32.set(vals, at >> 2);
+    return at;
+  }
+
+  /** Threads for `n` elements of memory-bound work. */
+  private parts(n: number): number {
+    if (!this.pool || n < this.parallelMin) return 1;
+    return this.pool.threads;
+  }
+
+  /** Splits [0, n) into `parts` ranges aligned to 16 elements. */
+  private static ranges(n: number, parts: number): [number, number][] {
+    const out: [number, number][] = [];
+    const step = Math.ceil(n / parts / 16) * 16;
+    for (let s = 0; s < n; s += step) out.push([s, Math.min(n, s + step)]);
+    return out;
+  }
+
+  /** Runs `fn` once per argument list, on the engine pool when there is more than one. */
+  private run(fn: keyof Engine, lists: number[][]): void {
+    if (lists.length === 1 || !this.pool) {
+      const f = this.engine[fn] as unknown as (...a: number[]) => void;
+      for (const a of lists) f(...a);
+    } else {
+      this.pool.run(fn, lists);
+    }
+  }
+
+  /**
+   * A strided kernel over a collapsed shape, split along axis 0 across threads. `views` are the
+   * operands' strides (element offsets in `offs`), `ptrs` their byte offsets; the output (if
+   * `outPtr`) is contiguous. Calls fn(...ptrs, [out], prm, ...tail).
+   */
+  private stridedRun(fn: keyof Engine, shape: number[], strides: number[][], offs: number[], ptrs: number[], outPtr: number | null, tail: number[]): void {
+    const nd = shape.length;
+    const total = shape.reduce((a, b) => a * b, 1);
+    const parts = nd === 0 ? 1 : Math.min(this.parts(total), shape[0]);
+    if (parts <= 1) {
+      const prm = this.params([nd, ...shape, ...strides.flat(), ...offs]);
+      this.run(fn, [[...ptrs, ...(outPtr === null ? [] : [outPtr]), prm, ...tail]]);
+      return;
+    }
+    const inner = total / shape[0];
+    const lists: number[][] = [];
+    const rows = Math.ceil(shape[0] / parts);
+    for (let t = 0, r0 = 0; r0 < shape[0]; t++, r0 += rows) {
+      const r1 = Math.min(shape[0], r0 + rows);
+      const sh = [r1 - r0, ...shape.slice(1)];
+      const prm = this.paramsAt(t, [nd, ...sh, ...strides.flat(), ...offs.map((o, k) => o + r0 * strides[k][0])]);
+      lists.push([...ptrs, ...(outPtr === null ? [] : [outPtr + r0 * inner * 4]), prm, ...tail]);
+    }
+    this.run(fn, lists);
+  }
+
+  /** {@link stridedRun} for kernels whose first argument is an op code (binary). */
+  private stridedRunOp(fn: keyof Engine, op: number, shape: number[], strides: number[][], offs: number[], ptrs: number[], outPtr: number): void {
+    const nd = shape.length;
+    const total = shape.reduce((a, b) => a * b, 1);
+    const parts = nd === 0 ? 1 : Math.min(this.parts(total), shape[0]);
+    if (parts <= 1) {
+      const prm = this.params([nd, ...shape, ...strides.flat(), ...offs]);
+      this.run(fn, [[op, ...ptrs, outPtr, prm]]);
+      return;
+    }
+    const inner = total / shape[0];
+    const lists: number[][] = [];
+    const rows = Math.ceil(shape[0] / parts);
+    for (let t = 0, r0 = 0; r0 < shape[0]; t++, r0 += rows) {
+      const r1 = Math.min(shape[0], r0 + rows);
+      const prm = this.paramsAt(t, [nd, r1 - r0, ...shape.slice(1), ...strides.flat(), ...offs.map((o, k) => o + r0 * strides[k][0])]);
+      lists.push([op, ...ptrs, outPtr + r0 * inner * 4, prm]);
+    }
+    this.run(fn, lists);
+  }
+
+  /** Starts the engine's worker threads (memory-bound kernels); `threads` counts this one. */
+  async startThreads(threads: number): Promise<void> {
+    if (this.pool) {
+      if (this.pool.threads === threads) return;
+      this.pool.close();
+      this.pool = null;
+    }
+    if (threads <= 1) return;
+    const t = Math.min(threads, 12);
+    const ctl = this.reserveBytes(controlBytes(t));
+    const tops: number[] = [];
+    for (let i = 1; i < t; i++) tops.push(this.reserveBytes(WORKER_STACK) + WORKER_STACK);
+    this.pool = await EnginePool.create(this.memory, engineModule!, this.engine as unknown as WebAssembly.Exports, t, ctl, tops);
+  }
+
+  /** Stops the engine's worker threads. */
+  stopThreads(): void {
+    this.pool?.close();
+    this.pool = null;
+  }
+
   // ---------------------------------------------------------------- copies
 
   fill(out: Storage, value: number, offset = 0, size?: number): void {
@@ -399,7 +503,8 @@ export class WasmBackend implements Backend {
       const b = this.p(out, offset) >> 2;
       this.i32.fill(value, b, b + n);
     } else {
-      this.engine.fill_f32(this.p(out, offset), n, value);
+      const p = this.p(out, offset);
+      this.run("fill_f32", WasmBackend.ranges(n, this.parts(n)).map(([a, b]) => [p + a * 4, b - a, value]));
     }
   }
 
@@ -407,9 +512,8 @@ export class WasmBackend implements Backend {
     if (shape.some((d) => d === 0)) return;
     const c = collapse(shape, [srcView.strides, dstView.strides]);
     if (c.shape.length > 8) throw new Error(`wasm backend: copy over ${c.shape.length} non-contiguous axes`);
-    const prm = this.params([c.shape.length, ...c.shape, ...c.strides[0], ...c.strides[1], srcView.offset, dstView.offset]);
     if (accumulate && dst.dtype === "int32") throw new Error("wasm backend: accumulate into int32");
-    this.engine.copy_strided(this.p(src), this.p(dst), prm, accumulate ? 1 : 0);
+    this.stridedRun("copy_strided", c.shape, [c.strides[0], c.strides[1]], [srcView.offset, dstView.offset], [this.p(src), this.p(dst)], null, [accumulate ? 1 : 0]);
   }
 
   cast(src: Storage, dst: Storage, size: number): void {
@@ -424,11 +528,14 @@ export class WasmBackend implements Backend {
   // ---------------------------------------------------------------- elementwise
 
   unary(op: UnaryOp, x: Storage, out: Storage, size: number, alpha = 0, beta = 0): void {
-    this.engine.unary(UNARY[op], this.p(x), this.p(out), size, alpha, beta);
+    const px = this.p(x), po = this.p(out);
+    this.run("unary", WasmBackend.ranges(size, this.parts(size)).map(([a, b]) => [UNARY[op], px + a * 4, po + a * 4, b - a, alpha, beta]));
   }
 
   unaryBackward(op: UnaryOp, x: Storage | null, y: Storage | null, dy: Storage, dx: Storage, size: number, alpha = 0, beta = 0): void {
-    this.engine.unary_backward(UNARY[op], this.p(x), this.p(y), this.p(dy), this.p(dx), size, alpha, beta, 0);
+    const px = this.p(x), py = this.p(y), pg = this.p(dy), pd = this.p(dx);
+    const off = (p: number, a: number) => (p === 0 ? 0 : p + a * 4);
+    this.run("unary_backward", WasmBackend.ranges(size, this.parts(size)).map(([a, b]) => [UNARY[op], off(px, a), off(py, a), pg + a * 4, pd + a * 4, b - a, alpha, beta, 0]));
   }
 
   binary(op: BinaryOp, a: Storage, aView: View, b: Storage, bView: View, out: Storage, shape: number[]): void {
@@ -436,15 +543,14 @@ export class WasmBackend implements Backend {
     const outStrides = stridesOf(shape);
     const c = collapse(shape, [aView.strides, bView.strides, outStrides]);
     if (c.shape.length > 8) throw new Error(`wasm backend: binary over ${c.shape.length} axes`);
-    const prm = this.params([c.shape.length, ...c.shape, ...c.strides[0], ...c.strides[1], aView.offset, bView.offset]);
-    this.engine.binary(BINARY[op], this.p(a), this.p(b), this.p(out), prm);
+    const pa = this.p(a), pb = this.p(b), po = this.p(out);
+    this.stridedRunOp("binary", BINARY[op], c.shape, [c.strides[0], c.strides[1]], [aView.offset, bView.offset], [pa, pb], po);
   }
 
   where(cond: Storage, condView: View, a: Storage, aView: View, b: Storage, bView: View, out: Storage, shape: number[]): void {
     if (shape.some((d) => d === 0)) return;
     const c = collapse(shape, [condView.strides, aView.strides, bView.strides, stridesOf(shape)]);
-    const prm = this.params([c.shape.length, ...c.shape, ...c.strides[0], ...c.strides[1], ...c.strides[2], condView.offset, aView.offset, bView.offset]);
-    this.engine.where_(this.p(cond), this.p(a), this.p(b), this.p(out), prm);
+    this.stridedRun("where_", c.shape, [c.strides[0], c.strides[1], c.strides[2]], [condView.offset, aView.offset, bView.offset], [this.p(cond), this.p(a), this.p(b)], this.p(out), []);
   }
 
   reduce(op: ReduceOp, x: Storage, shape: number[], axes: number[], out: Storage): void {
@@ -506,6 +612,44 @@ export class WasmBackend implements Backend {
     return this.params([p.cIn, p.h, p.w, p.kh, p.kw, p.oh, p.ow, p.strideH, p.strideW, p.padH, p.padW, p.dilH, p.dilW]);
   }
 
+  /** im2col of one tile, columns split across threads. */
+  private im2col(x: number, col: number, p: Conv2dParams, p0: number, nc: number, K: number): void {
+    const parts = this.parts(K * nc);
+    if (parts <= 1) {
+      this.engine.im2col_tile(x, col, this.convPrm(p), p0, nc, nc);
+      return;
+    }
+    const prm = this.convPrm(p);
+    this.run("im2col_tile", WasmBackend.ranges(nc, parts).map(([a, b]) => [x, col + a * 4, prm, p0 + a, b - a, nc]));
+  }
+
+  /** col2im of one tile, input channels split across threads (their planes do not overlap). */
+  private col2im(col: number, dx: number, p: Conv2dParams, p0: number, nc: number): void {
+    const kk = p.kh * p.kw;
+    const parts = Math.min(this.parts(p.cIn * kk * nc), p.cIn);
+    if (parts <= 1) {
+      this.engine.col2im_tile(col, dx, this.convPrm(p), p0, nc);
+      return;
+    }
+    const per = Math.ceil(p.cIn / parts);
+    const lists: number[][] = [];
+    for (let t = 0, c0 = 0; c0 < p.cIn; t++, c0 += per) {
+      const c1 = Math.min(p.cIn, c0 + per);
+      const prm = this.paramsAt(t, [c1 - c0, p.h, p.w, p.kh, p.kw, p.oh, p.ow, p.strideH, p.strideW, p.padH, p.padW, p.dilH, p.dilW]);
+      lists.push([col + c0 * kk * nc * 4, dx + c0 * p.h * p.w * 4, prm, p0, nc]);
+    }
+    this.run("col2im_tile", lists);
+  }
+
+  /** Channel ranges of a per-channel kernel over n·c·hw elements. */
+  private channelRanges(c: number, total: number): [number, number][] {
+    const parts = Math.min(this.parts(total), c);
+    const per = Math.ceil(c / parts);
+    const out: [number, number][] = [];
+    for (let c0 = 0; c0 < c; c0 += per) out.push([c0, Math.min(c, c0 + per)]);
+    return out;
+  }
+
   private static pointwise(p: Conv2dParams): boolean {
     return p.kh === 1 && p.kw === 1 && p.strideH === 1 && p.strideW === 1 && p.padH === 0 && p.padW === 0;
   }
@@ -541,7 +685,7 @@ export class WasmBackend implements Backend {
         const xi = px + i * p.cIn * HW * 4, yi = py + i * p.cOut * P * 4;
         for (let p0 = 0; p0 < P; p0 += T) {
           const nc = Math.min(T, P - p0);
-          this.engine.im2col_tile(xi, this.p(col), this.convPrm(p), p0, nc);
+          this.im2col(xi, this.p(col), p, p0, nc, K);
           this.gemm(false, false, p.cOut, nc, K, 1, pw, K, this.p(col), nc, beta, yi + p0 * 4, P);
         }
       }
@@ -569,7 +713,7 @@ export class WasmBackend implements Backend {
         for (let p0 = 0; p0 < P; p0 += T) {
           const nc = Math.min(T, P - p0);
           this.gemm(true, false, K, nc, p.cOut, 1, pw, K, dyi + p0 * 4, P, 0, this.p(col), nc);
-          this.engine.col2im_tile(this.p(col), dxi, this.convPrm(p), p0, nc);
+          this.col2im(this.p(col), dxi, p, p0, nc);
         }
       }
     } finally {
@@ -595,7 +739,7 @@ export class WasmBackend implements Backend {
           const xi = px + i * p.cIn * HW * 4, dyi = pdy + i * p.cOut * P * 4;
           for (let p0 = 0; p0 < P; p0 += T) {
             const nc = Math.min(T, P - p0);
-            this.engine.im2col_tile(xi, this.p(col), this.convPrm(p), p0, nc);
+            this.im2col(xi, this.p(col), p, p0, nc, K);
             this.gemm(false, true, p.cOut, K, nc, 1, dyi + p0 * 4, P, this.p(col), nc, first ? 0 : 1, pdw, K);
             first = false;
           }
@@ -622,17 +766,19 @@ export class WasmBackend implements Backend {
   // ---------------------------------------------------------------- normalisation
 
   batchNorm(x: Storage, gamma: Storage | null, beta: Storage | null, runningMean: Storage | null, runningVar: Storage | null, y: Storage, mean: Storage, invstd: Storage, p: BatchNormParams): void {
-    this.engine.batch_norm(
+    const a = [
       this.p(x), this.p(gamma), this.p(beta), this.p(runningMean), this.p(runningVar),
       this.p(y), this.p(mean), this.p(invstd), p.n, p.c, p.hw, p.eps, p.useBatchStats ? 1 : 0, p.momentum, ACT[p.activation], p.slope,
-    );
+    ];
+    this.run("batch_norm", this.channelRanges(p.c, p.n * p.c * p.hw).map(([c0, c1]) => [...a, c0, c1]));
   }
 
   batchNormBackward(x: Storage, y: Storage, dy: Storage, gamma: Storage | null, mean: Storage, invstd: Storage, dx: Storage, dgamma: Storage | null, dbeta: Storage | null, p: BatchNormParams): void {
-    this.engine.batch_norm_backward(
+    const a = [
       this.p(x), this.p(y), this.p(dy), this.p(gamma), this.p(mean), this.p(invstd), this.p(dx), this.p(dgamma), this.p(dbeta),
       p.n, p.c, p.hw, p.useBatchStats ? 1 : 0, ACT[p.activation], p.slope,
-    );
+    ];
+    this.run("batch_norm_backward", this.channelRanges(p.c, p.n * p.c * p.hw).map(([c0, c1]) => [...a, c0, c1]));
   }
 
   // ---------------------------------------------------------------- pooling, resampling
@@ -692,16 +838,16 @@ export class WasmBackend implements Backend {
   adamStep(param: Storage, grad: Storage, m: Storage, v: Storage, size: number, p: AdamParams): void {
     const bc1 = 1 - Math.pow(p.beta1, p.step);
     const bc2 = 1 - Math.pow(p.beta2, p.step);
-    this.engine.adam_step(
-      this.p(param), this.p(grad), this.p(m), this.p(v), size,
-      p.beta1, 1 - p.beta1, p.beta2, 1 - p.beta2, p.lr / bc1, Math.sqrt(bc2), p.eps,
-      p.weightDecay, 1 - p.lr * p.weightDecay, p.decoupled ? 1 : 0,
-    );
+    const pp = this.p(param), pg = this.p(grad), pm = this.p(m), pv = this.p(v);
+    const rest = [p.beta1, 1 - p.beta1, p.beta2, 1 - p.beta2, p.lr / bc1, Math.sqrt(bc2), p.eps, p.weightDecay, 1 - p.lr * p.weightDecay, p.decoupled ? 1 : 0];
+    this.run("adam_step", WasmBackend.ranges(size, this.parts(size)).map(([a, b]) => [pp + a * 4, pg + a * 4, pm + a * 4, pv + a * 4, b - a, ...rest]));
   }
 
   sgdStep(param: Storage, grad: Storage, buf: Storage | null, size: number, p: SgdParams): void {
     if (p.momentum !== 0 && !buf) throw new Error("sgdStep: momentum needs a buffer");
-    this.engine.sgd_step(this.p(param), this.p(grad), this.p(buf), size, p.lr, p.momentum, 1 - p.dampening, p.weightDecay, p.nesterov ? 1 : 0, p.first ? 1 : 0);
+    const pp = this.p(param), pg = this.p(grad), pb = this.p(buf);
+    const rest = [p.lr, p.momentum, 1 - p.dampening, p.weightDecay, p.nesterov ? 1 : 0, p.first ? 1 : 0];
+    this.run("sgd_step", WasmBackend.ranges(size, this.parts(size)).map(([a, b]) => [pp + a * 4, pg + a * 4, pb === 0 ? 0 : pb + a * 4, b - a, ...rest]));
   }
 }
 

@@ -36,7 +36,7 @@ pub(crate) unsafe fn st(p: *mut f32, v: v128) {
 /// Version of the kernel ABI (the JS side checks it).
 #[no_mangle]
 pub extern "C" fn abi_version() -> u32 {
-    1
+    2
 }
 
 // ------------------------------------------------------------------------------------------
@@ -305,7 +305,32 @@ pub unsafe extern "C" fn unary_backward(
     b: f32,
     accumulate: u32,
 ) {
-    for i in 0..n {
+    let mut i0 = 0usize;
+    if accumulate == 0 && matches!(op, 10 | 11 | 12 | 13 | 17 | 18 | 19) {
+        let z = f32x4_splat(0.0);
+        let one = f32x4_splat(1.0);
+        let va = f32x4_splat(a);
+        while i0 + 4 <= n {
+            let g = ld(dy.add(i0));
+            let r = match op {
+                10 => v128_and(g, f32x4_gt(ld(x.add(i0)), z)),
+                11 => v128_bitselect(g, f32x4_mul(g, va), f32x4_gt(ld(x.add(i0)), z)),
+                12 => {
+                    let yy = ld(y.add(i0));
+                    f32x4_mul(g, f32x4_sub(one, f32x4_mul(yy, yy)))
+                }
+                13 => {
+                    let yy = ld(y.add(i0));
+                    f32x4_mul(f32x4_mul(g, f32x4_sub(one, yy)), yy)
+                }
+                17 => g,
+                _ => f32x4_mul(g, va),
+            };
+            st(dx.add(i0), r);
+            i0 += 4;
+        }
+    }
+    for i in i0..n {
         let g = *dy.add(i);
         let r = match op {
             0 => -g,
@@ -720,7 +745,26 @@ pub unsafe extern "C" fn adam_step(
     decay_factor: f32,
     decoupled: u32,
 ) {
-    for i in 0..n {
+    let (vb1, vomb1, vb2, vomb2) = (f32x4_splat(beta1), f32x4_splat(one_minus_beta1), f32x4_splat(beta2), f32x4_splat(one_minus_beta2));
+    let (vbc2, veps, vss, vwd, vdf) = (f32x4_splat(bc2_sqrt), f32x4_splat(eps), f32x4_splat(-step_size), f32x4_splat(wd), f32x4_splat(decay_factor));
+    let mut i = 0;
+    while i + 4 <= n {
+        let mut pi = ld(p.add(i));
+        let mut gi = ld(g.add(i));
+        if decoupled != 0 {
+            pi = f32x4_mul(pi, vdf);
+        } else if wd != 0.0 {
+            gi = f32x4_add(gi, f32x4_mul(vwd, pi));
+        }
+        let mi = f32x4_add(f32x4_mul(ld(m.add(i)), vb1), f32x4_mul(vomb1, gi));
+        let vi = f32x4_add(f32x4_mul(ld(v.add(i)), vb2), f32x4_mul(f32x4_mul(vomb2, gi), gi));
+        st(m.add(i), mi);
+        st(v.add(i), vi);
+        let denom = f32x4_add(f32x4_div(f32x4_sqrt(vi), vbc2), veps);
+        st(p.add(i), f32x4_add(pi, f32x4_div(f32x4_mul(vss, mi), denom)));
+        i += 4;
+    }
+    while i < n {
         let mut pi = *p.add(i);
         let mut gi = *g.add(i);
         if decoupled != 0 {
@@ -734,6 +778,7 @@ pub unsafe extern "C" fn adam_step(
         *v.add(i) = vi;
         let denom = sqrt32(vi) / bc2_sqrt + eps;
         *p.add(i) = pi + (-step_size) * mi / denom;
+        i += 1;
     }
 }
 

@@ -43,9 +43,11 @@ pub unsafe extern "C" fn batch_norm(
     momentum: f32,
     activation: u32,
     slope: f32,
+    c0: usize,
+    c1: usize,
 ) {
     let cnt = (n * hw) as f64;
-    for ci in 0..c {
+    for ci in c0..c1 {
         let (mean, invstd);
         if use_batch != 0 {
             let mut s = 0.0f64;
@@ -143,11 +145,13 @@ pub unsafe extern "C" fn batch_norm_backward(
     use_batch: u32,
     activation: u32,
     slope: f32,
+    c0: usize,
+    c1: usize,
 ) {
     let cnt = (n * hw) as f64;
     let vz = f32x4_splat(0.0);
     let vsl = f32x4_splat(slope);
-    for ci in 0..c {
+    for ci in c0..c1 {
         let mean = *mean_in.add(ci);
         let invstd = *invstd_in.add(ci);
         let vm = f32x4_splat(mean);
