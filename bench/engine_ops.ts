@@ -42,10 +42,56 @@ interface Spec {
 
 const SPECS: Spec[] = [
   { name: "matmul_1024", kind: "matmul", m: 1024, n: 1024, k: 1024 },
-  { name: "down4", kind: "conv2d", n: 1, cin: 256, cout: 512, h: 225, w: 32, k: 4, stride: 2, pad: 1 },
-  { name: "down2", kind: "conv2d", n: 1, cin: 64, cout: 128, h: 900, w: 128, k: 4, stride: 2, pad: 1 },
-  { name: "up6", kind: "conv_transpose2d", n: 1, cin: 512, cout: 128, h: 112, w: 16, k: 4, stride: 2, pad: 1, outpad: [1, 0] },
-  { name: "down4_fwd_bwd", kind: "conv2d", n: 1, cin: 256, cout: 512, h: 225, w: 32, k: 4, stride: 2, pad: 1, backward: true },
+  {
+    name: "down4",
+    kind: "conv2d",
+    n: 1,
+    cin: 256,
+    cout: 512,
+    h: 225,
+    w: 32,
+    k: 4,
+    stride: 2,
+    pad: 1,
+  },
+  {
+    name: "down2",
+    kind: "conv2d",
+    n: 1,
+    cin: 64,
+    cout: 128,
+    h: 900,
+    w: 128,
+    k: 4,
+    stride: 2,
+    pad: 1,
+  },
+  {
+    name: "up6",
+    kind: "conv_transpose2d",
+    n: 1,
+    cin: 512,
+    cout: 128,
+    h: 112,
+    w: 16,
+    k: 4,
+    stride: 2,
+    pad: 1,
+    outpad: [1, 0],
+  },
+  {
+    name: "down4_fwd_bwd",
+    kind: "conv2d",
+    n: 1,
+    cin: 256,
+    cout: 512,
+    h: 225,
+    w: 32,
+    k: 4,
+    stride: 2,
+    pad: 1,
+    backward: true,
+  },
 ];
 
 /** FLOPs of one run (forward: 2·MACs; forward+backward: 3× that). */
@@ -79,13 +125,20 @@ async function timeOurs(b: Backend, s: Spec): Promise<number[]> {
     fn = () => T.matmul(a, c);
   } else {
     const x = T.randn([s.n!, s.cin!, s.h!, s.w!], rng, { ...o, requiresGrad: !!s.backward });
-    const wShape = s.kind === "conv2d" ? [s.cout!, s.cin!, s.k!, s.k!] : [s.cin!, s.cout!, s.k!, s.k!];
+    const wShape = s.kind === "conv2d"
+      ? [s.cout!, s.cin!, s.k!, s.k!]
+      : [s.cin!, s.cout!, s.k!, s.k!];
     const w = T.randn(wShape, rng, { ...o, std: 0.02, requiresGrad: !!s.backward });
     const bias = T.zeros([s.cout!], o);
     keep.push(x, w, bias);
     const fwd = s.kind === "conv2d"
       ? () => T.conv2d(x, w, bias, { stride: s.stride, padding: s.pad })
-      : () => T.convTranspose2d(x, w, bias, { stride: s.stride, padding: s.pad, outputPadding: s.outpad });
+      : () =>
+        T.convTranspose2d(x, w, bias, {
+          stride: s.stride,
+          padding: s.pad,
+          outputPadding: s.outpad,
+        });
     fn = s.backward
       ? () => {
         x.grad = null;
@@ -138,15 +191,23 @@ if (import.meta.main) {
     const line = (bench: string, key: string, details: Record<string, unknown>) => {
       const r = res[key];
       console.log(JSON.stringify({
-        bench, unit: "GFLOP/s", ours: r.ours, peer: r.peer, ratio: +(r.ours / r.peer).toFixed(3),
-        threads, peer_threads: peer.threads, ...details,
+        bench,
+        unit: "GFLOP/s",
+        ours: r.ours,
+        peer: r.peer,
+        ratio: +(r.ours / r.peer).toFixed(3),
+        threads,
+        peer_threads: peer.threads,
+        ...details,
       }));
     };
     if (names[0].startsWith(prefix)) line(names[0], "matmul_1024", { shape: "1024x1024x1024" });
     if (names[1].startsWith(prefix)) {
       line(names[1], "down4", {
         shape: "NSN down4: conv 256→512 k4 s2 p1, 225×32 → 112×16",
-        down2: res.down2, up6_conv_transpose: res.up6, down4_fwd_bwd: res.down4_fwd_bwd,
+        down2: res.down2,
+        up6_conv_transpose: res.up6,
+        down4_fwd_bwd: res.down4_fwd_bwd,
       });
     }
   }

@@ -44,20 +44,38 @@ async function child(cmd: string, args: string[], env: Record<string, string> = 
   return JSON.parse(out) as { seconds: number; peak_rss_bytes: number };
 }
 
-const ours = (what: string, backend: string) =>
-  child("deno", [
-    "run",
-    "--quiet",
-    "--allow-read",
-    "--allow-env",
-    "--allow-sys",
-    `${HERE}_nsn_child.ts`,
-    what,
-    backend,
-    `${H}`,
-    `${W}`,
-    "2",
-  ]);
+/** Python's getrusage(RUSAGE_CHILDREN) gives the peak resident memory of the child it runs. */
+const PEAK = "import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); " +
+  "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024, file=sys.stderr); " +
+  "sys.exit(r.returncode)";
+
+async function ours(what: string, backend: string) {
+  const r = await new Deno.Command("/usr/bin/python3", {
+    args: [
+      "-c",
+      PEAK,
+      Deno.execPath(),
+      "run",
+      "--quiet",
+      "--allow-read",
+      "--allow-env",
+      "--allow-sys",
+      `${HERE}_nsn_child.ts`,
+      what,
+      backend,
+      `${H}`,
+      `${W}`,
+      "2",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const err = new TextDecoder().decode(r.stderr).trim().split("\n");
+  if (!r.success) throw new Error(`${what} on ${backend}: ${err.slice(-3).join(" | ")}`);
+  const out = JSON.parse(new TextDecoder().decode(r.stdout).trim().split("\n").pop()!);
+  return { seconds: out.seconds as number, peak_rss_bytes: Number(err.pop()) };
+}
+
 const peer = (what: string) =>
   child("/usr/bin/python3", [`${HERE}peers/nostripesnet.py`, what, `${H}`, `${W}`, "2"], {
     OMP_NUM_THREADS: "2",
