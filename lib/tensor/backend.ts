@@ -424,7 +424,14 @@ export interface Backend {
   ): void;
 
   // ---- optimisers (in place on persistent storages) ----
-  adamStep(param: Storage, grad: Storage, m: Storage, v: Storage, size: number, p: AdamParams): void;
+  adamStep(
+    param: Storage,
+    grad: Storage,
+    m: Storage,
+    v: Storage,
+    size: number,
+    p: AdamParams,
+  ): void;
   sgdStep(param: Storage, grad: Storage, buf: Storage | null, size: number, p: SgdParams): void;
 }
 

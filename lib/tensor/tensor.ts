@@ -149,7 +149,10 @@ export class Tensor {
   constructor(storage: Storage, shape: readonly number[], requiresGrad = false) {
     const n = sizeOf(shape);
     if (n !== storage.size) {
-      throw new TensorError("Tensor", `shape ${fmtShape(shape)} has ${n} elements, storage ${storage.size}`);
+      throw new TensorError(
+        "Tensor",
+        `shape ${fmtShape(shape)} has ${n} elements, storage ${storage.size}`,
+      );
     }
     this.id = nextId++;
     this.shape = Object.freeze([...shape]);
@@ -191,7 +194,10 @@ export class Tensor {
   /** Synchronous read (wasm backend only). */
   dataSync(): Float32Array {
     if (!this.backend.readSync) {
-      throw new TensorError("dataSync", `backend ${this.backend.name} reads asynchronously: use await t.data()`);
+      throw new TensorError(
+        "dataSync",
+        `backend ${this.backend.name} reads asynchronously: use await t.data()`,
+      );
     }
     const d = this.backend.readSync(this.storage);
     return d instanceof Float32Array ? d : Float32Array.from(d);
@@ -199,7 +205,9 @@ export class Tensor {
 
   /** The single element of a one-element tensor. */
   async item(): Promise<number> {
-    if (this.size !== 1) throw new TensorError("item", `tensor of shape ${fmtShape(this.shape)} is not one element`);
+    if (this.size !== 1) {
+      throw new TensorError("item", `tensor of shape ${fmtShape(this.shape)} is not one element`);
+    }
     return (await this.backend.read(this.storage))[0];
   }
 
@@ -222,7 +230,9 @@ export class Tensor {
   }
 
   toString(): string {
-    return `Tensor(${fmtShape(this.shape)}, ${this.dtype}, ${this.backend.name}${this.requiresGrad ? ", requiresGrad" : ""})`;
+    return `Tensor(${fmtShape(this.shape)}, ${this.dtype}, ${this.backend.name}${
+      this.requiresGrad ? ", requiresGrad" : ""
+    })`;
   }
 }
 
@@ -369,12 +379,18 @@ function backward(root: Tensor, gradient?: Tensor): void {
   let g0: Tensor;
   if (gradient) {
     if (sizeOf(gradient.shape) !== root.size) {
-      throw new TensorError("backward", `gradient ${fmtShape(gradient.shape)} for tensor ${fmtShape(root.shape)}`);
+      throw new TensorError(
+        "backward",
+        `gradient ${fmtShape(gradient.shape)} for tensor ${fmtShape(root.shape)}`,
+      );
     }
     g0 = gradient;
   } else {
     if (root.size !== 1) {
-      throw new TensorError("backward", `implicit gradient needs a one-element tensor, got ${fmtShape(root.shape)}`);
+      throw new TensorError(
+        "backward",
+        `implicit gradient needs a one-element tensor, got ${fmtShape(root.shape)}`,
+      );
     }
     g0 = full(root.shape, 1, { backend: root.backend });
   }

@@ -34,8 +34,12 @@ function pair(v: Pair | undefined, d: number): [number, number] {
 function checkConvArgs(op: string, x: Tensor, w: Tensor, bias: Tensor | null, groups: number) {
   checkSame(op, x, w, ...(bias ? [bias] : []));
   checkFloat(op, x, w, ...(bias ? [bias] : []));
-  if (x.ndim !== 4) throw new TensorError(op, `input must be [N, C, H, W], got ${fmtShape(x.shape)}`);
-  if (w.ndim !== 4) throw new TensorError(op, `weight must have 4 dimensions, got ${fmtShape(w.shape)}`);
+  if (x.ndim !== 4) {
+    throw new TensorError(op, `input must be [N, C, H, W], got ${fmtShape(x.shape)}`);
+  }
+  if (w.ndim !== 4) {
+    throw new TensorError(op, `weight must have 4 dimensions, got ${fmtShape(w.shape)}`);
+  }
   if (groups !== 1) throw new TensorError(op, `groups=${groups} is not supported (only 1)`);
 }
 
@@ -53,21 +57,52 @@ export function convGeometry(
   const [n, cIn, h, wd] = x;
   const [cOut, cInW, kh, kw] = w;
   if (cInW * groups !== cIn) {
-    throw new TensorError(op, `input ${fmtShape(x)} has ${cIn} channels, weight ${fmtShape(w)} expects ${cInW * groups}`);
+    throw new TensorError(
+      op,
+      `input ${fmtShape(x)} has ${cIn} channels, weight ${fmtShape(w)} expects ${cInW * groups}`,
+    );
   }
   if (strideH < 1 || strideW < 1 || dilH < 1 || dilW < 1 || padH < 0 || padW < 0) {
-    throw new TensorError(op, `bad stride/dilation/padding (${strideH},${strideW}) (${dilH},${dilW}) (${padH},${padW})`);
+    throw new TensorError(
+      op,
+      `bad stride/dilation/padding (${strideH},${strideW}) (${dilH},${dilW}) (${padH},${padW})`,
+    );
   }
   const oh = Math.floor((h + 2 * padH - dilH * (kh - 1) - 1) / strideH) + 1;
   const ow = Math.floor((wd + 2 * padW - dilW * (kw - 1) - 1) / strideW) + 1;
   if (oh < 1 || ow < 1) {
-    throw new TensorError(op, `input ${fmtShape(x)} is too small for kernel ${kh}×${kw} (output ${oh}×${ow})`);
+    throw new TensorError(
+      op,
+      `input ${fmtShape(x)} is too small for kernel ${kh}×${kw} (output ${oh}×${ow})`,
+    );
   }
-  return { n, cIn, h, w: wd, cOut, kh, kw, oh, ow, strideH, strideW, padH, padW, dilH, dilW, groups };
+  return {
+    n,
+    cIn,
+    h,
+    w: wd,
+    cOut,
+    kh,
+    kw,
+    oh,
+    ow,
+    strideH,
+    strideW,
+    padH,
+    padW,
+    dilH,
+    dilW,
+    groups,
+  };
 }
 
 /** 2-D convolution: x [N, Cin, H, W], weight [Cout, Cin, kh, kw], bias [Cout]. */
-export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, opts: ConvOptions = {}): Tensor {
+export function conv2d(
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor | null = null,
+  opts: ConvOptions = {},
+): Tensor {
   checkConvArgs("conv2d", x, weight, bias, opts.groups ?? 1);
   const p = convGeometry("conv2d", x.shape, weight.shape, opts);
   if (bias && (bias.ndim !== 1 || bias.shape[0] !== p.cOut)) {
@@ -109,26 +144,58 @@ export function convTranspose2d(
   const [n, cIn, h, w] = x.shape;
   const [cInW, cOut, kh, kw] = weight.shape;
   if (cInW !== cIn) {
-    throw new TensorError("convTranspose2d", `input ${fmtShape(x.shape)} has ${cIn} channels, weight ${fmtShape(weight.shape)} expects ${cInW}`);
+    throw new TensorError(
+      "convTranspose2d",
+      `input ${fmtShape(x.shape)} has ${cIn} channels, weight ${
+        fmtShape(weight.shape)
+      } expects ${cInW}`,
+    );
   }
   if (o0 >= s0 || o1 >= s1 || o0 < 0 || o1 < 0) {
-    throw new TensorError("convTranspose2d", `output padding (${o0}, ${o1}) must be smaller than stride (${s0}, ${s1})`);
+    throw new TensorError(
+      "convTranspose2d",
+      `output padding (${o0}, ${o1}) must be smaller than stride (${s0}, ${s1})`,
+    );
   }
   const oh = (h - 1) * s0 - 2 * p0 + d0 * (kh - 1) + o0 + 1;
   const ow = (w - 1) * s1 - 2 * p1 + d1 * (kw - 1) + o1 + 1;
   if (oh < 1 || ow < 1) throw new TensorError("convTranspose2d", `output would be ${oh}×${ow}`);
   if (bias && (bias.ndim !== 1 || bias.shape[0] !== cOut)) {
-    throw new TensorError("convTranspose2d", `bias ${fmtShape(bias.shape)} for ${cOut} output channels`);
+    throw new TensorError(
+      "convTranspose2d",
+      `bias ${fmtShape(bias.shape)} for ${cOut} output channels`,
+    );
   }
   // The convolution whose backward-data this is: input [n, cOut, oh, ow] → output [n, cIn, h, w].
   const p: Conv2dParams = {
-    n, cIn: cOut, h: oh, w: ow, cOut: cIn, kh, kw, oh: h, ow: w,
-    strideH: s0, strideW: s1, padH: p0, padW: p1, dilH: d0, dilW: d1, groups: 1,
+    n,
+    cIn: cOut,
+    h: oh,
+    w: ow,
+    cOut: cIn,
+    kh,
+    kw,
+    oh: h,
+    ow: w,
+    strideH: s0,
+    strideW: s1,
+    padH: p0,
+    padW: p1,
+    dilH: d0,
+    dilW: d1,
+    groups: 1,
   };
   const be = x.backend;
   const y = empty([n, cOut, oh, ow], { backend: be });
   if (bias) {
-    be.copy(bias.storage, { offset: 0, strides: [0, 1, 0] }, y.storage, { offset: 0, strides: [cOut * oh * ow, oh * ow, 1] }, [n, cOut, oh * ow], false);
+    be.copy(
+      bias.storage,
+      { offset: 0, strides: [0, 1, 0] },
+      y.storage,
+      { offset: 0, strides: [cOut * oh * ow, oh * ow, 1] },
+      [n, cOut, oh * ow],
+      false,
+    );
   }
   be.conv2dBackwardData(x.storage, weight.storage, y.storage, p, !!bias);
   const inputs = bias ? [x, weight, bias] : [x, weight];
@@ -168,9 +235,19 @@ export interface Conv1dOptions {
 }
 
 /** 1-D convolution: x [N, Cin, L], weight [Cout, Cin, k], bias [Cout]. */
-export function conv1d(x: Tensor, weight: Tensor, bias: Tensor | null = null, opts: Conv1dOptions = {}): Tensor {
+export function conv1d(
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor | null = null,
+  opts: Conv1dOptions = {},
+): Tensor {
   if (x.ndim !== 3 || weight.ndim !== 3) {
-    throw new TensorError("conv1d", `input [N, C, L] and weight [Cout, Cin, k] expected, got ${fmtShape(x.shape)} and ${fmtShape(weight.shape)}`);
+    throw new TensorError(
+      "conv1d",
+      `input [N, C, L] and weight [Cout, Cin, k] expected, got ${fmtShape(x.shape)} and ${
+        fmtShape(weight.shape)
+      }`,
+    );
   }
   return from2d(conv2d(to2d(x), to2d(weight), bias, {
     stride: [1, opts.stride ?? 1],
@@ -181,9 +258,19 @@ export function conv1d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
 }
 
 /** 1-D transposed convolution: x [N, Cin, L], weight [Cin, Cout, k]. */
-export function convTranspose1d(x: Tensor, weight: Tensor, bias: Tensor | null = null, opts: Conv1dOptions = {}): Tensor {
+export function convTranspose1d(
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor | null = null,
+  opts: Conv1dOptions = {},
+): Tensor {
   if (x.ndim !== 3 || weight.ndim !== 3) {
-    throw new TensorError("convTranspose1d", `input [N, C, L] and weight [Cin, Cout, k] expected, got ${fmtShape(x.shape)} and ${fmtShape(weight.shape)}`);
+    throw new TensorError(
+      "convTranspose1d",
+      `input [N, C, L] and weight [Cin, Cout, k] expected, got ${fmtShape(x.shape)} and ${
+        fmtShape(weight.shape)
+      }`,
+    );
   }
   return from2d(convTranspose2d(to2d(x), to2d(weight), bias, {
     stride: [1, opts.stride ?? 1],

@@ -6,7 +6,14 @@
  */
 import type { BinaryOp, UnaryOp } from "../backend.ts";
 import { empty, fmtShape, full, record, Tensor, TensorError } from "../tensor.ts";
-import { broadcastShapes, broadcastView, checkFloat, checkSame, contiguousView, sumTo } from "./util.ts";
+import {
+  broadcastShapes,
+  broadcastView,
+  checkFloat,
+  checkSame,
+  contiguousView,
+  sumTo,
+} from "./util.ts";
 
 /** A tensor or a plain number (a scalar broadcast). */
 export type TensorLike = Tensor | number;

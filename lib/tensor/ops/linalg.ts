@@ -47,13 +47,18 @@ export function kMatmul(
 export function matmul(a: Tensor, b: Tensor): Tensor {
   checkSame("matmul", a, b);
   checkFloat("matmul", a, b);
-  if (a.ndim === 0 || b.ndim === 0) throw new TensorError("matmul", "scalars cannot be multiplied with matmul");
+  if (a.ndim === 0 || b.ndim === 0) {
+    throw new TensorError("matmul", "scalars cannot be multiplied with matmul");
+  }
   const a2 = a.ndim === 1 ? reshapeT(a, [1, a.shape[0]]) : a;
   const b2 = b.ndim === 1 ? reshapeT(b, [b.shape[0], 1]) : b;
   const m = a2.shape[a2.ndim - 2], k = a2.shape[a2.ndim - 1];
   const k2 = b2.shape[b2.ndim - 2], n = b2.shape[b2.ndim - 1];
   if (k !== k2) {
-    throw new TensorError("matmul", `inner sizes differ: ${fmtShape(a.shape)} @ ${fmtShape(b.shape)}`);
+    throw new TensorError(
+      "matmul",
+      `inner sizes differ: ${fmtShape(a.shape)} @ ${fmtShape(b.shape)}`,
+    );
   }
   const aB = a2.shape.slice(0, -2), bB = b2.shape.slice(0, -2);
   const batchShape = broadcastShapes("matmul", aB, bB);
@@ -105,22 +110,44 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
   checkSame("linear", x, weight);
   checkFloat("linear", x, weight);
   if (weight.ndim !== 2 || x.ndim < 1 || x.shape[x.ndim - 1] !== weight.shape[1]) {
-    throw new TensorError("linear", `input ${fmtShape(x.shape)} does not fit weight ${fmtShape(weight.shape)}`);
+    throw new TensorError(
+      "linear",
+      `input ${fmtShape(x.shape)} does not fit weight ${fmtShape(weight.shape)}`,
+    );
   }
   const [outF, inF] = weight.shape;
   if (bias && (bias.ndim !== 1 || bias.shape[0] !== outF)) {
-    throw new TensorError("linear", `bias ${fmtShape(bias.shape)} for weight ${fmtShape(weight.shape)}`);
+    throw new TensorError(
+      "linear",
+      `bias ${fmtShape(bias.shape)} for weight ${fmtShape(weight.shape)}`,
+    );
   }
   const rows = x.size / inF;
   const outShape = [...x.shape.slice(0, -1), outF];
   const y = empty(outShape, { backend: x.backend });
   const be = x.backend;
   if (bias) {
-    be.copy(bias.storage, { offset: 0, strides: [0, 1] }, y.storage, { offset: 0, strides: [outF, 1] }, [rows, outF], false);
+    be.copy(
+      bias.storage,
+      { offset: 0, strides: [0, 1] },
+      y.storage,
+      { offset: 0, strides: [outF, 1] },
+      [rows, outF],
+      false,
+    );
   }
   be.matmul(x.storage, weight.storage, y.storage, {
-    batch: 1, m: rows, n: outF, k: inF, transA: false, transB: true,
-    strideA: 0, strideB: 0, strideC: 0, alpha: 1, beta: bias ? 1 : 0,
+    batch: 1,
+    m: rows,
+    n: outF,
+    k: inF,
+    transA: false,
+    transB: true,
+    strideA: 0,
+    strideB: 0,
+    strideC: 0,
+    alpha: 1,
+    beta: bias ? 1 : 0,
   });
   const inputs = bias ? [x, weight, bias] : [x, weight];
   return record(y, "linear", inputs, (g) => {

@@ -38,26 +38,57 @@ export function batchNorm(x: Tensor, opts: BatchNormOptions = {}): Tensor {
   const ts = [x, gamma, beta, rm, rv].filter((t): t is Tensor => t !== null);
   checkSame("batchNorm", ...ts);
   checkFloat("batchNorm", ...ts);
-  if (x.ndim < 2) throw new TensorError("batchNorm", `input must be [N, C, ...], got ${fmtShape(x.shape)}`);
+  if (x.ndim < 2) {
+    throw new TensorError("batchNorm", `input must be [N, C, ...], got ${fmtShape(x.shape)}`);
+  }
   const n = x.shape[0], c = x.shape[1], hw = x.size / (n * c || 1);
-  for (const [name, t] of [["weight", gamma], ["bias", beta], ["runningMean", rm], ["runningVar", rv]] as const) {
+  for (
+    const [name, t] of [["weight", gamma], ["bias", beta], ["runningMean", rm], [
+      "runningVar",
+      rv,
+    ]] as const
+  ) {
     if (t && t.size !== c) {
-      throw new TensorError("batchNorm", `${name} ${fmtShape(t.shape)} for input ${fmtShape(x.shape)} with ${c} channels`);
+      throw new TensorError(
+        "batchNorm",
+        `${name} ${fmtShape(t.shape)} for input ${fmtShape(x.shape)} with ${c} channels`,
+      );
     }
   }
-  if ((rm === null) !== (rv === null)) throw new TensorError("batchNorm", "give both running mean and running var, or neither");
+  if ((rm === null) !== (rv === null)) {
+    throw new TensorError("batchNorm", "give both running mean and running var, or neither");
+  }
   const useBatchStats = (opts.training ?? true) || rm === null;
   if (useBatchStats && n * hw <= 1) {
-    throw new TensorError("batchNorm", `expected more than 1 value per channel when training, got input ${fmtShape(x.shape)}`);
+    throw new TensorError(
+      "batchNorm",
+      `expected more than 1 value per channel when training, got input ${fmtShape(x.shape)}`,
+    );
   }
   const p: BatchNormParams = {
-    n, c, hw, eps: opts.eps ?? 1e-5, useBatchStats, momentum: opts.momentum ?? 0.1,
-    activation: opts.activation ?? "none", slope: opts.slope ?? 0.01,
+    n,
+    c,
+    hw,
+    eps: opts.eps ?? 1e-5,
+    useBatchStats,
+    momentum: opts.momentum ?? 0.1,
+    activation: opts.activation ?? "none",
+    slope: opts.slope ?? 0.01,
   };
   const be = x.backend;
   const y = empty(x.shape, { backend: be });
   const mean = empty([c], { backend: be }), invstd = empty([c], { backend: be });
-  be.batchNorm(x.storage, gamma?.storage ?? null, beta?.storage ?? null, rm?.storage ?? null, rv?.storage ?? null, y.storage, mean.storage, invstd.storage, p);
+  be.batchNorm(
+    x.storage,
+    gamma?.storage ?? null,
+    beta?.storage ?? null,
+    rm?.storage ?? null,
+    rv?.storage ?? null,
+    y.storage,
+    mean.storage,
+    invstd.storage,
+    p,
+  );
   const inputs = [x, ...(gamma ? [gamma] : []), ...(beta ? [beta] : [])];
   return record(y, "batchNorm", inputs, (g) => {
     const dx = empty(x.shape, { backend: be });
@@ -70,7 +101,18 @@ export function batchNorm(x: Tensor, opts: BatchNormOptions = {}): Tensor {
       db = empty([c], { backend: be });
       be.fill(db.storage, 0);
     }
-    be.batchNormBackward(x.storage, y.storage, g.storage, gamma?.storage ?? null, mean.storage, invstd.storage, dx.storage, dg?.storage ?? null, db?.storage ?? null, p);
+    be.batchNormBackward(
+      x.storage,
+      y.storage,
+      g.storage,
+      gamma?.storage ?? null,
+      mean.storage,
+      invstd.storage,
+      dx.storage,
+      dg?.storage ?? null,
+      db?.storage ?? null,
+      p,
+    );
     const r: (Tensor | null)[] = [x.requiresGrad ? dx : null];
     if (gamma) r.push(dg);
     if (beta) r.push(db);

@@ -10,7 +10,12 @@ import { fmtShape, Tensor, TensorError } from "../tensor.ts";
 function check(op: string, p: Tensor, ...ts: (Tensor | null)[]): void {
   for (const t of ts) {
     if (t && (t.size !== p.size || t.backend !== p.backend)) {
-      throw new TensorError(op, `${t.name || "state"} ${fmtShape(t.shape)} does not match parameter ${p.name || ""} ${fmtShape(p.shape)}`);
+      throw new TensorError(
+        op,
+        `${t.name || "state"} ${fmtShape(t.shape)} does not match parameter ${p.name || ""} ${
+          fmtShape(p.shape)
+        }`,
+      );
     }
   }
 }

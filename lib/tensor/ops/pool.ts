@@ -23,18 +23,25 @@ function pair(v: Pair | undefined, d: [number, number]): [number, number] {
 
 function geometry(op: string, x: Tensor, kernel: Pair, o: PoolOptions): Pool2dParams {
   checkFloat(op, x);
-  if (x.ndim !== 4) throw new TensorError(op, `input must be [N, C, H, W], got ${fmtShape(x.shape)}`);
+  if (x.ndim !== 4) {
+    throw new TensorError(op, `input must be [N, C, H, W], got ${fmtShape(x.shape)}`);
+  }
   const [kh, kw] = pair(kernel, [1, 1]);
   const [strideH, strideW] = pair(o.stride, [kh, kw]);
   const [padH, padW] = pair(o.padding, [0, 0]);
   const [dilH, dilW] = pair(o.dilation, [1, 1]);
   if (padH > kh / 2 || padW > kw / 2) {
-    throw new TensorError(op, `padding (${padH}, ${padW}) must be at most half the kernel (${kh}, ${kw})`);
+    throw new TensorError(
+      op,
+      `padding (${padH}, ${padW}) must be at most half the kernel (${kh}, ${kw})`,
+    );
   }
   const [n, c, h, w] = x.shape;
   const oh = Math.floor((h + 2 * padH - dilH * (kh - 1) - 1) / strideH) + 1;
   const ow = Math.floor((w + 2 * padW - dilW * (kw - 1) - 1) / strideW) + 1;
-  if (oh < 1 || ow < 1) throw new TensorError(op, `input ${fmtShape(x.shape)} too small for kernel ${kh}×${kw}`);
+  if (oh < 1 || ow < 1) {
+    throw new TensorError(op, `input ${fmtShape(x.shape)} too small for kernel ${kh}×${kw}`);
+  }
   return { n, c, h, w, oh, ow, kh, kw, strideH, strideW, padH, padW, dilH, dilW };
 }
 
@@ -53,7 +60,11 @@ export function maxPool2d(x: Tensor, kernel: Pair, opts: PoolOptions = {}): Tens
 }
 
 /** 2-D average pooling of x [N, C, H, W] (padding counted). */
-export function avgPool2d(x: Tensor, kernel: Pair, opts: Omit<PoolOptions, "dilation"> = {}): Tensor {
+export function avgPool2d(
+  x: Tensor,
+  kernel: Pair,
+  opts: Omit<PoolOptions, "dilation"> = {},
+): Tensor {
   const p = geometry("avgPool2d", x, kernel, opts);
   const be = x.backend;
   const y = empty([p.n, p.c, p.oh, p.ow], { backend: be });
@@ -85,13 +96,20 @@ export interface Pool1dOptions {
 /** 1-D max pooling of x [N, C, L]. */
 export function maxPool1d(x: Tensor, kernel: number, o: Pool1dOptions = {}): Tensor {
   return as1d(maxPool2d(as2d("maxPool1d", x), [1, kernel], {
-    stride: [1, o.stride ?? kernel], padding: [0, o.padding ?? 0], dilation: [1, o.dilation ?? 1],
+    stride: [1, o.stride ?? kernel],
+    padding: [0, o.padding ?? 0],
+    dilation: [1, o.dilation ?? 1],
   }));
 }
 
 /** 1-D average pooling of x [N, C, L]. */
-export function avgPool1d(x: Tensor, kernel: number, o: Omit<Pool1dOptions, "dilation"> = {}): Tensor {
+export function avgPool1d(
+  x: Tensor,
+  kernel: number,
+  o: Omit<Pool1dOptions, "dilation"> = {},
+): Tensor {
   return as1d(avgPool2d(as2d("avgPool1d", x), [1, kernel], {
-    stride: [1, o.stride ?? kernel], padding: [0, o.padding ?? 0],
+    stride: [1, o.stride ?? kernel],
+    padding: [0, o.padding ?? 0],
   }));
 }

@@ -7,7 +7,7 @@
  */
 import type { RandomKind } from "../backend.ts";
 import { getDefaultBackend } from "../backend.ts";
-import { empty, record, Tensor, type TensorOptions, TensorError } from "../tensor.ts";
+import { empty, record, Tensor, TensorError, type TensorOptions } from "../tensor.ts";
 import { checkFloat } from "./util.ts";
 
 /** The saved state of an {@link Rng}. */
@@ -24,7 +24,9 @@ export class Rng {
   counter = 0;
 
   constructor(seed = 0) {
-    if (!Number.isSafeInteger(seed) || seed < 0) throw new TensorError("Rng", `seed must be an integer in [0, 2^53), got ${seed}`);
+    if (!Number.isSafeInteger(seed) || seed < 0) {
+      throw new TensorError("Rng", `seed must be an integer in [0, 2^53), got ${seed}`);
+    }
     this.seed = seed;
   }
 
@@ -72,8 +74,15 @@ function fill(t: Tensor, kind: RandomKind, rng: Rng, p = 0): void {
 }
 
 /** Uniform [lo, hi). */
-export function rand(shape: readonly number[], rng: Rng = defaultRng, opts: TensorOptions & { low?: number; high?: number } = {}): Tensor {
-  const t = empty(shape, { backend: opts.backend ?? getDefaultBackend(), persistent: opts.persistent });
+export function rand(
+  shape: readonly number[],
+  rng: Rng = defaultRng,
+  opts: TensorOptions & { low?: number; high?: number } = {},
+): Tensor {
+  const t = empty(shape, {
+    backend: opts.backend ?? getDefaultBackend(),
+    persistent: opts.persistent,
+  });
   fill(t, "uniform", rng);
   const lo = opts.low ?? 0, hi = opts.high ?? 1;
   if (lo !== 0 || hi !== 1) affineInPlace(t, hi - lo, lo);
@@ -82,8 +91,15 @@ export function rand(shape: readonly number[], rng: Rng = defaultRng, opts: Tens
 }
 
 /** Normal(mean, std). */
-export function randn(shape: readonly number[], rng: Rng = defaultRng, opts: TensorOptions & { mean?: number; std?: number } = {}): Tensor {
-  const t = empty(shape, { backend: opts.backend ?? getDefaultBackend(), persistent: opts.persistent });
+export function randn(
+  shape: readonly number[],
+  rng: Rng = defaultRng,
+  opts: TensorOptions & { mean?: number; std?: number } = {},
+): Tensor {
+  const t = empty(shape, {
+    backend: opts.backend ?? getDefaultBackend(),
+    persistent: opts.persistent,
+  });
   fill(t, "normal", rng);
   const m = opts.mean ?? 0, s = opts.std ?? 1;
   if (m !== 0 || s !== 1) affineInPlace(t, s, m);
@@ -92,8 +108,16 @@ export function randn(shape: readonly number[], rng: Rng = defaultRng, opts: Ten
 }
 
 /** 1 with probability p, else 0. */
-export function bernoulli(shape: readonly number[], p: number, rng: Rng = defaultRng, opts: TensorOptions = {}): Tensor {
-  const t = empty(shape, { backend: opts.backend ?? getDefaultBackend(), persistent: opts.persistent });
+export function bernoulli(
+  shape: readonly number[],
+  p: number,
+  rng: Rng = defaultRng,
+  opts: TensorOptions = {},
+): Tensor {
+  const t = empty(shape, {
+    backend: opts.backend ?? getDefaultBackend(),
+    persistent: opts.persistent,
+  });
   fill(t, "bernoulli", rng, p);
   return t;
 }
@@ -135,7 +159,16 @@ export function dropout(x: Tensor, p = 0.5, training = true, rng: Rng = defaultR
   else {
     const [lo, hi] = rng.key;
     const keep = Math.fround(1 - p);
-    be.random(mask.storage, x.size, "bernoulli", lo, hi, rng.take(x.size), keep, Math.fround(1 / keep));
+    be.random(
+      mask.storage,
+      x.size,
+      "bernoulli",
+      lo,
+      hi,
+      rng.take(x.size),
+      keep,
+      Math.fround(1 / keep),
+    );
   }
   const y = empty(x.shape, { backend: be });
   const v = { offset: 0, strides: [1] };

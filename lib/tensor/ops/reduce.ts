@@ -6,7 +6,14 @@
  */
 import type { ReduceOp } from "../backend.ts";
 import { empty, record, Tensor } from "../tensor.ts";
-import { broadcastView, checkFloat, contiguousView, normAxes, normAxis, reshapeNoGrad } from "./util.ts";
+import {
+  broadcastView,
+  checkFloat,
+  contiguousView,
+  normAxes,
+  normAxis,
+  reshapeNoGrad,
+} from "./util.ts";
 import { kBinary, kUnary, mul as mulT, sub as subT } from "./elementwise.ts";
 
 function keptShape(shape: readonly number[], axes: number[], keepdim: boolean): number[] {
@@ -28,7 +35,9 @@ export function kReduce(op: ReduceOp, x: Tensor, axes: number[]): Tensor {
 /** Broadcast copy of g (shape with 1s) to `shape`, no tape. */
 export function kExpand(g: Tensor, shape: readonly number[]): Tensor {
   const out = empty(shape, { backend: g.backend });
-  g.backend.copy(g.storage, broadcastView(g.shape, shape), out.storage, contiguousView(shape), [...shape], false);
+  g.backend.copy(g.storage, broadcastView(g.shape, shape), out.storage, contiguousView(shape), [
+    ...shape,
+  ], false);
   return out;
 }
 
@@ -48,10 +57,20 @@ export function mean(x: Tensor, axes?: number | number[], keepdim = false): Tens
   const n = ax.reduce((s, a) => s * x.shape[a], 1);
   const k = kUnary("mulScalar", kReduce("sum", x, ax), 1 / n);
   const out = reshapeNoGrad(k, keptShape(x.shape, ax, keepdim));
-  return record(out, "mean", [x], (g) => [kExpand(kUnary("mulScalar", reshapeNoGrad(g, k.shape), 1 / n), x.shape)]);
+  return record(
+    out,
+    "mean",
+    [x],
+    (g) => [kExpand(kUnary("mulScalar", reshapeNoGrad(g, k.shape), 1 / n), x.shape)],
+  );
 }
 
-function extreme(op: "max" | "min", x: Tensor, axes: number | number[] | undefined, keepdim: boolean): Tensor {
+function extreme(
+  op: "max" | "min",
+  x: Tensor,
+  axes: number | number[] | undefined,
+  keepdim: boolean,
+): Tensor {
   checkFloat(op, x);
   const ax = normAxes(op, axes, x.ndim);
   const k = kReduce(op, x, ax);
@@ -82,7 +101,12 @@ export function argmax(x: Tensor, axis: number, keepdim = false): Tensor {
 }
 
 /** Variance over `axes` (unbiased by default, like torch.var). */
-export function variance(x: Tensor, axes?: number | number[], unbiased = true, keepdim = false): Tensor {
+export function variance(
+  x: Tensor,
+  axes?: number | number[],
+  unbiased = true,
+  keepdim = false,
+): Tensor {
   const ax = normAxes("var", axes, x.ndim);
   const n = ax.reduce((s, a) => s * x.shape[a], 1);
   // composed from taped ops so that it has a gradient

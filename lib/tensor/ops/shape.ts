@@ -52,8 +52,14 @@ export function squeeze(x: Tensor, axis?: number): Tensor {
 
 /** Reorders axes: out.shape[i] = x.shape[perm[i]]. */
 export function permute(x: Tensor, perm: readonly number[]): Tensor {
-  if (perm.length !== x.ndim || new Set(perm.map((p) => normAxis("permute", p, x.ndim))).size !== x.ndim) {
-    throw new TensorError("permute", `bad permutation [${perm.join(", ")}] for ${fmtShape(x.shape)}`);
+  if (
+    perm.length !== x.ndim ||
+    new Set(perm.map((p) => normAxis("permute", p, x.ndim))).size !== x.ndim
+  ) {
+    throw new TensorError(
+      "permute",
+      `bad permutation [${perm.join(", ")}] for ${fmtShape(x.shape)}`,
+    );
   }
   const p = perm.map((a) => normAxis("permute", a, x.ndim));
   if (p.every((a, i) => a === i)) return x;
@@ -112,7 +118,9 @@ export type Range = [number, number?, number?] | null;
 function resolveRange(op: string, r: Range, n: number): [number, number, number] {
   if (!r) return [0, n, 1];
   const step = r[2] ?? 1;
-  if (step <= 0 || !Number.isInteger(step)) throw new TensorError(op, `step must be a positive integer, got ${step}`);
+  if (step <= 0 || !Number.isInteger(step)) {
+    throw new TensorError(op, `step must be a positive integer, got ${step}`);
+  }
   let s = r[0] ?? 0, e = r[1] ?? n;
   if (s < 0) s += n;
   if (e < 0) e += n;
@@ -161,7 +169,10 @@ export function cat(xs: Tensor[], axis = 0): Tensor {
   const x0 = xs[0];
   const a = normAxis("cat", axis, x0.ndim);
   for (const x of xs) {
-    if (x.ndim !== x0.ndim || x.shape.some((d, i) => i !== a && d !== x0.shape[i]) || x.backend !== x0.backend || x.dtype !== x0.dtype) {
+    if (
+      x.ndim !== x0.ndim || x.shape.some((d, i) => i !== a && d !== x0.shape[i]) ||
+      x.backend !== x0.backend || x.dtype !== x0.dtype
+    ) {
       throw new TensorError(
         "cat",
         `cannot concatenate ${xs.map((t) => fmtShape(t.shape)).join(" and ")} along axis ${axis}`,
@@ -176,14 +187,28 @@ export function cat(xs: Tensor[], axis = 0): Tensor {
   let off = 0;
   for (const x of xs) {
     offsets.push(off * ost[a]);
-    x0.backend.copy(x.storage, contiguousView(x.shape), out.storage, { offset: off * ost[a], strides: ost }, [...x.shape], false);
+    x0.backend.copy(
+      x.storage,
+      contiguousView(x.shape),
+      out.storage,
+      { offset: off * ost[a], strides: ost },
+      [...x.shape],
+      false,
+    );
     off += x.shape[a];
   }
   return record(out, "cat", xs, (g) =>
     xs.map((x, i) => {
       if (!x.requiresGrad) return null;
       const dx = empty(x.shape, { backend: x.backend });
-      x.backend.copy(g.storage, { offset: offsets[i], strides: ost }, dx.storage, contiguousView(x.shape), [...x.shape], false);
+      x.backend.copy(
+        g.storage,
+        { offset: offsets[i], strides: ost },
+        dx.storage,
+        contiguousView(x.shape),
+        [...x.shape],
+        false,
+      );
       return dx;
     }));
 }
@@ -199,7 +224,9 @@ export function stack(xs: Tensor[], axis = 0): Tensor {
 export function split(x: Tensor, size: number, axis = 0): Tensor[] {
   const a = normAxis("split", axis, x.ndim);
   const out: Tensor[] = [];
-  for (let s = 0; s < x.shape[a]; s += size) out.push(narrow(x, a, s, Math.min(size, x.shape[a] - s)));
+  for (let s = 0; s < x.shape[a]; s += size) {
+    out.push(narrow(x, a, s, Math.min(size, x.shape[a] - s)));
+  }
   return out;
 }
 
@@ -217,7 +244,12 @@ export function pad(x: Tensor, pads: readonly number[], value = 0): Tensor {
     const ax = x.ndim - 1 - i;
     lo[ax] = pads[2 * i];
     shape[ax] += pads[2 * i] + pads[2 * i + 1];
-    if (shape[ax] < 0) throw new TensorError("pad", `padding [${pads.join(", ")}] crops ${fmtShape(x.shape)} below zero`);
+    if (shape[ax] < 0) {
+      throw new TensorError(
+        "pad",
+        `padding [${pads.join(", ")}] crops ${fmtShape(x.shape)} below zero`,
+      );
+    }
   }
   // The overlap of x and out: in x from max(0,−lo) for min(xdim, outdim − max(lo,0)…).
   const xs = stridesOf(x.shape), os = stridesOf(shape);
