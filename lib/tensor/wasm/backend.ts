@@ -53,12 +53,41 @@ const MAX_PAGES = 65536; // 4 GiB
 const ALIGN = 64;
 
 const UNARY: Record<UnaryOp, number> = {
-  neg: 0, exp: 1, log: 2, log1p: 3, sqrt: 4, rsqrt: 5, abs: 6, sign: 7, square: 8, recip: 9,
-  relu: 10, leakyRelu: 11, tanh: 12, sigmoid: 13, softplus: 14, powScalar: 15, clamp: 16,
-  addScalar: 17, mulScalar: 18, affine: 19,
+  neg: 0,
+  exp: 1,
+  log: 2,
+  log1p: 3,
+  sqrt: 4,
+  rsqrt: 5,
+  abs: 6,
+  sign: 7,
+  square: 8,
+  recip: 9,
+  relu: 10,
+  leakyRelu: 11,
+  tanh: 12,
+  sigmoid: 13,
+  softplus: 14,
+  powScalar: 15,
+  clamp: 16,
+  addScalar: 17,
+  mulScalar: 18,
+  affine: 19,
 };
 const BINARY: Record<BinaryOp, number> = {
-  add: 0, sub: 1, mul: 2, div: 3, pow: 4, max: 5, min: 6, gt: 7, ge: 8, lt: 9, le: 10, eq: 11, ne: 12,
+  add: 0,
+  sub: 1,
+  mul: 2,
+  div: 3,
+  pow: 4,
+  max: 5,
+  min: 6,
+  gt: 7,
+  ge: 8,
+  lt: 9,
+  le: 10,
+  eq: 11,
+  ne: 12,
 };
 const REDUCE: Record<ReduceOp, number> = { sum: 0, max: 1, min: 2, argmax: 3 };
 const RANDOM: Record<RandomKind, number> = { uniform: 0, normal: 1, bernoulli: 2 };
@@ -73,36 +102,201 @@ interface Engine {
   cast_f32_i32(x: number, y: number, n: number): void;
   copy_strided(src: number, dst: number, prm: number, acc: number): void;
   unary(op: number, x: number, y: number, n: number, a: number, b: number): void;
-  unary_backward(op: number, x: number, y: number, dy: number, dx: number, n: number, a: number, b: number, acc: number): void;
+  unary_backward(
+    op: number,
+    x: number,
+    y: number,
+    dy: number,
+    dx: number,
+    n: number,
+    a: number,
+    b: number,
+    acc: number,
+  ): void;
   binary(op: number, a: number, b: number, out: number, prm: number): void;
   where_(c: number, a: number, b: number, out: number, prm: number): void;
   reduce(op: number, x: number, out: number, prm: number): void;
   softmax(x: number, y: number, rows: number, cols: number, log: number): void;
-  softmax_backward(y: number, dy: number, dx: number, rows: number, cols: number, log: number): void;
-  adam_step(p: number, g: number, m: number, v: number, n: number, b1: number, omb1: number, b2: number, omb2: number, stepSize: number, bc2: number, eps: number, wd: number, decay: number, decoupled: number): void;
-  sgd_step(p: number, g: number, buf: number, n: number, lr: number, mom: number, omd: number, wd: number, nesterov: number, first: number): void;
+  softmax_backward(
+    y: number,
+    dy: number,
+    dx: number,
+    rows: number,
+    cols: number,
+    log: number,
+  ): void;
+  adam_step(
+    p: number,
+    g: number,
+    m: number,
+    v: number,
+    n: number,
+    b1: number,
+    omb1: number,
+    b2: number,
+    omb2: number,
+    stepSize: number,
+    bc2: number,
+    eps: number,
+    wd: number,
+    decay: number,
+    decoupled: number,
+  ): void;
+  sgd_step(
+    p: number,
+    g: number,
+    buf: number,
+    n: number,
+    lr: number,
+    mom: number,
+    omd: number,
+    wd: number,
+    nesterov: number,
+    first: number,
+  ): void;
   sgemm_scratch_floats(): number;
-  sgemm(ta: number, tb: number, m: number, n: number, k: number, alpha: number, a: number, lda: number, b: number, ldb: number, beta: number, c: number, ldc: number, scratch: number): void;
+  sgemm(
+    ta: number,
+    tb: number,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: number,
+    lda: number,
+    b: number,
+    ldb: number,
+    beta: number,
+    c: number,
+    ldc: number,
+    scratch: number,
+  ): void;
   im2col_tile(x: number, col: number, prm: number, p0: number, ncols: number, ldcol: number): void;
   col2im_tile(col: number, dx: number, prm: number, p0: number, ncols: number): void;
-  batch_norm(x: number, g: number, b: number, rm: number, rv: number, y: number, mean: number, invstd: number, n: number, c: number, hw: number, eps: number, useBatch: number, momentum: number, act: number, slope: number, c0: number, c1: number): void;
-  batch_norm_backward(x: number, y: number, dy: number, g: number, mean: number, invstd: number, dx: number, dg: number, db: number, n: number, c: number, hw: number, useBatch: number, act: number, slope: number, c0: number, c1: number): void;
+  batch_norm(
+    x: number,
+    g: number,
+    b: number,
+    rm: number,
+    rv: number,
+    y: number,
+    mean: number,
+    invstd: number,
+    n: number,
+    c: number,
+    hw: number,
+    eps: number,
+    useBatch: number,
+    momentum: number,
+    act: number,
+    slope: number,
+    c0: number,
+    c1: number,
+  ): void;
+  batch_norm_backward(
+    x: number,
+    y: number,
+    dy: number,
+    g: number,
+    mean: number,
+    invstd: number,
+    dx: number,
+    dg: number,
+    db: number,
+    n: number,
+    c: number,
+    hw: number,
+    useBatch: number,
+    act: number,
+    slope: number,
+    c0: number,
+    c1: number,
+  ): void;
   max_pool2d(x: number, y: number, idx: number, prm: number): void;
   max_pool2d_backward(dy: number, idx: number, dx: number, prm: number): void;
   avg_pool2d(x: number, y: number, prm: number): void;
   avg_pool2d_backward(dy: number, dx: number, prm: number): void;
-  upsample2d(x: number, y: number, planes: number, h: number, w: number, oh: number, ow: number, mode: number, align: number, sh: number, sw: number): void;
-  upsample2d_backward(dy: number, dx: number, planes: number, h: number, w: number, oh: number, ow: number, mode: number, align: number, sh: number, sw: number): void;
-  grid_sample(x: number, g: number, y: number, n: number, c: number, h: number, w: number, oh: number, ow: number, align: number): void;
-  grid_sample_backward(x: number, g: number, dy: number, dx: number, dg: number, n: number, c: number, h: number, w: number, oh: number, ow: number, align: number): void;
-  random_fill(out: number, n: number, kind: number, k0: number, k1: number, c0: number, c1: number, p: number, scale: number): void;
+  upsample2d(
+    x: number,
+    y: number,
+    planes: number,
+    h: number,
+    w: number,
+    oh: number,
+    ow: number,
+    mode: number,
+    align: number,
+    sh: number,
+    sw: number,
+  ): void;
+  upsample2d_backward(
+    dy: number,
+    dx: number,
+    planes: number,
+    h: number,
+    w: number,
+    oh: number,
+    ow: number,
+    mode: number,
+    align: number,
+    sh: number,
+    sw: number,
+  ): void;
+  grid_sample(
+    x: number,
+    g: number,
+    y: number,
+    n: number,
+    c: number,
+    h: number,
+    w: number,
+    oh: number,
+    ow: number,
+    align: number,
+  ): void;
+  grid_sample_backward(
+    x: number,
+    g: number,
+    dy: number,
+    dx: number,
+    dg: number,
+    n: number,
+    c: number,
+    h: number,
+    w: number,
+    oh: number,
+    ow: number,
+    align: number,
+  ): void;
+  random_fill(
+    out: number,
+    n: number,
+    kind: number,
+    k0: number,
+    k1: number,
+    c0: number,
+    c1: number,
+    p: number,
+    scale: number,
+  ): void;
 }
 
 /** The GEMM interface the backend calls (H5's pool implements it; Contract 2). */
 export interface Sgemm {
   sgemm(
-    transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
-    aPtr: number, lda: number, bPtr: number, ldb: number, beta: number, cPtr: number, ldc: number,
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    aPtr: number,
+    lda: number,
+    bPtr: number,
+    ldb: number,
+    beta: number,
+    cPtr: number,
+    ldc: number,
   ): void;
 }
 
@@ -265,7 +459,9 @@ export class WasmBackend implements Backend {
     const inst = new WebAssembly.Instance(engineModule, { env: { memory: this.memory } });
     this.engine = inst.exports as unknown as Engine;
     if (this.engine.abi_version() !== ENGINE_ABI) {
-      throw new Error(`wasm/engine.wasm has ABI ${this.engine.abi_version()}, this library expects ${ENGINE_ABI}: rebuild it (deno task build:wasm)`);
+      throw new Error(
+        `wasm/engine.wasm has ABI ${this.engine.abi_version()}, this library expects ${ENGINE_ABI}: rebuild it (deno task build:wasm)`,
+      );
     }
     const heapBase = Number(this.engine.__heap_base.value);
     this.alloc_ = new Allocator(this.memory, Math.ceil(heapBase / ALIGN) * ALIGN);
@@ -279,7 +475,10 @@ export class WasmBackend implements Backend {
 
   /** Float32 view of the whole memory (refreshed after growth). */
   get f32(): Float32Array {
-    if (this.f32_.buffer.byteLength !== this.memory.buffer.byteLength || this.f32_.length * 4 !== this.memory.buffer.byteLength) {
+    if (
+      this.f32_.buffer.byteLength !== this.memory.buffer.byteLength ||
+      this.f32_.length * 4 !== this.memory.buffer.byteLength
+    ) {
       this.f32_ = new Float32Array(this.memory.buffer);
       this.i32_ = new Int32Array(this.memory.buffer);
     }
@@ -370,7 +569,9 @@ export class WasmBackend implements Backend {
   write(st: Storage, data: Float32Array | Int32Array, offset = 0): void {
     const s = st as WasmStorage;
     if (offset + data.length > s.size) {
-      throw new RangeError(`wasm backend: writing ${data.length} elements at ${offset} into ${s.size}`);
+      throw new RangeError(
+        `wasm backend: writing ${data.length} elements at ${offset} into ${s.size}`,
+      );
     }
     const base = this.p(s, offset) >> 2;
     if (data instanceof Int32Array) this.i32.set(data, base);
@@ -432,7 +633,15 @@ export class WasmBackend implements Backend {
    * operands' strides (element offsets in `offs`), `ptrs` their byte offsets; the output (if
    * `outPtr`) is contiguous. Calls fn(...ptrs, [out], prm, ...tail).
    */
-  private stridedRun(fn: keyof Engine, shape: number[], strides: number[][], offs: number[], ptrs: number[], outPtr: number | null, tail: number[]): void {
+  private stridedRun(
+    fn: keyof Engine,
+    shape: number[],
+    strides: number[][],
+    offs: number[],
+    ptrs: number[],
+    outPtr: number | null,
+    tail: number[],
+  ): void {
     const nd = shape.length;
     const total = shape.reduce((a, b) => a * b, 1);
     const parts = nd === 0 ? 1 : Math.min(this.parts(total), shape[0]);
@@ -447,14 +656,27 @@ export class WasmBackend implements Backend {
     for (let t = 0, r0 = 0; r0 < shape[0]; t++, r0 += rows) {
       const r1 = Math.min(shape[0], r0 + rows);
       const sh = [r1 - r0, ...shape.slice(1)];
-      const prm = this.paramsAt(t, [nd, ...sh, ...strides.flat(), ...offs.map((o, k) => o + r0 * strides[k][0])]);
+      const prm = this.paramsAt(t, [
+        nd,
+        ...sh,
+        ...strides.flat(),
+        ...offs.map((o, k) => o + r0 * strides[k][0]),
+      ]);
       lists.push([...ptrs, ...(outPtr === null ? [] : [outPtr + r0 * inner * 4]), prm, ...tail]);
     }
     this.run(fn, lists);
   }
 
   /** {@link stridedRun} for kernels whose first argument is an op code (binary). */
-  private stridedRunOp(fn: keyof Engine, op: number, shape: number[], strides: number[][], offs: number[], ptrs: number[], outPtr: number): void {
+  private stridedRunOp(
+    fn: keyof Engine,
+    op: number,
+    shape: number[],
+    strides: number[][],
+    offs: number[],
+    ptrs: number[],
+    outPtr: number,
+  ): void {
     const nd = shape.length;
     const total = shape.reduce((a, b) => a * b, 1);
     const parts = nd === 0 ? 1 : Math.min(this.parts(total), shape[0]);
@@ -468,7 +690,13 @@ export class WasmBackend implements Backend {
     const rows = Math.ceil(shape[0] / parts);
     for (let t = 0, r0 = 0; r0 < shape[0]; t++, r0 += rows) {
       const r1 = Math.min(shape[0], r0 + rows);
-      const prm = this.paramsAt(t, [nd, r1 - r0, ...shape.slice(1), ...strides.flat(), ...offs.map((o, k) => o + r0 * strides[k][0])]);
+      const prm = this.paramsAt(t, [
+        nd,
+        r1 - r0,
+        ...shape.slice(1),
+        ...strides.flat(),
+        ...offs.map((o, k) => o + r0 * strides[k][0]),
+      ]);
       lists.push([op, ...ptrs, outPtr + r0 * inner * 4, prm]);
     }
     this.run(fn, lists);
@@ -486,7 +714,14 @@ export class WasmBackend implements Backend {
     const ctl = this.reserveBytes(controlBytes(t));
     const tops: number[] = [];
     for (let i = 1; i < t; i++) tops.push(this.reserveBytes(WORKER_STACK) + WORKER_STACK);
-    this.pool = await EnginePool.create(this.memory, engineModule!, this.engine as unknown as WebAssembly.Exports, t, ctl, tops);
+    this.pool = await EnginePool.create(
+      this.memory,
+      engineModule!,
+      this.engine as unknown as WebAssembly.Exports,
+      t,
+      ctl,
+      tops,
+    );
   }
 
   /** Stops the engine's worker threads. */
@@ -504,22 +739,44 @@ export class WasmBackend implements Backend {
       this.i32.fill(value, b, b + n);
     } else {
       const p = this.p(out, offset);
-      this.run("fill_f32", WasmBackend.ranges(n, this.parts(n)).map(([a, b]) => [p + a * 4, b - a, value]));
+      this.run(
+        "fill_f32",
+        WasmBackend.ranges(n, this.parts(n)).map(([a, b]) => [p + a * 4, b - a, value]),
+      );
     }
   }
 
-  copy(src: Storage, srcView: View, dst: Storage, dstView: View, shape: number[], accumulate: boolean): void {
+  copy(
+    src: Storage,
+    srcView: View,
+    dst: Storage,
+    dstView: View,
+    shape: number[],
+    accumulate: boolean,
+  ): void {
     if (shape.some((d) => d === 0)) return;
     const c = collapse(shape, [srcView.strides, dstView.strides]);
-    if (c.shape.length > 8) throw new Error(`wasm backend: copy over ${c.shape.length} non-contiguous axes`);
+    if (c.shape.length > 8) {
+      throw new Error(`wasm backend: copy over ${c.shape.length} non-contiguous axes`);
+    }
     if (accumulate && dst.dtype === "int32") throw new Error("wasm backend: accumulate into int32");
-    this.stridedRun("copy_strided", c.shape, [c.strides[0], c.strides[1]], [srcView.offset, dstView.offset], [this.p(src), this.p(dst)], null, [accumulate ? 1 : 0]);
+    this.stridedRun(
+      "copy_strided",
+      c.shape,
+      [c.strides[0], c.strides[1]],
+      [srcView.offset, dstView.offset],
+      [this.p(src), this.p(dst)],
+      null,
+      [accumulate ? 1 : 0],
+    );
   }
 
   cast(src: Storage, dst: Storage, size: number): void {
-    if (src.dtype === "int32" && dst.dtype === "float32") this.engine.cast_i32_f32(this.p(src), this.p(dst), size);
-    else if (src.dtype === "float32" && dst.dtype === "int32") this.engine.cast_f32_i32(this.p(src), this.p(dst), size);
-    else {
+    if (src.dtype === "int32" && dst.dtype === "float32") {
+      this.engine.cast_i32_f32(this.p(src), this.p(dst), size);
+    } else if (src.dtype === "float32" && dst.dtype === "int32") {
+      this.engine.cast_f32_i32(this.p(src), this.p(dst), size);
+    } else {
       const v = { offset: 0, strides: [1] };
       this.copy(src, v, dst, v, [size], false);
     }
@@ -529,28 +786,80 @@ export class WasmBackend implements Backend {
 
   unary(op: UnaryOp, x: Storage, out: Storage, size: number, alpha = 0, beta = 0): void {
     const px = this.p(x), po = this.p(out);
-    this.run("unary", WasmBackend.ranges(size, this.parts(size)).map(([a, b]) => [UNARY[op], px + a * 4, po + a * 4, b - a, alpha, beta]));
+    this.run(
+      "unary",
+      WasmBackend.ranges(size, this.parts(size)).map((
+        [a, b],
+      ) => [UNARY[op], px + a * 4, po + a * 4, b - a, alpha, beta]),
+    );
   }
 
-  unaryBackward(op: UnaryOp, x: Storage | null, y: Storage | null, dy: Storage, dx: Storage, size: number, alpha = 0, beta = 0): void {
+  unaryBackward(
+    op: UnaryOp,
+    x: Storage | null,
+    y: Storage | null,
+    dy: Storage,
+    dx: Storage,
+    size: number,
+    alpha = 0,
+    beta = 0,
+  ): void {
     const px = this.p(x), py = this.p(y), pg = this.p(dy), pd = this.p(dx);
     const off = (p: number, a: number) => (p === 0 ? 0 : p + a * 4);
-    this.run("unary_backward", WasmBackend.ranges(size, this.parts(size)).map(([a, b]) => [UNARY[op], off(px, a), off(py, a), pg + a * 4, pd + a * 4, b - a, alpha, beta, 0]));
+    this.run(
+      "unary_backward",
+      WasmBackend.ranges(size, this.parts(size)).map((
+        [a, b],
+      ) => [UNARY[op], off(px, a), off(py, a), pg + a * 4, pd + a * 4, b - a, alpha, beta, 0]),
+    );
   }
 
-  binary(op: BinaryOp, a: Storage, aView: View, b: Storage, bView: View, out: Storage, shape: number[]): void {
+  binary(
+    op: BinaryOp,
+    a: Storage,
+    aView: View,
+    b: Storage,
+    bView: View,
+    out: Storage,
+    shape: number[],
+  ): void {
     if (shape.some((d) => d === 0)) return;
     const outStrides = stridesOf(shape);
     const c = collapse(shape, [aView.strides, bView.strides, outStrides]);
     if (c.shape.length > 8) throw new Error(`wasm backend: binary over ${c.shape.length} axes`);
     const pa = this.p(a), pb = this.p(b), po = this.p(out);
-    this.stridedRunOp("binary", BINARY[op], c.shape, [c.strides[0], c.strides[1]], [aView.offset, bView.offset], [pa, pb], po);
+    this.stridedRunOp(
+      "binary",
+      BINARY[op],
+      c.shape,
+      [c.strides[0], c.strides[1]],
+      [aView.offset, bView.offset],
+      [pa, pb],
+      po,
+    );
   }
 
-  where(cond: Storage, condView: View, a: Storage, aView: View, b: Storage, bView: View, out: Storage, shape: number[]): void {
+  where(
+    cond: Storage,
+    condView: View,
+    a: Storage,
+    aView: View,
+    b: Storage,
+    bView: View,
+    out: Storage,
+    shape: number[],
+  ): void {
     if (shape.some((d) => d === 0)) return;
     const c = collapse(shape, [condView.strides, aView.strides, bView.strides, stridesOf(shape)]);
-    this.stridedRun("where_", c.shape, [c.strides[0], c.strides[1], c.strides[2]], [condView.offset, aView.offset, bView.offset], [this.p(cond), this.p(a), this.p(b)], this.p(out), []);
+    this.stridedRun(
+      "where_",
+      c.shape,
+      [c.strides[0], c.strides[1], c.strides[2]],
+      [condView.offset, aView.offset, bView.offset],
+      [this.p(cond), this.p(a), this.p(b)],
+      this.p(out),
+      [],
+    );
   }
 
   reduce(op: ReduceOp, x: Storage, shape: number[], axes: number[], out: Storage): void {
@@ -561,8 +870,17 @@ export class WasmBackend implements Backend {
     const cr = op === "argmax"
       ? { shape: axes.map((i) => shape[i]), strides: [axes.map((i) => st[i])] }
       : collapse(axes.map((i) => shape[i]), [axes.map((i) => st[i])]);
-    if (ck.shape.length > 8 || cr.shape.length > 8) throw new Error("wasm backend: reduce over too many axes");
-    const prm = this.params([ck.shape.length, ...ck.shape, ...ck.strides[0], cr.shape.length, ...cr.shape, ...cr.strides[0]]);
+    if (ck.shape.length > 8 || cr.shape.length > 8) {
+      throw new Error("wasm backend: reduce over too many axes");
+    }
+    const prm = this.params([
+      ck.shape.length,
+      ...ck.shape,
+      ...ck.strides[0],
+      cr.shape.length,
+      ...cr.shape,
+      ...cr.strides[0],
+    ]);
     this.engine.reduce(REDUCE[op], this.p(x), this.p(out), prm);
   }
 
@@ -590,26 +908,85 @@ export class WasmBackend implements Backend {
   }
 
   /** C = alpha·op(A)·op(B) + beta·C on byte offsets (pool when started, else Rust). */
-  gemm(ta: boolean, tb: boolean, m: number, n: number, k: number, alpha: number, a: number, lda: number, b: number, ldb: number, beta: number, c: number, ldc: number): void {
+  gemm(
+    ta: boolean,
+    tb: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: number,
+    lda: number,
+    b: number,
+    ldb: number,
+    beta: number,
+    c: number,
+    ldc: number,
+  ): void {
     if (m === 0 || n === 0) return;
     if (this.gemmPool) {
       this.gemmPool.sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     } else {
-      this.engine.sgemm(ta ? 1 : 0, tb ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, this.gemmScratch);
+      this.engine.sgemm(
+        ta ? 1 : 0,
+        tb ? 1 : 0,
+        m,
+        n,
+        k,
+        alpha,
+        a,
+        lda,
+        b,
+        ldb,
+        beta,
+        c,
+        ldc,
+        this.gemmScratch,
+      );
     }
   }
 
   matmul(a: Storage, b: Storage, c: Storage, p: MatmulParams): void {
     const lda = p.transA ? p.m : p.k;
     const ldb = p.transB ? p.k : p.n;
-    const pa = this.p(a, p.offsetA ?? 0), pb = this.p(b, p.offsetB ?? 0), pc = this.p(c, p.offsetC ?? 0);
+    const pa = this.p(a, p.offsetA ?? 0),
+      pb = this.p(b, p.offsetB ?? 0),
+      pc = this.p(c, p.offsetC ?? 0);
     for (let i = 0; i < p.batch; i++) {
-      this.gemm(p.transA, p.transB, p.m, p.n, p.k, p.alpha, pa + i * p.strideA * 4, lda, pb + i * p.strideB * 4, ldb, p.beta, pc + i * p.strideC * 4, p.n);
+      this.gemm(
+        p.transA,
+        p.transB,
+        p.m,
+        p.n,
+        p.k,
+        p.alpha,
+        pa + i * p.strideA * 4,
+        lda,
+        pb + i * p.strideB * 4,
+        ldb,
+        p.beta,
+        pc + i * p.strideC * 4,
+        p.n,
+      );
     }
   }
 
   private convPrm(p: Conv2dParams): number {
-    return this.params([p.cIn, p.h, p.w, p.kh, p.kw, p.oh, p.ow, p.strideH, p.strideW, p.padH, p.padW, p.dilH, p.dilW]);
+    return this.params([
+      p.cIn,
+      p.h,
+      p.w,
+      p.kh,
+      p.kw,
+      p.oh,
+      p.ow,
+      p.strideH,
+      p.strideW,
+      p.padH,
+      p.padW,
+      p.dilH,
+      p.dilW,
+    ]);
   }
 
   /** im2col of one tile, columns split across threads. */
@@ -620,7 +997,10 @@ export class WasmBackend implements Backend {
       return;
     }
     const prm = this.convPrm(p);
-    this.run("im2col_tile", WasmBackend.ranges(nc, parts).map(([a, b]) => [x, col + a * 4, prm, p0 + a, b - a, nc]));
+    this.run(
+      "im2col_tile",
+      WasmBackend.ranges(nc, parts).map(([a, b]) => [x, col + a * 4, prm, p0 + a, b - a, nc]),
+    );
   }
 
   /** col2im of one tile, input channels split across threads (their planes do not overlap). */
@@ -635,7 +1015,21 @@ export class WasmBackend implements Backend {
     const lists: number[][] = [];
     for (let t = 0, c0 = 0; c0 < p.cIn; t++, c0 += per) {
       const c1 = Math.min(p.cIn, c0 + per);
-      const prm = this.paramsAt(t, [c1 - c0, p.h, p.w, p.kh, p.kw, p.oh, p.ow, p.strideH, p.strideW, p.padH, p.padW, p.dilH, p.dilW]);
+      const prm = this.paramsAt(t, [
+        c1 - c0,
+        p.h,
+        p.w,
+        p.kh,
+        p.kw,
+        p.oh,
+        p.ow,
+        p.strideH,
+        p.strideW,
+        p.padH,
+        p.padW,
+        p.dilH,
+        p.dilW,
+      ]);
       lists.push([col + c0 * kk * nc * 4, dx + c0 * p.h * p.w * 4, prm, p0, nc]);
     }
     this.run("col2im_tile", lists);
@@ -651,7 +1045,8 @@ export class WasmBackend implements Backend {
   }
 
   private static pointwise(p: Conv2dParams): boolean {
-    return p.kh === 1 && p.kw === 1 && p.strideH === 1 && p.strideW === 1 && p.padH === 0 && p.padW === 0;
+    return p.kh === 1 && p.kw === 1 && p.strideH === 1 && p.strideW === 1 && p.padH === 0 &&
+      p.padW === 0;
   }
 
   /** Output pixels per im2col tile. */
@@ -668,13 +1063,34 @@ export class WasmBackend implements Backend {
     this.checkGroups(p);
     const K = p.cIn * p.kh * p.kw, P = p.oh * p.ow, HW = p.h * p.w;
     if (bias) {
-      this.copy(bias, { offset: 0, strides: [0, 1, 0] }, y, { offset: 0, strides: [p.cOut * P, P, 1] }, [p.n, p.cOut, P], false);
+      this.copy(
+        bias,
+        { offset: 0, strides: [0, 1, 0] },
+        y,
+        { offset: 0, strides: [p.cOut * P, P, 1] },
+        [p.n, p.cOut, P],
+        false,
+      );
     }
     const beta = bias ? 1 : 0;
     const px = this.p(x), pw = this.p(w), py = this.p(y);
     if (WasmBackend.pointwise(p)) {
       for (let i = 0; i < p.n; i++) {
-        this.gemm(false, false, p.cOut, P, K, 1, pw, K, px + i * p.cIn * HW * 4, P, beta, py + i * p.cOut * P * 4, P);
+        this.gemm(
+          false,
+          false,
+          p.cOut,
+          P,
+          K,
+          1,
+          pw,
+          K,
+          px + i * p.cIn * HW * 4,
+          P,
+          beta,
+          py + i * p.cOut * P * 4,
+          P,
+        );
       }
       return;
     }
@@ -694,13 +1110,33 @@ export class WasmBackend implements Backend {
     }
   }
 
-  conv2dBackwardData(dy: Storage, w: Storage, dx: Storage, p: Conv2dParams, accumulate: boolean): void {
+  conv2dBackwardData(
+    dy: Storage,
+    w: Storage,
+    dx: Storage,
+    p: Conv2dParams,
+    accumulate: boolean,
+  ): void {
     this.checkGroups(p);
     const K = p.cIn * p.kh * p.kw, P = p.oh * p.ow, HW = p.h * p.w;
     const pdy = this.p(dy), pw = this.p(w), pdx = this.p(dx);
     if (WasmBackend.pointwise(p)) {
       for (let i = 0; i < p.n; i++) {
-        this.gemm(true, false, K, P, p.cOut, 1, pw, K, pdy + i * p.cOut * P * 4, P, accumulate ? 1 : 0, pdx + i * p.cIn * HW * 4, P);
+        this.gemm(
+          true,
+          false,
+          K,
+          P,
+          p.cOut,
+          1,
+          pw,
+          K,
+          pdy + i * p.cOut * P * 4,
+          P,
+          accumulate ? 1 : 0,
+          pdx + i * p.cIn * HW * 4,
+          P,
+        );
       }
       return;
     }
@@ -721,14 +1157,35 @@ export class WasmBackend implements Backend {
     }
   }
 
-  conv2dBackwardWeight(x: Storage, dy: Storage, dw: Storage, dbias: Storage | null, p: Conv2dParams, accumulate: boolean): void {
+  conv2dBackwardWeight(
+    x: Storage,
+    dy: Storage,
+    dw: Storage,
+    dbias: Storage | null,
+    p: Conv2dParams,
+    accumulate: boolean,
+  ): void {
     this.checkGroups(p);
     const K = p.cIn * p.kh * p.kw, P = p.oh * p.ow, HW = p.h * p.w;
     const px = this.p(x), pdy = this.p(dy), pdw = this.p(dw);
     let first = !accumulate;
     if (WasmBackend.pointwise(p)) {
       for (let i = 0; i < p.n; i++) {
-        this.gemm(false, true, p.cOut, K, P, 1, pdy + i * p.cOut * P * 4, P, px + i * p.cIn * HW * 4, P, first ? 0 : 1, pdw, K);
+        this.gemm(
+          false,
+          true,
+          p.cOut,
+          K,
+          P,
+          1,
+          pdy + i * p.cOut * P * 4,
+          P,
+          px + i * p.cIn * HW * 4,
+          P,
+          first ? 0 : 1,
+          pdw,
+          K,
+        );
         first = false;
       }
     } else {
@@ -740,7 +1197,21 @@ export class WasmBackend implements Backend {
           for (let p0 = 0; p0 < P; p0 += T) {
             const nc = Math.min(T, P - p0);
             this.im2col(xi, this.p(col), p, p0, nc, K);
-            this.gemm(false, true, p.cOut, K, nc, 1, dyi + p0 * 4, P, this.p(col), nc, first ? 0 : 1, pdw, K);
+            this.gemm(
+              false,
+              true,
+              p.cOut,
+              K,
+              nc,
+              1,
+              dyi + p0 * 4,
+              P,
+              this.p(col),
+              nc,
+              first ? 0 : 1,
+              pdw,
+              K,
+            );
             first = false;
           }
         }
@@ -765,26 +1236,94 @@ export class WasmBackend implements Backend {
 
   // ---------------------------------------------------------------- normalisation
 
-  batchNorm(x: Storage, gamma: Storage | null, beta: Storage | null, runningMean: Storage | null, runningVar: Storage | null, y: Storage, mean: Storage, invstd: Storage, p: BatchNormParams): void {
+  batchNorm(
+    x: Storage,
+    gamma: Storage | null,
+    beta: Storage | null,
+    runningMean: Storage | null,
+    runningVar: Storage | null,
+    y: Storage,
+    mean: Storage,
+    invstd: Storage,
+    p: BatchNormParams,
+  ): void {
     const a = [
-      this.p(x), this.p(gamma), this.p(beta), this.p(runningMean), this.p(runningVar),
-      this.p(y), this.p(mean), this.p(invstd), p.n, p.c, p.hw, p.eps, p.useBatchStats ? 1 : 0, p.momentum, ACT[p.activation], p.slope,
+      this.p(x),
+      this.p(gamma),
+      this.p(beta),
+      this.p(runningMean),
+      this.p(runningVar),
+      this.p(y),
+      this.p(mean),
+      this.p(invstd),
+      p.n,
+      p.c,
+      p.hw,
+      p.eps,
+      p.useBatchStats ? 1 : 0,
+      p.momentum,
+      ACT[p.activation],
+      p.slope,
     ];
-    this.run("batch_norm", this.channelRanges(p.c, p.n * p.c * p.hw).map(([c0, c1]) => [...a, c0, c1]));
+    this.run(
+      "batch_norm",
+      this.channelRanges(p.c, p.n * p.c * p.hw).map(([c0, c1]) => [...a, c0, c1]),
+    );
   }
 
-  batchNormBackward(x: Storage, y: Storage, dy: Storage, gamma: Storage | null, mean: Storage, invstd: Storage, dx: Storage, dgamma: Storage | null, dbeta: Storage | null, p: BatchNormParams): void {
+  batchNormBackward(
+    x: Storage,
+    y: Storage,
+    dy: Storage,
+    gamma: Storage | null,
+    mean: Storage,
+    invstd: Storage,
+    dx: Storage,
+    dgamma: Storage | null,
+    dbeta: Storage | null,
+    p: BatchNormParams,
+  ): void {
     const a = [
-      this.p(x), this.p(y), this.p(dy), this.p(gamma), this.p(mean), this.p(invstd), this.p(dx), this.p(dgamma), this.p(dbeta),
-      p.n, p.c, p.hw, p.useBatchStats ? 1 : 0, ACT[p.activation], p.slope,
+      this.p(x),
+      this.p(y),
+      this.p(dy),
+      this.p(gamma),
+      this.p(mean),
+      this.p(invstd),
+      this.p(dx),
+      this.p(dgamma),
+      this.p(dbeta),
+      p.n,
+      p.c,
+      p.hw,
+      p.useBatchStats ? 1 : 0,
+      ACT[p.activation],
+      p.slope,
     ];
-    this.run("batch_norm_backward", this.channelRanges(p.c, p.n * p.c * p.hw).map(([c0, c1]) => [...a, c0, c1]));
+    this.run(
+      "batch_norm_backward",
+      this.channelRanges(p.c, p.n * p.c * p.hw).map(([c0, c1]) => [...a, c0, c1]),
+    );
   }
 
   // ---------------------------------------------------------------- pooling, resampling
 
   private poolPrm(p: Pool2dParams): number {
-    return this.params([p.n * p.c, p.h, p.w, p.oh, p.ow, p.kh, p.kw, p.strideH, p.strideW, p.padH, p.padW, p.dilH, p.dilW]);
+    return this.params([
+      p.n * p.c,
+      p.h,
+      p.w,
+      p.oh,
+      p.ow,
+      p.kh,
+      p.kw,
+      p.strideH,
+      p.strideW,
+      p.padH,
+      p.padW,
+      p.dilH,
+      p.dilW,
+    ]);
   }
 
   maxPool2d(x: Storage, y: Storage, indices: Storage, p: Pool2dParams): void {
@@ -804,19 +1343,74 @@ export class WasmBackend implements Backend {
   }
 
   upsample2d(x: Storage, y: Storage, p: Upsample2dParams): void {
-    this.engine.upsample2d(this.p(x), this.p(y), p.n * p.c, p.h, p.w, p.oh, p.ow, p.mode === "nearest" ? 0 : 1, p.alignCorners ? 1 : 0, p.scaleH, p.scaleW);
+    this.engine.upsample2d(
+      this.p(x),
+      this.p(y),
+      p.n * p.c,
+      p.h,
+      p.w,
+      p.oh,
+      p.ow,
+      p.mode === "nearest" ? 0 : 1,
+      p.alignCorners ? 1 : 0,
+      p.scaleH,
+      p.scaleW,
+    );
   }
 
   upsample2dBackward(dy: Storage, dx: Storage, p: Upsample2dParams): void {
-    this.engine.upsample2d_backward(this.p(dy), this.p(dx), p.n * p.c, p.h, p.w, p.oh, p.ow, p.mode === "nearest" ? 0 : 1, p.alignCorners ? 1 : 0, p.scaleH, p.scaleW);
+    this.engine.upsample2d_backward(
+      this.p(dy),
+      this.p(dx),
+      p.n * p.c,
+      p.h,
+      p.w,
+      p.oh,
+      p.ow,
+      p.mode === "nearest" ? 0 : 1,
+      p.alignCorners ? 1 : 0,
+      p.scaleH,
+      p.scaleW,
+    );
   }
 
   gridSample(x: Storage, grid: Storage, y: Storage, p: GridSampleParams): void {
-    this.engine.grid_sample(this.p(x), this.p(grid), this.p(y), p.n, p.c, p.h, p.w, p.oh, p.ow, p.alignCorners ? 1 : 0);
+    this.engine.grid_sample(
+      this.p(x),
+      this.p(grid),
+      this.p(y),
+      p.n,
+      p.c,
+      p.h,
+      p.w,
+      p.oh,
+      p.ow,
+      p.alignCorners ? 1 : 0,
+    );
   }
 
-  gridSampleBackward(x: Storage, grid: Storage, dy: Storage, dx: Storage | null, dgrid: Storage | null, p: GridSampleParams): void {
-    this.engine.grid_sample_backward(this.p(x), this.p(grid), this.p(dy), this.p(dx), this.p(dgrid), p.n, p.c, p.h, p.w, p.oh, p.ow, p.alignCorners ? 1 : 0);
+  gridSampleBackward(
+    x: Storage,
+    grid: Storage,
+    dy: Storage,
+    dx: Storage | null,
+    dgrid: Storage | null,
+    p: GridSampleParams,
+  ): void {
+    this.engine.grid_sample_backward(
+      this.p(x),
+      this.p(grid),
+      this.p(dy),
+      this.p(dx),
+      this.p(dgrid),
+      p.n,
+      p.c,
+      p.h,
+      p.w,
+      p.oh,
+      p.ow,
+      p.alignCorners ? 1 : 0,
+    );
   }
 
   // ---------------------------------------------------------------- softmax, random, optimisers
@@ -825,29 +1419,92 @@ export class WasmBackend implements Backend {
     this.engine.softmax(this.p(x), this.p(y), rows, cols, log ? 1 : 0);
   }
 
-  softmaxBackward(y: Storage, dy: Storage, dx: Storage, rows: number, cols: number, log: boolean): void {
+  softmaxBackward(
+    y: Storage,
+    dy: Storage,
+    dx: Storage,
+    rows: number,
+    cols: number,
+    log: boolean,
+  ): void {
     this.engine.softmax_backward(this.p(y), this.p(dy), this.p(dx), rows, cols, log ? 1 : 0);
   }
 
-  random(out: Storage, size: number, kind: RandomKind, seedLo: number, seedHi: number, counter: number, p = 0.5, scale = 1): void {
-    if (!Number.isSafeInteger(counter) || counter < 0) throw new RangeError(`random: bad counter ${counter}`);
+  random(
+    out: Storage,
+    size: number,
+    kind: RandomKind,
+    seedLo: number,
+    seedHi: number,
+    counter: number,
+    p = 0.5,
+    scale = 1,
+  ): void {
+    if (!Number.isSafeInteger(counter) || counter < 0) {
+      throw new RangeError(`random: bad counter ${counter}`);
+    }
     const lo = counter % 4294967296, hi = Math.floor(counter / 4294967296);
-    this.engine.random_fill(this.p(out), size, RANDOM[kind], seedLo >>> 0, seedHi >>> 0, lo >>> 0, hi >>> 0, p, scale);
+    this.engine.random_fill(
+      this.p(out),
+      size,
+      RANDOM[kind],
+      seedLo >>> 0,
+      seedHi >>> 0,
+      lo >>> 0,
+      hi >>> 0,
+      p,
+      scale,
+    );
   }
 
-  adamStep(param: Storage, grad: Storage, m: Storage, v: Storage, size: number, p: AdamParams): void {
+  adamStep(
+    param: Storage,
+    grad: Storage,
+    m: Storage,
+    v: Storage,
+    size: number,
+    p: AdamParams,
+  ): void {
     const bc1 = 1 - Math.pow(p.beta1, p.step);
     const bc2 = 1 - Math.pow(p.beta2, p.step);
     const pp = this.p(param), pg = this.p(grad), pm = this.p(m), pv = this.p(v);
-    const rest = [p.beta1, 1 - p.beta1, p.beta2, 1 - p.beta2, p.lr / bc1, Math.sqrt(bc2), p.eps, p.weightDecay, 1 - p.lr * p.weightDecay, p.decoupled ? 1 : 0];
-    this.run("adam_step", WasmBackend.ranges(size, this.parts(size)).map(([a, b]) => [pp + a * 4, pg + a * 4, pm + a * 4, pv + a * 4, b - a, ...rest]));
+    const rest = [
+      p.beta1,
+      1 - p.beta1,
+      p.beta2,
+      1 - p.beta2,
+      p.lr / bc1,
+      Math.sqrt(bc2),
+      p.eps,
+      p.weightDecay,
+      1 - p.lr * p.weightDecay,
+      p.decoupled ? 1 : 0,
+    ];
+    this.run(
+      "adam_step",
+      WasmBackend.ranges(size, this.parts(size)).map((
+        [a, b],
+      ) => [pp + a * 4, pg + a * 4, pm + a * 4, pv + a * 4, b - a, ...rest]),
+    );
   }
 
   sgdStep(param: Storage, grad: Storage, buf: Storage | null, size: number, p: SgdParams): void {
     if (p.momentum !== 0 && !buf) throw new Error("sgdStep: momentum needs a buffer");
     const pp = this.p(param), pg = this.p(grad), pb = this.p(buf);
-    const rest = [p.lr, p.momentum, 1 - p.dampening, p.weightDecay, p.nesterov ? 1 : 0, p.first ? 1 : 0];
-    this.run("sgd_step", WasmBackend.ranges(size, this.parts(size)).map(([a, b]) => [pp + a * 4, pg + a * 4, pb === 0 ? 0 : pb + a * 4, b - a, ...rest]));
+    const rest = [
+      p.lr,
+      p.momentum,
+      1 - p.dampening,
+      p.weightDecay,
+      p.nesterov ? 1 : 0,
+      p.first ? 1 : 0,
+    ];
+    this.run(
+      "sgd_step",
+      WasmBackend.ranges(size, this.parts(size)).map((
+        [a, b],
+      ) => [pp + a * 4, pg + a * 4, pb === 0 ? 0 : pb + a * 4, b - a, ...rest]),
+    );
   }
 }
 

@@ -57,7 +57,9 @@ export class EnginePool {
     ctlPtr: number,
     stackTops: number[],
   ): Promise<EnginePool> {
-    const names = WebAssembly.Module.exports(module).filter((e) => e.kind === "function").map((e) => e.name);
+    const names = WebAssembly.Module.exports(module).filter((e) => e.kind === "function").map((e) =>
+      e.name
+    );
     new Int32Array(memory.buffer, ctlPtr, 4).fill(0);
     const workers: Worker[] = [];
     try {
@@ -65,14 +67,26 @@ export class EnginePool {
       for (let t = 1; t < threads; t++) {
         const w = new Worker(new URL("./engine_worker.ts", import.meta.url), { type: "module" });
         workers.push(w);
-        ready.push(new Promise<void>((res, rej) => {
-          w.onmessage = (e) => (e.data === "ready" ? res() : rej(new Error(`engine worker ${t}: ${e.data}`)));
-          w.onerror = (e) => {
-            e.preventDefault();
-            rej(new Error(`engine worker ${t}: ${e.message}`));
-          };
-        }));
-        w.postMessage({ memory, module, ctlPtr, tid: t, threads, stackTop: stackTops[t - 1], names });
+        ready.push(
+          new Promise<void>((res, rej) => {
+            w.onmessage = (
+              e,
+            ) => (e.data === "ready" ? res() : rej(new Error(`engine worker ${t}: ${e.data}`)));
+            w.onerror = (e) => {
+              e.preventDefault();
+              rej(new Error(`engine worker ${t}: ${e.message}`));
+            };
+          }),
+        );
+        w.postMessage({
+          memory,
+          module,
+          ctlPtr,
+          tid: t,
+          threads,
+          stackTop: stackTops[t - 1],
+          names,
+        });
       }
       await Promise.all(ready);
     } catch (e) {
@@ -86,7 +100,14 @@ export class EnginePool {
         console.error(`engine worker: ${e.message}`);
       };
     }
-    return new EnginePool(threads, memory, ctlPtr, names, workers, main as unknown as Record<string, (...a: number[]) => void>);
+    return new EnginePool(
+      threads,
+      memory,
+      ctlPtr,
+      names,
+      workers,
+      main as unknown as Record<string, (...a: number[]) => void>,
+    );
   }
 
   private views(): void {
@@ -133,7 +154,9 @@ export class EnginePool {
       Atomics.wait(this.ctl, C_FIN, fin);
       fin = Atomics.load(this.ctl, C_FIN);
     }
-    if (Atomics.load(this.ctl, C_ERR) !== 0) throw new Error(`engine pool: a worker failed in ${fn}`);
+    if (Atomics.load(this.ctl, C_ERR) !== 0) {
+      throw new Error(`engine pool: a worker failed in ${fn}`);
+    }
   }
 
   /** Stops the workers. */

@@ -29,7 +29,9 @@ scope.onmessage = (e: MessageEvent<Init>) => {
   try {
     ex = new WebAssembly.Instance(module, { env: { memory } }).exports as Record<string, unknown>;
     const sp = ex.__stack_pointer;
-    if (!(sp instanceof WebAssembly.Global)) throw new Error("engine.wasm does not export __stack_pointer");
+    if (!(sp instanceof WebAssembly.Global)) {
+      throw new Error("engine.wasm does not export __stack_pointer");
+    }
     sp.value = stackTop;
   } catch (err) {
     scope.postMessage(String(err));
