@@ -103,3 +103,10 @@ export async function initEngine(opts: EngineOptions = {}): Promise<Backend> {
   setDefaultBackend(b);
   return b;
 }
+
+/** Stops the wasm backend's worker threads (GEMM pool and engine pool) so the process can exit. */
+export function closeEngine(): void {
+  const w = wasmBackend();
+  w.closeGemmPool();
+  w.stopThreads();
+}

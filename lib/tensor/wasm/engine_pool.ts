@@ -182,7 +182,10 @@ export function workerLoop(
 ): void {
   let ctl = new Int32Array(memory.buffer, ctlPtr, 4);
   let args = new Float64Array(memory.buffer, ctlPtr, 2 + threads * MAX_ARGS);
-  let seq = Atomics.load(ctl, C_SEQ);
+  // The control block was zeroed before the workers started and no call is made before they
+  // report ready, so the first call is sequence 1: start from 0, never from a fresh load (a call
+  // made between "ready" and that load would be missed).
+  let seq = 0;
   for (;;) {
     // spin a little (calls come in bursts), then sleep
     let s = Atomics.load(ctl, C_SEQ);
