@@ -26,6 +26,7 @@ import {
   OVERWRITE,
   type Parsed,
   provenanceArgs,
+  TAR_ARCHITECTURE,
   THREADS,
 } from "../lib/run/flags.ts";
 import { callTool, runTool } from "../lib/run/main.ts";
@@ -118,14 +119,7 @@ export const meta = defineTool({
       type: "boolean",
       help: "no metrics: run one batch and write <name>.batch.png",
     },
-    preset: {
-      type: "choice",
-      choices: ["paper", "small", "tiny"],
-      default: "paper",
-      help: "architecture of a NoStripesNet .tar (Lumen checkpoints record theirs)",
-    },
-    width: { type: "int", min: 1, help: "generator filters of the first level (.tar only)" },
-    depth: { type: "int", min: 2, help: "generator levels (.tar only)" },
+    ...TAR_ARCHITECTURE,
     backend: BACKEND,
     threads: THREADS,
     verbose: { type: "boolean", short: "v", help: "print each batch", provenance: false },

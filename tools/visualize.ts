@@ -22,7 +22,14 @@
  */
 import { basename, dirname, extname, relative } from "node:path";
 import { existsSync, mkdirSync, readdirSync } from "node:fs";
-import { BACKEND, defineTool, OVERWRITE, type Parsed, THREADS } from "../lib/run/flags.ts";
+import {
+  BACKEND,
+  defineTool,
+  OVERWRITE,
+  type Parsed,
+  TAR_ARCHITECTURE,
+  THREADS,
+} from "../lib/run/flags.ts";
 import { callTool, runTool } from "../lib/run/main.ts";
 import { LumenError } from "../lib/run/errors.ts";
 import { progress } from "../lib/run/progress.ts";
@@ -119,14 +126,7 @@ export const meta = defineTool({
       help: "open the report in headless Chromium and check it (needs more permissions)",
       provenance: false,
     },
-    preset: {
-      type: "choice",
-      choices: ["paper", "small", "tiny"],
-      default: "paper",
-      help: "architecture of a NoStripesNet .tar (Lumen checkpoints record theirs)",
-    },
-    width: { type: "int", min: 1, help: "generator filters of the first level (.tar only)" },
-    depth: { type: "int", min: 2, help: "generator levels (.tar only)" },
+    ...TAR_ARCHITECTURE,
     backend: BACKEND,
     threads: THREADS,
     verbose: { type: "boolean", short: "v", help: "print what is done", provenance: false },
