@@ -6,7 +6,7 @@
  * @module
  */
 import { parseFlags } from "../lib/run/flags.ts";
-import { generateMask, meta } from "../tools/generate_mask.ts";
+import { generateMask, meta } from "../tools/nostripesnet/generate_mask.ts";
 
 const [scan, archive, backend] = Deno.args;
 const f = parseFlags(meta, [

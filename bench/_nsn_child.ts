@@ -7,8 +7,8 @@
  */
 import { initEngine } from "../lib/tensor/engine.ts";
 import { noGrad, resetArena, tensor } from "../lib/tensor/tensor.ts";
-import { buildNoStripesNet } from "../lib/nn/nostripesnet.ts";
-import { MaskedGAN } from "../lib/nn/gan.ts";
+import { buildNoStripesNet } from "../lib/pipelines/nostripesnet/model.ts";
+import { MaskedGAN } from "../lib/pipelines/nostripesnet/gan.ts";
 
 const [what, backendName, hs, ws, rs] = Deno.args;
 const H = Number(hs), W = Number(ws), reps = Number(rs ?? 2);

@@ -41,7 +41,7 @@ np.savez_compressed("${mask}", mdg_scan=np.zeros((A, R, C), np.uint8))
         "--quiet",
         "--allow-read",
         "--allow-write=/tmp",
-        new URL("../tools/data_generator.ts", import.meta.url).pathname,
+        new URL("../tools/nostripesnet/data_generator.ts", import.meta.url).pathname,
         "--mode",
         "patch",
         "--root",

@@ -19,7 +19,7 @@
  */
 import { existsSync } from "node:fs";
 import { detectRowsRef, mergeRowsRef, thresholdRef } from "../lib/tomo/stripes_ref.ts";
-import { SimRng } from "../lib/sim/rng.ts";
+import { SimRng } from "../lib/data/rng.ts";
 
 const ANGLES = 1801, ROWS = 64, COLS = 2560;
 const DIR = "/tmp/lumen_bench";

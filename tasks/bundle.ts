@@ -1,5 +1,5 @@
 /**
- * `deno task bundle`: one self-contained JavaScript file per tool (`dist/<tool>.js`), made with
+ * `deno task bundle`: one self-contained JavaScript file per tool (`dist/<tool>.js`, e.g. `dist/nostripesnet/data_generator.js`), made with
  * `deno bundle` (esbuild, which Deno fetches from npm once; no other network). A bundle holds the
  * tool, the library, its npm packages (h5wasm carries its WebAssembly inside its JavaScript) and
  * Lumen's own `wasm/*.wasm` and `kernels/*.wgsl`, which lib/wasm/load.ts then takes from the
@@ -8,7 +8,7 @@
  *
  * ```sh
  * deno task bundle                          # every tool
- * deno task bundle inspect data_generator
+ * deno task bundle inspect nostripesnet/data_generator   # or data-generator, data_generator
  * deno run --allow-read dist/inspect.js scan.nxs
  * ```
  *
@@ -47,37 +47,72 @@ export const meta = defineTool({
 export const REPO: string = dirname(dirname(fileURLToPath(import.meta.url)));
 
 /**
- * The tools in `tools/` (file names without `.ts`; `_`-prefixed helpers left out).
+ * The tools in `tools/`, as paths below it without `.ts`: the cross-pipeline tools at the top
+ * (`inspect`, `demo`, …) and one folder per pipeline (`nostripesnet/train`, …); `_`-prefixed
+ * helpers are left out.
  *
  * @example
  * ```ts
- * toolNames(); // ["apply_model", "data_generator", "demo", …]
+ * toolNames(); // ["demo", "inspect", "nostripesnet/apply_model", …]
  * ```
  */
 export function toolNames(): string[] {
-  return [...Deno.readDirSync(`${REPO}/tools`)]
-    .filter((e) => e.isFile && e.name.endsWith(".ts") && !e.name.startsWith("_"))
-    .map((e) => e.name.slice(0, -3))
-    .sort();
+  const out: string[] = [];
+  const walk = (rel: string) => {
+    for (const e of Deno.readDirSync(`${REPO}/tools${rel ? `/${rel}` : ""}`)) {
+      if (e.name.startsWith("_")) continue;
+      const name = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory && !rel) walk(name);
+      else if (e.isFile && e.name.endsWith(".ts")) out.push(name.slice(0, -3));
+    }
+  };
+  walk("");
+  return out.sort();
+}
+
+/** The tool file that a `deno task` runs (`tools/<id>.ts` in its command), if any. */
+function taskTool(task: string): string | undefined {
+  try {
+    const cfg = JSON.parse(Deno.readTextFileSync(`${REPO}/deno.json`));
+    const cmd = cfg.tasks?.[task];
+    const m = typeof cmd === "string" ? /\btools\/([a-z0-9_/]+)\.ts\b/.exec(cmd) : null;
+    return m?.[1];
+  } catch {
+    return undefined;
+  }
 }
 
 /**
- * Checks tool names against `tools/` (all of them when none is given); throws a one-line
- * UsageError for an unknown one.
+ * Resolves what a user names a tool by: its path below `tools/` (`nostripesnet/data_generator`),
+ * the `deno task` that runs it (`data-generator`), or its step name where only one pipeline has
+ * it (`data_generator`). Throws a one-line UsageError otherwise.
  *
  * @example
  * ```ts
- * checkTools(["inspect"]); // ["inspect"]
+ * resolveTool("data-generator"); // "nostripesnet/data_generator"
+ * ```
+ */
+export function resolveTool(name: string, have: string[] = toolNames()): string {
+  if (have.includes(name)) return name;
+  const viaTask = taskTool(name);
+  if (viaTask && have.includes(viaTask)) return viaTask;
+  const bySteps = have.filter((t) => t.endsWith(`/${name}`));
+  if (bySteps.length === 1) return bySteps[0];
+  const why = bySteps.length > 1 ? `ambiguous (${bySteps.join(", ")})` : "no such tool";
+  throw new UsageError("TOOL", `${name}: ${why} (tools/ has: ${have.join(", ")})`);
+}
+
+/**
+ * Resolves tool names (all tools when none is given) with {@link resolveTool}.
+ *
+ * @example
+ * ```ts
+ * checkTools(["inspect", "data-generator"]); // ["inspect", "nostripesnet/data_generator"]
  * ```
  */
 export function checkTools(names: string[]): string[] {
   const have = toolNames();
-  for (const n of names) {
-    if (!have.includes(n)) {
-      throw new UsageError("TOOL", `${n}: no such tool (tools/ has: ${have.join(", ")})`);
-    }
-  }
-  return names.length ? names : have;
+  return names.length ? names.map((n) => resolveTool(n, have)) : have;
 }
 
 /**
@@ -248,6 +283,7 @@ if (import.meta.main) {
     const preamble = assetsPreamble(assetFiles());
     for (const tool of tools) {
       const file = `${out}/${tool}.js`;
+      Deno.mkdirSync(dirname(file), { recursive: true });
       bundleOne(tool, file, preamble);
       if (f.check) checkBundle(file);
       const mib = (Deno.statSync(file).size / 2 ** 20).toFixed(1);

@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { isAbsolute, resolve } from "node:path";
+import { dirname, isAbsolute, resolve } from "node:path";
 import { Buffer } from "node:buffer";
 import { defineTool, UsageError } from "../lib/run/flags.ts";
 import { runTool } from "../lib/run/main.ts";
@@ -103,6 +103,8 @@ if (import.meta.main) {
     const preamble = assetsPreamble(assetFiles());
     for (const tool of tools) {
       const js = `${out}/${tool}.js`;
+      Deno.mkdirSync(dirname(js), { recursive: true });
+      Deno.mkdirSync(dirname(`${out}/bin/${tool}`), { recursive: true });
       bundleOne(tool, js, preamble);
       const toolMeta = (await import(`${REPO}/tools/${tool}.ts`)).meta as {
         permissions: readonly string[];

@@ -30,6 +30,7 @@ import {
 } from "../lib/run/flags.ts";
 import { runTool } from "../lib/run/main.ts";
 import { LumenError } from "../lib/run/errors.ts";
+import { resolveTool } from "./bundle.ts";
 
 /** The recipe's command line. */
 export const meta = defineTool({
@@ -293,12 +294,14 @@ function writeAtomic(path: string, text: string): void {
 
 if (import.meta.main) {
   await runTool(meta, async (f) => {
-    const [step, ...toolArgs] = f._;
-    if (!/^[a-z0-9_]+$/.test(step)) {
-      throw new UsageError("STEP", `${step}: expected a tool name such as data_generator`);
+    const [named, ...toolArgs] = f._;
+    if (!/^[a-z0-9_/-]+$/.test(named)) {
+      throw new UsageError("STEP", `${named}: expected a tool name such as data_generator`);
     }
-    const stepFile = `${REPO}/tools/${step}.ts`;
-    if (!existsSync(stepFile)) throw new UsageError("STEP", `${step}: no such tool in tools/`);
+    const tool = resolveTool(named);
+    const step = tool.replaceAll("/", "_");
+    const stepFile = `${REPO}/tools/${tool}.ts`;
+    if (!existsSync(stepFile)) throw new UsageError("STEP", `${named}: no such tool in tools/`);
     for (const a of toolArgs) {
       if (/^--(shard|merge)(=|$)/.test(a)) {
         throw new UsageError("ARGS", `${a}: the recipe adds --shard and --merge itself`);
@@ -309,7 +312,7 @@ if (import.meta.main) {
       toolMeta = (await import(stepFile)).meta;
     } catch (e) {
       throw new LumenError(
-        `tools/${step}.ts`,
+        `tools/${tool}.ts`,
         "",
         `cannot load the step (${(e as Error).message})`,
       );

@@ -144,7 +144,7 @@ export function generatorArgs(fx: string, root = "out"): string[] {
 export async function nsnDataset(extra: string[] = []): Promise<{ fx: string; root: string }> {
   const fx = await pyFixture("nsn_scan");
   const root = await Deno.makeTempDir();
-  const r = await runTool("data_generator", ["--allow-read", "--allow-write=/tmp"], [
+  const r = await runTool("nostripesnet/data_generator", ["--allow-read", "--allow-write=/tmp"], [
     ...generatorArgs(fx, root),
     "--quiet",
     ...extra,

@@ -3,7 +3,7 @@
  *
  * 1. simulates a tomography scan (a phantom projected in parallel beam, detector counts with
  *    flats, darks, noise and stripe-making detector defects) and writes it as a NeXus file in the
- *    i12 layout (lib/sim/scan.ts);
+ *    i12 layout (lib/tomo/scan_sim.ts);
  * 2. `generate_mask`: finds its stripes (Larix STRIPES_DETECT + STRIPES_MERGE) into an .npz;
  * 3. `data_generator --mode patch`: cuts the sinograms into patches, pairs the clean ones with
  *    simulated stripes;
@@ -21,12 +21,12 @@ import { defineTool, OVERWRITE, SEED, THREADS } from "../lib/run/flags.ts";
 import { callTool, runTool } from "../lib/run/main.ts";
 import { LumenError } from "../lib/run/errors.ts";
 import { makeProvenance, writeProvenance } from "../lib/run/provenance.ts";
-import { SCAN_PRESETS, simulateScan, writeScanNexus } from "../lib/sim/scan.ts";
-import { main as generateMask } from "./generate_mask.ts";
-import { main as dataGenerator } from "./data_generator.ts";
-import { main as train } from "./train.ts";
-import { main as test } from "./test.ts";
-import { main as visualize } from "./visualize.ts";
+import { SCAN_PRESETS, simulateScan, writeScanNexus } from "../lib/tomo/scan_sim.ts";
+import { main as generateMask } from "./nostripesnet/generate_mask.ts";
+import { main as dataGenerator } from "./nostripesnet/data_generator.ts";
+import { main as train } from "./nostripesnet/train.ts";
+import { main as test } from "./nostripesnet/test.ts";
+import { main as visualize } from "./nostripesnet/visualize.ts";
 
 /** The tool's command line. */
 export const meta = defineTool({

@@ -210,21 +210,6 @@ export const THREADS = {
   provenance: false,
 } as const satisfies IntFlag;
 
-/**
- * `--preset`, `--width`, `--depth`: the architecture of an original NoStripesNet `.tar`, which
- * (unlike Lumen checkpoints) does not record it. Spread into a tool's flags.
- */
-export const TAR_ARCHITECTURE = {
-  preset: {
-    type: "choice",
-    choices: ["paper", "small", "tiny"],
-    default: "paper",
-    help: "architecture of a NoStripesNet .tar (Lumen checkpoints record theirs)",
-  },
-  width: { type: "int", min: 1, help: "generator filters of the first level (.tar only)" },
-  depth: { type: "int", min: 2, help: "generator levels (.tar only)" },
-} as const satisfies FlagSpecs;
-
 const COMMON: FlagSpecs = {
   help: { type: "boolean", short: "h", help: "print this help and exit", provenance: false },
   quiet: { type: "boolean", short: "q", help: "no progress bar or chatter", provenance: false },

@@ -1,0 +1,27 @@
+/**
+ * The flags that NoStripesNet's tools share.
+ *
+ * @example
+ * ```ts
+ * import { defineTool } from "../../run/flags.ts";
+ * import { TAR_ARCHITECTURE } from "./flags.ts";
+ * const meta = defineTool({ name: "t", summary: "", permissions: [], flags: { ...TAR_ARCHITECTURE } });
+ * ```
+ * @module
+ */
+import type { FlagSpecs } from "../../run/flags.ts";
+
+/**
+ * `--preset`, `--width`, `--depth`: the architecture of an original NoStripesNet `.tar`, which
+ * (unlike Lumen checkpoints) does not record it. Spread into a tool's flags.
+ */
+export const TAR_ARCHITECTURE = {
+  preset: {
+    type: "choice",
+    choices: ["paper", "small", "tiny"],
+    default: "paper",
+    help: "architecture of a NoStripesNet .tar (Lumen checkpoints record theirs)",
+  },
+  width: { type: "int", min: 1, help: "generator filters of the first level (.tar only)" },
+  depth: { type: "int", min: 2, help: "generator levels (.tar only)" },
+} as const satisfies FlagSpecs;
