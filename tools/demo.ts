@@ -1,48 +1,33 @@
 /**
- * `deno task demo`: NoStripesNet end to end on embedded data, nothing but the clone needed.
- *
- * 1. simulates a tomography scan (a phantom projected in parallel beam, detector counts with
- *    flats, darks, noise and stripe-making detector defects) and writes it as a NeXus file in the
- *    i12 layout (lib/tomo/scan_sim.ts);
- * 2. `generate_mask`: finds its stripes (Larix STRIPES_DETECT + STRIPES_MERGE) into an .npz;
- * 3. `data_generator --mode patch`: cuts the sinograms into patches, pairs the clean ones with
- *    simulated stripes;
- * 4. `train --mode patch --preset small`: trains the GAN for a few epochs;
- * 5. `test`: the nine metrics and the RMSE table (stripe input, Vo's sorting, the model) on the
- *    held-out patches;
- * 6. `visualize`: figures of sinograms and reconstructions, and an HTML report;
- *
- * then prints where everything is. Every step is the same tool a user runs, called in-process.
+ * `deno task demo [NAME…]`: every pipeline's demo (or the named ones) end to end on data it makes
+ * itself, nothing but the clone needed; each writes under `<out>/<name>/`, and one index page,
+ * `<out>/index.html`, links their reports.
  *
  * @module
  */
 import { existsSync, rmSync } from "node:fs";
-import { defineTool, OVERWRITE, SEED, THREADS } from "../lib/run/flags.ts";
+import { defineTool, OVERWRITE, type Parsed, SEED, THREADS, UsageError } from "../lib/run/flags.ts";
 import { callTool, runTool } from "../lib/run/main.ts";
 import { LumenError } from "../lib/run/errors.ts";
-import { makeProvenance, writeProvenance } from "../lib/run/provenance.ts";
-import { SCAN_PRESETS, simulateScan, writeScanNexus } from "../lib/tomo/scan_sim.ts";
-import { main as generateMask } from "./nostripesnet/generate_mask.ts";
-import { main as dataGenerator } from "./nostripesnet/data_generator.ts";
-import { main as train } from "./nostripesnet/train.ts";
-import { main as test } from "./nostripesnet/test.ts";
-import { main as visualize } from "./nostripesnet/visualize.ts";
+import { type DemoResult, type DemoRun, writeDemoIndex } from "../lib/run/demo.ts";
+import { runDemo as nostripesnet } from "./nostripesnet/_demo.ts";
 
 /** The tool's command line. */
 export const meta = defineTool({
   name: "demo",
-  summary: "NoStripesNet end to end on a simulated scan: mask, dataset, training, test, figures",
+  summary: "every pipeline end to end on embedded data (or the named ones), with one HTML index",
   permissions: ["--allow-read", "--allow-write=OUT"],
   assets: true,
   task: "demo",
+  args: [{ name: "NAME", help: "pipelines to run (default: all)", optional: true, variadic: true }],
   flags: {
     out: { type: "string", default: "demo_out", arg: "OUT", help: "folder for everything" },
-    epochs: { type: "int", min: 1, default: 30, help: "training epochs" },
+    epochs: { type: "int", min: 1, default: 30, help: "NoStripesNet training epochs" },
     preset: {
       type: "choice",
       choices: ["small", "tiny", "paper"],
       default: "small",
-      help: "model size",
+      help: "NoStripesNet model size",
     },
     threads: THREADS,
     seed: SEED,
@@ -50,7 +35,27 @@ export const meta = defineTool({
   },
 });
 
-async function demo(f: import("../lib/run/flags.ts").Parsed<typeof meta.flags>): Promise<void> {
+type Flags = Parsed<typeof meta.flags>;
+
+/** The pipelines' demos, in the order `deno task demo` runs them. */
+const DEMOS: Record<string, (out: string, f: Flags) => Promise<DemoResult>> = {
+  nostripesnet: (out, f) =>
+    nostripesnet(out, {
+      epochs: f.epochs,
+      preset: f.preset,
+      seed: f.seed,
+      threads: f.threads,
+      quiet: f.quiet,
+    }),
+};
+
+async function demo(f: Flags): Promise<void> {
+  const names = f._.length ? f._ : Object.keys(DEMOS);
+  for (const n of names) {
+    if (!DEMOS[n]) {
+      throw new UsageError("NAME", `${n}: no such demo (have: ${Object.keys(DEMOS).join(", ")})`);
+    }
+  }
   const out = f.out;
   if (existsSync(out)) {
     if (!f.overwrite) {
@@ -58,150 +63,21 @@ async function demo(f: import("../lib/run/flags.ts").Parsed<typeof meta.flags>):
     }
     rmSync(out, { recursive: true });
   }
-  const q = f.quiet ? ["--quiet"] : [];
-  const threads = f.threads ? ["--threads", String(f.threads)] : [];
-  const t0 = performance.now();
-  const step = (name: string) => {
-    if (!f.quiet) {
-      console.log(`[${((performance.now() - t0) / 1000).toFixed(0).padStart(3)} s] ${name}`);
-    }
-  };
-
-  step("1/6 simulating a scan (256 angles × 32 rows × 512 columns, 8 detector defects)");
   Deno.mkdirSync(out, { recursive: true });
-  const scanPath = `${out}/scan.nxs`;
-  // a bright beam (60 000 counts in the flats, as at a synchrotron) and eight defective pixels
-  const sim = simulateScan({ ...SCAN_PRESETS.demo, seed: f.seed, flux: 60000, defects: 8 });
-  await writeScanNexus(scanPath, sim);
-  await writeProvenance(
-    scanPath,
-    await makeProvenance({ tool: "demo", args: { preset: "demo" }, seed: f.seed }),
-  );
-
-  step("2/6 generate_mask: stripe detection");
-  await generateMask([
-    "--h5",
-    scanPath,
-    "--archive",
-    `${out}/masks.npz`,
-    "--file-name",
-    "mscan",
-    "--size",
-    "35",
-    "--radius",
-    "3",
-    "--threshold",
-    "0.63",
-    "--length",
-    "85",
-    "--depth",
-    "10",
-    "--width",
-    "5",
-    "--sensitivity",
-    "85",
-    ...q,
-  ]);
-
-  step("3/6 data_generator --mode patch: 128×64 patches, simulated stripes on the clean ones");
-  await dataGenerator([
-    "--mode",
-    "patch",
-    "--root",
-    `${out}/data`,
-    "--hdf-root",
-    scanPath,
-    "--mask",
-    `${out}/masks.npz`,
-    "--mask-name",
-    "mscan",
-    "--patch-size",
-    "128,64",
-    "--seed",
-    String(f.seed),
-    ...q,
-  ]);
-
-  step(`4/6 train --mode patch --preset ${f.preset}: ${f.epochs} epochs`);
-  await train([
-    "--mode",
-    "patch",
-    "--root",
-    `${out}/data`,
-    "--save-dir",
-    `${out}/runs`,
-    "--name",
-    "demo",
-    "--preset",
-    f.preset,
-    "--epochs",
-    String(f.epochs),
-    "--batch-size",
-    "8",
-    "--save-every",
-    "0",
-    // a short run: a higher rate than the paper's 2e-4, and no plateau decay
-    "--learning-rate",
-    "1e-3",
-    "--plateau-patience",
-    "100,100",
-    "--seed",
-    String(f.seed),
-    ...threads,
-    ...q,
-    ...(f.quiet ? [] : ["--verbose"]),
-  ]);
-  const model = `${out}/runs/demo_${f.epochs}.json`;
-
-  step("5/6 test: metrics and RMSE on the held-out patches");
-  await test([
-    "--mode",
-    "patch",
-    "--root",
-    `${out}/data`,
-    "--model-file",
-    model,
-    "--out-dir",
-    `${out}/test_results`,
-    "--name",
-    "demo",
-    ...threads,
-    ...q,
-  ]);
-
-  step("6/6 visualize: figures and the HTML report");
-  await visualize([
-    "--root",
-    `${out}/data`,
-    "--model-file",
-    model,
-    "--out-dir",
-    `${out}/figures`,
-    "--name",
-    "demo",
-    "--test-results",
-    `${out}/test_results/demo.metrics.json`,
-    "--mask",
-    `${out}/masks.npz`,
-    "--mask-name",
-    "mscan",
-    "--sino-size",
-    `${sim.angles.length},${sim.shape[2]}`,
-    "--last-angle",
-    String(sim.angles[sim.angles.length - 1]),
-    ...threads,
-    ...q,
-  ]);
-
+  const runs: DemoRun[] = [];
+  const t0 = performance.now();
+  for (const name of names) {
+    if (!f.quiet) console.log(`== ${name}`);
+    const t = performance.now();
+    const result = await DEMOS[name](`${out}/${name}`, f);
+    const seconds = (performance.now() - t) / 1000;
+    runs.push({ name, seconds, result });
+    console.log(`\n${name} demo done in ${seconds.toFixed(0)} s:`);
+    for (const line of result.summary) console.log(`  ${line}`);
+  }
+  const index = await writeDemoIndex(out, runs);
   const secs = ((performance.now() - t0) / 1000).toFixed(0);
-  console.log(`\ndemo done in ${secs} s. Results in ${out}/:
-  scan          ${out}/scan.nxs  (inspect it: deno task inspect ${out}/scan.nxs)
-  stripe mask   ${out}/masks.npz
-  dataset       ${out}/data/0000/
-  model         ${model}  (log: ${out}/runs/demo.log.jsonl)
-  metrics       ${out}/test_results/demo.metrics.json, .csv
-  figures       ${out}/figures/
-  report        ${out}/figures/demo.report.html`);
+  console.log(`\ndemo done in ${secs} s. index of all results: ${index}`);
 }
 
 /** Runs the demo in this process (see callTool). */

@@ -15,3 +15,4 @@ export * from "./progress.ts";
 export * from "./provenance.ts";
 export * from "./log.ts";
 export * from "./shard.ts";
+export * from "./demo.ts";

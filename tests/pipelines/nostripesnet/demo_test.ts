@@ -12,10 +12,11 @@ Deno.test("demo: scan → mask → dataset → training → test → figures, in
   const dir = await Deno.makeTempDir();
   const out = `${dir}/demo`;
   const perms = ["--allow-read", `--allow-write=${dir}`];
-  const args = ["--out", out, "--preset", "tiny", "--epochs", "1", "--quiet"];
+  const args = ["nostripesnet", "--out", out, "--preset", "tiny", "--epochs", "1", "--quiet"];
   const r = await runTool("demo", perms, args);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /demo done in \d+ s/);
+  assert.match(r.stdout, /demo done in \d+ s\. index of all results: .*index\.html/);
+  assert.ok(existsSync(`${out}/index.html`));
   assert.match(r.stdout, /report +.*demo\.report\.html/);
   for (
     const f of [
@@ -29,15 +30,15 @@ Deno.test("demo: scan → mask → dataset → training → test → figures, in
       "test_results/demo.metrics.csv",
       "figures/demo.report.html",
     ]
-  ) assert.ok(existsSync(`${out}/${f}`), f);
-  const scan = await openScan(`${out}/scan.nxs`);
+  ) assert.ok(existsSync(`${out}/nostripesnet/${f}`), f);
+  const scan = await openScan(`${out}/nostripesnet/scan.nxs`);
   try {
     assert.equal(scan.layout, "i12");
     assert.deepEqual([scan.projections.count, scan.rows, scan.cols], [256, 32, 512]);
   } finally {
     scan.close();
   }
-  const m = JSON.parse(await Deno.readTextFile(`${out}/test_results/demo.metrics.json`));
+  const m = JSON.parse(await Deno.readTextFile(`${out}/nostripesnet/test_results/demo.metrics.json`));
   const text = JSON.stringify(m);
   for (const k of ["stripe", "vo", "model"]) assert.match(text.toLowerCase(), new RegExp(k));
   const again = await runTool("demo", perms, args);
