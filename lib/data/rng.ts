@@ -21,8 +21,8 @@
 
 /** xoshiro128** generator; state is four 32-bit words. */
 export class SimRng {
-  private s: Uint32Array;
-  private spare: number | null = null;
+  protected s: Uint32Array;
+  protected spare: number | null = null;
 
   /** @param seed any integer in [0, 2^53) */
   constructor(seed: number) {
@@ -108,6 +108,16 @@ export class SimRng {
       return k - 1;
     }
     return Math.max(0, Math.round(lam + Math.sqrt(lam) * this.normal()));
+  }
+
+  /** The state (four words and the cached normal, NaN when none), to save and restore. */
+  get state(): number[] {
+    return [...this.s, this.spare === null ? NaN : this.spare];
+  }
+
+  set state(v: number[]) {
+    for (let i = 0; i < 4; i++) this.s[i] = v[i] >>> 0;
+    this.spare = v.length > 4 && !Number.isNaN(v[4]) ? v[4] : null;
   }
 
   /** An independent generator derived from this one. */

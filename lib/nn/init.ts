@@ -12,16 +12,17 @@
  * ```
  * @module
  */
+import { SimRng } from "../data/rng.ts";
 
 /**
- * A small seeded generator (xoshiro128** seeded through splitmix32): uniform floats in [0, 1)
- * with 53-bit resolution, normals by Box–Muller. Its state is four uint32 and can be saved.
+ * The weights' seeded generator: the one xoshiro128** of lib/data/rng.ts ({@link SimRng}) with
+ * the seeding the initial weights have always used. Its state is four uint32 and can be saved.
  */
-export class InitRng {
-  private s = new Uint32Array(4);
-  private spare: number | null = null;
-
+export class InitRng extends SimRng {
   constructor(seed = 0) {
+    super(0);
+    // the weights' own seeding (kept so that a seed gives the weights it always gave)
+    const w: number[] = [];
     let x = (seed >>> 0) ^ 0x9e3779b9;
     const hi = Math.floor(seed / 2 ** 32) >>> 0;
     for (let i = 0; i < 4; i++) {
@@ -29,58 +30,11 @@ export class InitRng {
       let z = x;
       z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
       z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-      this.s[i] = (z ^ (z >>> 16)) >>> 0;
+      w.push((z ^ (z >>> 16)) >>> 0);
     }
-    if (!(this.s[0] | this.s[1] | this.s[2] | this.s[3])) this.s[0] = 1;
+    if (!(w[0] | w[1] | w[2] | w[3])) w[0] = 1;
+    this.state = [...w, NaN];
   }
-
-  private nextU32(): number {
-    const s = this.s;
-    const r = Math.imul(rotl(Math.imul(s[1], 5) >>> 0, 7), 9) >>> 0;
-    const t = (s[1] << 9) >>> 0;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 11);
-    return r;
-  }
-
-  /** Uniform in [0, 1). */
-  uniform(): number {
-    const a = this.nextU32() >>> 5, b = this.nextU32() >>> 6;
-    return (a * 67108864 + b) / 9007199254740992;
-  }
-
-  /** Standard normal. */
-  normal(): number {
-    if (this.spare !== null) {
-      const v = this.spare;
-      this.spare = null;
-      return v;
-    }
-    let u = 0;
-    while (u === 0) u = this.uniform();
-    const v = this.uniform();
-    const r = Math.sqrt(-2 * Math.log(u));
-    this.spare = r * Math.sin(2 * Math.PI * v);
-    return r * Math.cos(2 * Math.PI * v);
-  }
-
-  /** The state (to save and restore). */
-  get state(): number[] {
-    return [...this.s, this.spare === null ? NaN : this.spare];
-  }
-
-  set state(v: number[]) {
-    for (let i = 0; i < 4; i++) this.s[i] = v[i] >>> 0;
-    this.spare = v.length > 4 && !Number.isNaN(v[4]) ? v[4] : null;
-  }
-}
-
-function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
 
 function count(shape: readonly number[]): number {

@@ -20,6 +20,7 @@
  * ```
  * @module
  */
+import { f16ToF32 } from "../io/float16.ts";
 import { LumenError } from "../run/errors.ts";
 import { type DType, DTYPE_SIZE, type NdArray, sizeOf, type TypedArray } from "../io/array.ts";
 
@@ -194,15 +195,6 @@ export function parseSafetensorsHeader(
     }
   }
   return { entries, metadata, dataStart: 8 + n };
-}
-
-function f16ToF32(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * f * 2 ** -24;
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * (1 + f / 1024) * 2 ** (e - 15);
 }
 
 /** Decodes one entry's bytes (a copy, aligned) into a typed array. */

@@ -18,6 +18,7 @@
  * ```
  * @module
  */
+import { f16ToF32 } from "../io/float16.ts";
 import { inflateRawSync } from "node:zlib";
 import { LumenError } from "../run/errors.ts";
 import type { DType, NdArray, TypedArray } from "../io/array.ts";
@@ -786,15 +787,6 @@ export async function loadTorchCheckpoint(path: string): Promise<TorchFile> {
   return readTorchFile(await Deno.readFile(path), path);
 }
 
-function f16(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * f * 2 ** -24;
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * (1 + f / 1024) * 2 ** (e - 15);
-}
-
 /**
  * Materialises a tensor as a C-ordered NdArray (following its strides and offset). float16 and
  * bfloat16 widen to float32; with `float32: true` every floating type becomes float32.
@@ -864,7 +856,7 @@ export function tensorToNdArray(t: TorchTensor, opts: { float32?: boolean } = {}
       }
       break;
     case "float16":
-      data = rd((o) => f16(dv.getUint16(o, true)), new Float32Array(n));
+      data = rd((o) => f16ToF32(dv.getUint16(o, true)), new Float32Array(n));
       dtype = "float32";
       break;
     case "bfloat16": {
