@@ -28,6 +28,7 @@
  * ```
  * @module
  */
+import { f16ToF32 } from "./float16.ts";
 import { h5wasm } from "../deps.ts";
 import { LumenError } from "../run/errors.ts";
 import { type DType, DTYPE_SIZE, type NdArray, ndarray, sizeOf, type TypedArray } from "./array.ts";
@@ -362,15 +363,6 @@ const H5WASM_DTYPE: Record<DType, string> = {
   float32: "<f",
   float64: "<d",
 };
-
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * f * 2 ** -24;
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * (1 + f / 1024) * 2 ** (e - 15);
-}
 
 const FILTER_NAMES: Record<number, string> = {
   1: "gzip",
@@ -975,7 +967,7 @@ export class H5File {
     if (dtypeOfMeta(m) === "float16") {
       const h = new Uint16Array(bytes.buffer, bytes.byteOffset, n);
       const f = new Float32Array(n);
-      for (let i = 0; i < n; i++) f[i] = halfToFloat(h[i]);
+      for (let i = 0; i < n; i++) f[i] = f16ToF32(h[i]);
       data = f;
     } else {
       data = new CTORS[dt](bytes.buffer as ArrayBuffer, bytes.byteOffset, n);
@@ -1386,7 +1378,7 @@ function convertAttr(v: unknown, meta: H5Meta): AttrValue {
     if (dt === "float16") {
       const u = v as Uint8Array;
       const h = new Uint16Array(u.buffer, u.byteOffset, u.byteLength / 2);
-      data = Float32Array.from(h, halfToFloat);
+      data = Float32Array.from(h, f16ToF32);
     } else if (dt === "bool" || meta.type === H5T_ENUM) {
       const src = v as unknown as ArrayLike<number>;
       data = (CTORS[rd] as unknown as { from(x: ArrayLike<number>): TypedArray }).from(src);

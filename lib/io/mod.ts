@@ -30,3 +30,4 @@ export * from "./json.ts";
 export * from "./yaml.ts";
 export * from "./png.ts";
 export * from "./jpeg.ts";
+export * from "./float16.ts";

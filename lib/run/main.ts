@@ -158,7 +158,7 @@ export async function runTool<F extends FlagSpecs>(
  *
  * @example
  * ```ts
- * import { main as dataGenerator } from "../../tools/data_generator.ts";
+ * import { main as dataGenerator } from "../../tools/nostripesnet/data_generator.ts";
  * await dataGenerator(["--mode", "patch", "--root", "data", "--hdf-root", "scan.nxs"]);
  * ```
  */
