@@ -30,13 +30,10 @@ override ACC: u32 = 0;
 override SPLITK: u32 = 0; // MODE 2: 1 = write partials to dst at split offsets
 override WG: u32 = 256;
 
-@group(0) @binding(0) var<uniform> P: array<vec4<u32>, 16>;
 @group(0) @binding(1) var<storage, read> src0: array<f32>;
 @group(0) @binding(2) var<storage, read> src1: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> dst: array<f32>;
-
-fn pu(i: u32) -> u32 { return P[i >> 2u][i & 3u]; }
 
 var<workgroup> As: array<f32, 1024>; // [16 k][64 m]
 var<workgroup> Bs: array<f32, 1024>; // [16 k][64 n]

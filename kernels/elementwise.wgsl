@@ -28,11 +28,6 @@ override BCAST: u32 = 1; // 0: all operands contiguous with the output's shape
 override CI32: u32 = 0;  // where: the condition is int32
 override ACC: u32 = 0;   // unary_grad: dx += instead of dx =
 
-@group(0) @binding(0) var<uniform> P: array<vec4<u32>, 16>;
-
-fn pu(i: u32) -> u32 { return P[i >> 2u][i & 3u]; }
-fn pf(i: u32) -> f32 { return bitcast<f32>(P[i >> 2u][i & 3u]); }
-
 fn elem(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
   return (wid.y * nwg.x + wid.x) * WG + lid;
 }

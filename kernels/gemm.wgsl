@@ -13,13 +13,9 @@
 override TA: u32 = 0;
 override TB: u32 = 0;
 
-@group(0) @binding(0) var<uniform> P: array<vec4<u32>, 16>;
 @group(0) @binding(1) var<storage, read> A: array<f32>;
 @group(0) @binding(2) var<storage, read> B: array<f32>;
 @group(0) @binding(3) var<storage, read_write> C: array<f32>;
-
-fn pu(i: u32) -> u32 { return P[i >> 2u][i & 3u]; }
-fn pf(i: u32) -> f32 { return bitcast<f32>(P[i >> 2u][i & 3u]); }
 
 var<workgroup> As: array<f32, 1024>; // [16 k][64 m]
 var<workgroup> Bs: array<f32, 1024>; // [16 k][64 n]

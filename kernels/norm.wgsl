@@ -25,11 +25,6 @@ override ACT: u32 = 0;
 override HAS_DG: u32 = 1;
 override HAS_DB: u32 = 1;
 
-@group(0) @binding(0) var<uniform> P: array<vec4<u32>, 16>;
-
-fn pu(i: u32) -> u32 { return P[i >> 2u][i & 3u]; }
-fn pf(i: u32) -> f32 { return bitcast<f32>(P[i >> 2u][i & 3u]); }
-
 var<workgroup> sv: array<f32, WG>;
 var<workgroup> sw: array<f32, WG>;
 

@@ -17,11 +17,6 @@ override MOMENTUM: u32 = 0;
 override FIRST: u32 = 0;
 override NESTEROV: u32 = 0;
 
-@group(0) @binding(0) var<uniform> P: array<vec4<u32>, 16>;
-
-fn pu(i: u32) -> u32 { return P[i >> 2u][i & 3u]; }
-fn pf(i: u32) -> f32 { return bitcast<f32>(P[i >> 2u][i & 3u]); }
-
 fn elem(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
   return (wid.y * nwg.x + wid.x) * WG + lid;
 }

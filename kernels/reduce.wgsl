@@ -18,10 +18,6 @@ override ACC: u32 = 0;
 override INNER: u32 = 0;
 override LOG: u32 = 0;
 
-@group(0) @binding(0) var<uniform> P: array<vec4<u32>, 16>;
-
-fn pu(i: u32) -> u32 { return P[i >> 2u][i & 3u]; }
-
 fn elem(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
   return (wid.y * nwg.x + wid.x) * WG + lid;
 }

@@ -22,12 +22,6 @@
 
 override WG: u32 = 256;
 
-@group(0) @binding(0) var<uniform> P: array<vec4<u32>, 16>;
-
-fn pu(i: u32) -> u32 { return P[i >> 2u][i & 3u]; }
-fn pi(i: u32) -> i32 { return bitcast<i32>(P[i >> 2u][i & 3u]); }
-fn pf(i: u32) -> f32 { return bitcast<f32>(P[i >> 2u][i & 3u]); }
-
 fn elem(wid: vec3<u32>, nwg: vec3<u32>, lid: u32) -> u32 {
   return (wid.y * nwg.x + wid.x) * WG + lid;
 }

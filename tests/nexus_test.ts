@@ -1,7 +1,7 @@
 /**
  * lib/io/nexus.ts (openScan: i12, DIAD, NXtomo, DataExchange, user paths; lazy frames) and
  * lib/tomo/normalise.ts (readSinograms, the WASM kernel): against numpy computing the formula of
- * ../shared/reference/nostripesnet.md on h5py-read data, on fixtures and on the real scans of
+ * NoStripesNet's readers on h5py-read data, on fixtures and on the real scans of
  * ../shared/data/tomo.
  */
 import assert from "node:assert/strict";

@@ -6,7 +6,7 @@
 #                                 committed wasm/<name>.wasm (CI runs this)
 #   bash wasm/build.sh NAME...    only these modules (either mode)
 #
-# Toolchain (Debian 12, see ../shared/reference/platform.md): `apt-get install rustc cargo
+# Toolchain (Debian 12): `apt-get install rustc cargo
 # libstd-rust-dev-wasm32 lld-14 wabt` (lld-14 provides the rust-lld that rustc links wasm with).
 # Debian's rustc is called explicitly: rustup's proxy (first on PATH on some machines) has no
 # wasm32 target.

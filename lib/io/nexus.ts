@@ -1,5 +1,5 @@
 /**
- * Tomography scans in HDF5/NeXus files: the three layouts of ../shared/data/README.md and paths
+ * Tomography scans in HDF5/NeXus files: the three layouts (i12, DIAD, DataExchange) and paths
  * the user names, read lazily.
  *
  * | layout | projections (frames, rows, cols) | image key (0 proj, 1 flat, 2 dark) | angles |

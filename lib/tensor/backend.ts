@@ -1,5 +1,5 @@
 /**
- * The Backend interface (Contract 3): the coarse kernels that the autograd tape
+ * The Backend interface: the coarse kernels that the autograd tape
  * (lib/tensor/tensor.ts, lib/tensor/ops/*) calls. A backend owns storage (opaque handles) and
  * runs kernels on it; it knows nothing about autograd, shapes of tensors or broadcasting rules
  * beyond what each kernel's parameters say.
@@ -100,7 +100,7 @@ export interface Conv2dParams {
   padW: number;
   dilH: number;
   dilW: number;
-  /** Only 1 is required by issue 3; backends may throw for other values. */
+  /** Backends may throw for values other than 1. */
   groups: number;
 }
 

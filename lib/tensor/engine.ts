@@ -1,6 +1,6 @@
 /**
  * Backend registration and start-up: the `wasm` backend is always there (and is the default);
- * `webgpu` registers when its module exists (lib/tensor/webgpu, H6). {@link initEngine} picks the
+ * `webgpu` registers when its module exists (lib/tensor/webgpu). {@link initEngine} picks the
  * backend (`--backend wasm|webgpu|auto`) and starts the GEMM worker threads.
  *
  * @module
@@ -49,7 +49,7 @@ export async function startWasmThreads(b: WasmBackend, threads?: number): Promis
 registerDefaultBackend(wasmBackend);
 registerBackend("wasm", () => Promise.resolve(wasmBackend()));
 registerBackend("webgpu", async () => {
-  // H6's module; absent until it lands (a computed specifier keeps type-checking independent).
+  // loaded on demand, so that tools which never use WebGPU do not load its module
   const spec = "./webgpu/backend.ts";
   let mod: Record<string, unknown>;
   try {

@@ -1,5 +1,5 @@
 /**
- * Tensor and the autograd tape (Contract 4).
+ * Tensor and the autograd tape.
  *
  * A Tensor is a contiguous (C-order) block of one backend's storage plus a shape. Ops
  * (lib/tensor/ops/*.ts, each op's forward and backward side by side) create new tensors and,

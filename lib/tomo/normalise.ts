@@ -1,6 +1,6 @@
 /**
  * Flat/dark normalisation and −log, exactly as NoStripesNet prepares real data
- * (../shared/reference/nostripesnet.md, "Reading real data"), and sinograms read from a scan.
+ * (as NoStripesNet reads real data), and sinograms read from a scan.
  *
  * ```text
  * NaN → 0 (projections, flats, darks)

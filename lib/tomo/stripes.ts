@@ -3,7 +3,7 @@
  * `stripes_detect3d` / `stripes_mask3d` are identical copies), quirks included: the mirror rule
  * about the current voxel, element size−1 of the sorted window as the "median", the smoothed
  * value kept where both means are zero, and every merging step reading a snapshot of the mask.
- * Algorithm and parameters: ../shared/reference/stripe-detection.md.
+ * Algorithm and parameters: Larix's STRIPES_DETECT and STRIPES_MERGE (TomoPy's remove_stripe_based_*).
  *
  * Volumes are float32 `[angles, detector rows, detector columns]` in C order; stripes run along
  * the angles. Three backends give the same bits: `"wasm"` (Rust SIMD128, the default),

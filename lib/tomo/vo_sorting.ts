@@ -14,7 +14,7 @@
  * where a detector column holds equal values: TomoPy's argsort (introsort) orders ties
  * arbitrarily, here ties keep their angle order (a stable sort). NaN sorts last.
  *
- * Baseline for comparing learned stripe removal (issue 4, `apply_model --method vo`).
+ * Baseline for comparing learned stripe removal (`apply_model --method vo-sorting`).
  *
  * @example
  * ```ts

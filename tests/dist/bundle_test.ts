@@ -70,16 +70,16 @@ Deno.test({
         "--allow-run=deno",
         `${ROOT}/tasks/bundle.ts`,
         "inspect",
-        "data_generator",
+        "data-generator",
         "--out",
         dist,
       ]);
       assert.equal(b.code, 0, b.stderr);
       assert.deepEqual([...Deno.readDirSync(dist)].map((e) => e.name).sort(), [
-        "data_generator.js",
         "inspect.js",
+        "nostripesnet",
       ]);
-      const text = await Deno.readTextFile(`${dist}/data_generator.js`);
+      const text = await Deno.readTextFile(`${dist}/nostripesnet/data_generator.js`);
       assert.ok(!/from\s+["'](npm:|https?:|\.{1,2}\/)/.test(text), "imports only node: built-ins");
       assert.match(text, /"wasm\/tomo\.wasm": "AGFzbQ/); // carries its WebAssembly
 
@@ -105,7 +105,7 @@ Deno.test({
       const run = async (tool: string) => {
         const dir = `${tmp}/run_${tool}`;
         await Deno.mkdir(dir);
-        await Deno.copyFile(`${dist}/${tool}.js`, `${dir}/${tool}.js`);
+        await Deno.copyFile(`${dist}/${tool}.js`, `${dir}/${tool.split("/").pop()}.js`);
         return dir;
       };
       const ins = await run("inspect");
@@ -125,7 +125,7 @@ Deno.test({
       const i0 = await runTool("inspect", ["--allow-read"], [`${fx}/scan.nxs`]);
       assert.equal(i1.stdout, i0.stdout);
 
-      const gen = await run("data_generator");
+      const gen = await run("nostripesnet/data_generator");
       const dh = await runBundle(`${gen}/data_generator.js`, [], ["--help"], gen, denoDir);
       assert.match(dh.stdout, /^Permissions: --allow-read --allow-write=ROOT$/m); // no --allow-net
       const args = [...generatorArgs(fx), "--quiet"];

@@ -119,7 +119,9 @@ Deno.test({
       assert.equal(r1.code, 0, r1.stderr);
       const ids1 = JSON.parse(r1.stdout);
       assert.equal(ids1.shards, 3);
-      const script = await Deno.readTextFile(`${a}/slurm_jobs/data_generator_array.sbatch`);
+      const script = await Deno.readTextFile(
+        `${a}/slurm_jobs/nostripesnet_data_generator_array.sbatch`,
+      );
       assert.match(script, /^#SBATCH --array=0-2$/m);
       assert.ok(script.includes(` --allow-read --allow-write=${a}/out `), "the step's own perms");
       assert.ok(!existsSync(`${a}/out/0000.shards`), "the staging folder is gone");
@@ -170,7 +172,7 @@ exec '${Deno.execPath()}' "$@"
       assert.equal(r2.code, 1, r2.stdout + r2.stderr);
       assert.match(
         r2.stderr,
-        /^slurm: error: .*data_generator_merge\.sbatch: job \d+: the merge did not run: array job \d+ shard 1 CANCELLED: nothing merged; .*rerun the same command to finish\n$/,
+        /^slurm: error: .*nostripesnet_data_generator_merge\.sbatch: job \d+: the merge did not run: array job \d+ shard 1 CANCELLED: nothing merged; .*rerun the same command to finish\n$/,
       );
       assert.ok(!existsSync(`${k}/out/0000.prov.json`) && !existsSync(`${k}/out/0000`));
       for (const i of [0, 2]) {
@@ -201,10 +203,22 @@ exec '${Deno.execPath()}' "$@"
       assert.equal(r3.code, 0, r3.stderr);
       const ids3 = JSON.parse(r3.stdout);
       const log = (name: string) => Deno.readTextFileSync(`${k}/slurm_jobs/logs/${name}.out`);
-      assert.match(log(`data_generator_${ids3.array}_0`), /^shard 0\/3 already complete$/m);
-      assert.match(log(`data_generator_${ids3.array}_2`), /^shard 2\/3 already complete$/m);
-      assert.match(log(`data_generator_${ids3.array}_1`), /^1 sinograms written, 1 already there/m);
-      assert.match(log(`data_generator_merge_${ids3.merge}`), /^merged 3 shards into out\/0000$/m);
+      assert.match(
+        log(`nostripesnet_data_generator_${ids3.array}_0`),
+        /^shard 0\/3 already complete$/m,
+      );
+      assert.match(
+        log(`nostripesnet_data_generator_${ids3.array}_2`),
+        /^shard 2\/3 already complete$/m,
+      );
+      assert.match(
+        log(`nostripesnet_data_generator_${ids3.array}_1`),
+        /^1 sinograms written, 1 already there/m,
+      );
+      assert.match(
+        log(`nostripesnet_data_generator_merge_${ids3.merge}`),
+        /^merged 3 shards into out\/0000$/m,
+      );
       assert.deepEqual(await treeHashes(`${k}/out`), await treeHashes(`${whole}/out`));
       assert.deepEqual(
         await provenanceCore(`${k}/out/0000.prov.json`),

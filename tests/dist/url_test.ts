@@ -86,7 +86,13 @@ Deno.test({
           "m",
         ),
       );
-      const dh = await runUrl(`${base}/tools/data_generator.ts`, [], ["--help"], work, denoDir);
+      const dh = await runUrl(
+        `${base}/tools/nostripesnet/data_generator.ts`,
+        [],
+        ["--help"],
+        work,
+        denoDir,
+      );
       assert.equal(dh.code, 0, dh.stderr);
       assert.match(
         dh.stdout,
@@ -111,13 +117,19 @@ Deno.test({
       // data_generator: tomo.wasm comes over HTTP (net access to the server, nothing else)
       const args = [...generatorArgs(fx), "--quiet"];
       const perms = [`--allow-read=${fx},${work}`, `--allow-write=${work}/out`];
-      const denied = await runUrl(`${base}/tools/data_generator.ts`, perms, args, work, denoDir);
+      const denied = await runUrl(
+        `${base}/tools/nostripesnet/data_generator.ts`,
+        perms,
+        args,
+        work,
+        denoDir,
+      );
       assert.equal(denied.code, 1);
       assert.match(denied.stderr, new RegExp(`^data_generator: error: .*net access to "${host}"`));
       assert.equal(denied.stderr.trim().split("\n").length, 1);
       await Deno.remove(`${work}/out`, { recursive: true }).catch(() => {});
       const gen = await runUrl(
-        `${base}/tools/data_generator.ts`,
+        `${base}/tools/nostripesnet/data_generator.ts`,
         [...perms, `--allow-net=${host}`],
         args,
         work,

@@ -1,5 +1,5 @@
 /**
- * lib/tensor/wasm/gemm_pool.ts (Contract 2): the multi-threaded SGEMM on one shared memory.
+ * lib/tensor/wasm/gemm_pool.ts: the multi-threaded SGEMM on one shared memory.
  *
  * Both kernels (relaxed SIMD and plain SIMD128) with 1 and 2 threads against a naive float64
  * GEMM (with a rigorous float32 error bound) and against NumPy fixtures, over odd shapes, every

@@ -2,7 +2,7 @@
  * The `webgpu` backend's kernels against plain TypeScript reference loops (float64), on small
  * shapes (llvmpipe runs WGSL at about 1 GFLOP/s). Skips where no WebGPU adapter exists.
  *
- * PyTorch parity of the ops themselves is H4's suite (tests/tensor_*), which runs on every
+ * PyTorch parity of the ops themselves is the suite of tests/tensor/tensor_*, which runs on every
  * registered backend, this one included.
  */
 import { WebGpuBackend } from "../../lib/tensor/webgpu/backend.ts";

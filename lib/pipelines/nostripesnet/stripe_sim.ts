@@ -1,6 +1,6 @@
 /**
  * Simulated stripes as NoStripesNet makes them (TomoPhantom `artifacts.stripes`, see
- * ../shared/reference/nostripesnet.md "Simulated stripes"), seeded and without the original's
+ * the original's simulator/data_simulator.py), seeded and without the original's
  * bugs:
  *
  * - the number of stripes is ⌊cols · percentage/100⌋ (computed in float32 as the original), but

@@ -1,8 +1,8 @@
 /**
- * The `wasm` backend: every CPU tensor lives in ONE shared `WebAssembly.Memory` (Contract 1);
+ * The `wasm` backend: every CPU tensor lives in ONE shared `WebAssembly.Memory`;
  * a storage is an offset and a size there. Kernels are Rust `no_std` SIMD128 functions
  * (wasm/engine → wasm/engine.wasm) that take byte offsets; GEMMs go to the multi-threaded
- * GEMM pool (lib/tensor/wasm/gemm_pool.ts, Contract 2) when it is started, else to the
+ * GEMM pool (lib/tensor/wasm/gemm_pool.ts) when it is started, else to the
  * single-threaded Rust SGEMM.
  *
  * Memory: one coalescing best-fit allocator above the engine's `__heap_base`; `persistent`
@@ -281,7 +281,7 @@ interface Engine {
   ): void;
 }
 
-/** The GEMM interface the backend calls (H5's pool implements it; Contract 2). */
+/** The GEMM interface the backend calls (lib/tensor/wasm/gemm_pool.ts implements it). */
 export interface Sgemm {
   sgemm(
     transA: boolean,

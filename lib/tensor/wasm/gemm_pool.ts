@@ -1,5 +1,5 @@
 /**
- * Multi-threaded SGEMM on ONE shared `WebAssembly.Memory` (Contract 2 of the engine plan).
+ * Multi-threaded SGEMM on ONE shared `WebAssembly.Memory`.
  *
  * The kernels are hand-written WebAssembly (wasm/gemm/*.wat → wasm/gemm_relaxed.wasm with
  * `f32x4.relaxed_madd`, wasm/gemm_simd.wasm with `f32x4.mul` + `f32x4.add`): panels of op(A)

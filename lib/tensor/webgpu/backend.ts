@@ -1,5 +1,5 @@
 /**
- * The `webgpu` tensor backend: H4's {@link Backend} interface on WGSL kernels (`kernels/*.wgsl`)
+ * The `webgpu` tensor backend: the {@link Backend} interface on WGSL kernels (`kernels/*.wgsl`)
  * through {@link GpuRuntime}.
  *
  * Tensors stay resident in GPU buffers; kernels are recorded into one command encoder and

@@ -178,14 +178,19 @@ export class GpuRuntime {
   }
 
   private async loadModule(file: string): Promise<void> {
-    // through lib/wasm/load.ts: a clone (file:), a URL import (https:) or a bundle's carried copy
-    const url = new URL(`../../../kernels/${file}.wgsl`, import.meta.url);
-    let code: string;
-    try {
-      code = await assetText(url);
-    } catch (e) {
-      throw new Error(`webgpu: cannot load ${url}: ${(e as Error).message}`);
-    }
+    // through lib/wasm/load.ts: a clone (file:), a URL import (https:) or a bundle's carried copy;
+    // every kernel file is compiled after the shared prelude (kernels/prelude.wgsl)
+    const text = async (name: string) => {
+      const url = new URL(`../../../kernels/${name}.wgsl`, import.meta.url);
+      try {
+        return await assetText(url);
+      } catch (e) {
+        throw new Error(`webgpu: cannot load ${url}: ${(e as Error).message}`);
+      }
+    };
+    const prelude = await text("prelude");
+    const preludeLines = prelude.split("\n").length - 1;
+    const code = prelude + (await text(file));
     this.device.pushErrorScope("validation");
     const module = this.device.createShaderModule({ code, label: file });
     const err = await this.device.popErrorScope();
@@ -195,7 +200,9 @@ export class GpuRuntime {
       const first = msgs[0];
       throw new Error(
         `webgpu: kernels/${file}.wgsl does not compile` +
-          (first ? ` (line ${first.lineNum}): ${first.message.trim()}` : `: ${err?.message}`),
+          (first
+            ? ` (line ${first.lineNum - preludeLines}): ${first.message.trim()}`
+            : `: ${err?.message}`),
       );
     }
     this.sources.set(file, code);

@@ -1,5 +1,5 @@
 //! A simple, portable SGEMM (SIMD128, 4×8 register tile, packed panels): the reference and
-//! single-thread fallback. The multi-threaded relaxed-SIMD GEMM lives in wasm/gemm (H5).
+//! single-thread fallback. The multi-threaded relaxed-SIMD GEMM lives in wasm/gemm.
 //!
 //! C = alpha·op(A)·op(B) + beta·C, row-major; scratch must hold (KC·NC + MC·KC) floats.
 use crate::{ld, st};

@@ -1,7 +1,7 @@
 //! Lumen tomography kernels for `wasm32-unknown-unknown` with SIMD128.
 //!
 //! Flat/dark normalisation and `-log`, exactly as NoStripesNet prepares real data
-//! (see ../shared/reference/nostripesnet.md, "Reading real data"), one detector-row block at a
+//! (as NoStripesNet reads real data), one detector-row block at a
 //! time, writing sinogram order:
 //!
 //! ```text
