@@ -76,11 +76,17 @@ async function ours(what: string, backend: string) {
   return { seconds: out.seconds as number, peak_rss_bytes: Number(err.pop()) };
 }
 
+const peerErrors: Record<string, string> = {};
 const peer = (what: string) =>
   child("/usr/bin/python3", [`${HERE}peers/nostripesnet.py`, what, `${H}`, `${W}`, "2"], {
     OMP_NUM_THREADS: "2",
   })
-    .catch(() => null);
+    .catch((e: Error) => {
+      // a failed peer is not silently null: say why on stderr and mark the lines
+      console.error(`peer ${what} failed: ${e.message}`);
+      peerErrors[what] = e.message.slice(0, 300);
+      return null;
+    });
 
 async function webgpuUsable(): Promise<string | null> {
   const gpu = (navigator as { gpu?: GPU }).gpu;
@@ -94,7 +100,9 @@ async function webgpuUsable(): Promise<string | null> {
   return null;
 }
 
-const need = (...names: string[]) => names.some((n) => n.startsWith(prefix));
+/** True when one of `names` (full names or name prefixes) and the requested prefix overlap. */
+const need = (...names: string[]) =>
+  names.some((n) => n.startsWith(prefix) || prefix.startsWith(n));
 const skipGpu = need("unet_forward_webgpu", "gan_step_webgpu", "apply_model_patches_per_s_webgpu")
   ? await webgpuUsable()
   : null;
@@ -112,12 +120,14 @@ for (const backend of ["wasm", "webgpu"]) {
   }
   if (need(...fwd)) {
     const f = await ours("forward", backend);
-    line(fwd[0], "s", f.seconds, pf?.seconds ?? null, true);
-    line(fwd[1], "patches/s", 1 / f.seconds, pf ? 1 / pf.seconds : null, false);
+    const x = peerErrors.forward ? { peer_error: peerErrors.forward } : {};
+    line(fwd[0], "s", f.seconds, pf?.seconds ?? null, true, x);
+    line(fwd[1], "patches/s", 1 / f.seconds, pf ? 1 / pf.seconds : null, false, x);
   }
   if (need(...step)) {
     const s = await ours("step", backend);
-    line(step[0], "s", s.seconds, ps?.seconds ?? null, true);
-    line(step[1], "bytes", s.peak_rss_bytes, ps?.peak_rss_bytes ?? null, true);
+    const x = peerErrors.step ? { peer_error: peerErrors.step } : {};
+    line(step[0], "s", s.seconds, ps?.seconds ?? null, true, x);
+    line(step[1], "bytes", s.peak_rss_bytes, ps?.peak_rss_bytes ?? null, true, x);
   }
 }

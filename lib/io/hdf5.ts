@@ -74,6 +74,7 @@ interface H5Mod {
   get_type(fid: bigint, path: string): number;
   get_names(fid: bigint, path: string, recursive: boolean): string[];
   get_symbolic_link(fid: bigint, path: string): string | null;
+  create_object_reference(fid: bigint, path: string): Uint8Array;
   get_external_link(fid: bigint, path: string): { filename?: string; obj_path?: string };
   get_dataset_metadata(fid: bigint, path: string): H5Meta;
   get_dataset_filters(
@@ -822,6 +823,21 @@ export class H5File {
     const r0 = this.resolve(group);
     if (!r0 || r0.type !== M.H5G_GROUP) throw this.missing(group, "group");
     const out: H5Node[] = [];
+    // Each object is visited once, by address (as h5py's visit does): hard links may form cycles.
+    const seen = new Set<string>();
+    const firstVisit = (h: Handle, local: string): boolean => {
+      let key: string;
+      try {
+        const ref = M.create_object_reference(h.fid, local);
+        key = `${h.name}:${Array.from(ref, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+      } catch {
+        key = `${h.name}:${local}`;
+      }
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    };
+    firstVisit(r0.h, r0.local);
     const visit = (h: Handle, local: string, shown: string, depth: number) => {
       if (depth > 64) return;
       const names = [...this.names(h, local)].sort();
@@ -868,13 +884,16 @@ export class H5File {
             : { kind: "softlink", path: sp, target: soft!, resolved };
           out.push(link);
           // External links into groups are walked (they cannot form cycles within one file).
-          if (ext?.filename !== undefined && r && r.type === M.H5G_GROUP) {
+          if (
+            ext?.filename !== undefined && r && r.type === M.H5G_GROUP && firstVisit(r.h, r.local)
+          ) {
             visit(r.h, r.local, sp, depth + 1);
           }
           continue;
         }
         const t = guarded(this.path, sp, "cannot read object", () => M.get_type(h.fid, lp));
         const r: Resolved = { h, local: lp, type: t };
+        if ((t === M.H5G_GROUP || t === M.H5G_DATASET) && !firstVisit(h, lp)) continue;
         if (t === M.H5G_GROUP) {
           out.push({
             kind: "group",

@@ -375,6 +375,10 @@ export function parseNpyHeader(bytes: Uint8Array, file = "<npy>"): NpyHeader {
   const text = major === 3 ? new TextDecoder().decode(raw) : latin1(raw);
   const p = new HeaderParser(text, start, file);
   const dict = p.dict();
+  p.ws();
+  if (p.pos < text.length) {
+    p.fail(`garbage after the header dict ('${text[p.pos]}' in its padding); corrupt file?`);
+  }
   for (const key of ["descr", "fortran_order", "shape"]) {
     if (!dict.has(key)) p.fail(`header dict has no '${key}' key`, key, 0);
   }

@@ -169,6 +169,16 @@ export interface PngInfo {
 const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
 
 /**
+ * The most bytes a decoded PNG may take (1 GiB); a larger IHDR is refused before allocating.
+ *
+ * @example
+ * ```ts
+ * if (w * h * 4 > PNG_MAX_DECODED_BYTES) console.log("too big");
+ * ```
+ */
+export const PNG_MAX_DECODED_BYTES = 1 << 30;
+
+/**
  * Decodes PNG bytes into an array (see the module notes for shapes).
  * Errors name the chunk: `a.png: chunk IDAT at byte 33: CRC mismatch`.
  */
@@ -219,6 +229,16 @@ export function decodePng(bytes: Uint8Array, file = "<png>"): NdArray & { info: 
         );
       }
       if (info.width === 0 || info.height === 0) throw new LumenError(file, place, "empty image");
+      const decoded = info.width * info.height * CHANNELS[info.colorType] *
+        (info.bitDepth === 16 ? 2 : 1);
+      if (decoded > PNG_MAX_DECODED_BYTES) {
+        throw new LumenError(
+          file,
+          place,
+          `${info.width}x${info.height} image would decode to ${decoded} bytes, over the ` +
+            `${PNG_MAX_DECODED_BYTES}-byte limit; corrupt or hostile header?`,
+        );
+      }
     } else if (type === "PLTE") palette = data.slice();
     else if (type === "tRNS") trns = data.slice();
     else if (type === "IDAT") idat.push(data);

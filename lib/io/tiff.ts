@@ -290,10 +290,13 @@ class Reader {
       return Array.isArray(v) ? v : undefined;
     };
     const width = num(256), height = num(257);
-    if (!(width > 0 && height > 0)) {
+    if (!(width > 0 && height > 0 && Number.isInteger(width) && Number.isInteger(height))) {
       throw new LumenError(this.file, place, `bad image size ${width}×${height}`);
     }
     const spp = num(277, 1);
+    if (!(spp >= 1 && Number.isInteger(spp))) {
+      throw new LumenError(this.file, place, `bad SamplesPerPixel ${spp}`);
+    }
     const bpsArr = arr(258) ?? [1];
     const bps = bpsArr[0];
     if (bpsArr.some((b) => b !== bps)) {
@@ -654,6 +657,17 @@ function viewOf(buf: Uint8Array, dtype: DType): TypedArray {
   }
 }
 
+/**
+ * The most bytes one decoded TIFF page may take (2 GiB); a larger page is refused before
+ * allocating (read it by strips/tiles instead).
+ *
+ * @example
+ * ```ts
+ * if (w * h * 4 > TIFF_MAX_DECODED_BYTES) console.log("too big for one read");
+ * ```
+ */
+export const TIFF_MAX_DECODED_BYTES = 2 ** 31;
+
 /** Decodes a page into `target` (its bytes, native order) or a new array. */
 function decodePage(r: Reader, p: RawPage, target?: Uint8Array): NdArray {
   const info = p.info;
@@ -661,6 +675,14 @@ function decodePage(r: Reader, p: RawPage, target?: Uint8Array): NdArray {
   const size = DTYPE_SIZE[info.dtype];
   const planes = info.planarConfig === 2 ? spp : 1;
   const pxSamples = info.planarConfig === 2 ? 1 : spp; // samples per pixel within a plane
+  if (!target && w * h * spp * size > TIFF_MAX_DECODED_BYTES) {
+    throw new LumenError(
+      r.file,
+      `page ${info.index}`,
+      `${w}×${h}×${spp} image would decode to ${w * h * spp * size} bytes, over the ` +
+        `${TIFF_MAX_DECODED_BYTES}-byte limit; corrupt or hostile header?`,
+    );
+  }
   const out = target ?? new Uint8Array(w * h * spp * size);
   const planeBytes = w * h * pxSamples * size;
   const outRow = w * pxSamples * size;

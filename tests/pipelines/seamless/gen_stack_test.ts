@@ -1,0 +1,84 @@
+import assert from "node:assert/strict";
+import { hasPython, runPython } from "../../_helpers.ts";
+import {
+  buildStacks,
+  formatCoords,
+  parseCoords,
+  readVolume,
+  sampleCoords,
+} from "../../../lib/pipelines/seamless/mod.ts";
+import { readNpy } from "../../../lib/io/npy.ts";
+
+const noPy = !hasPython("numpy", "torch", "h5py");
+const OUT = "tests/fixtures/out/seamless";
+
+Deno.test({
+  name: "seamless gen_stack: mip pooling equals torch avg_pool2d (npy and h5 input)",
+  ignore: noPy,
+  async fn() {
+    runPython("tests/fixtures/seamless/gen_stack.py");
+    const coords = parseCoords(await Deno.readTextFile(`${OUT}/coords.txt`));
+    const want = await readNpy(`${OUT}/stacks.npy`);
+    for (const src of [`${OUT}/vol.npy`, `${OUT}/vol.h5:/volume`]) {
+      const v = await readVolume(src);
+      const got = buildStacks(v, coords, 4, 8, 2);
+      assert.deepEqual(got.shape, want.shape);
+      let err = 0;
+      for (let i = 0; i < got.data.length; i++) {
+        err = Math.max(err, Math.abs(got.data[i] - (want.data[i] as number)));
+      }
+      assert.ok(err < 1e-4, `${src}: max error ${err}`);
+    }
+  },
+});
+
+Deno.test("seamless gen_stack: seeded coords stay in range and replay through coords.txt", () => {
+  const o = { height: 5, dim: 16, mip: 1, zMin: 1, zMax: 30, seed: 7 };
+  const a = sampleCoords(50, [40, 64, 80], o);
+  assert.deepEqual(a, sampleCoords(50, [40, 64, 80], o));
+  assert.notDeepEqual(a, sampleCoords(50, [40, 64, 80], { ...o, seed: 8 }));
+  for (const c of a) {
+    assert.ok(c.z >= 1 && c.z < 25 && c.y >= 0 && c.y <= 32 && c.x >= 0 && c.x <= 48);
+  }
+  assert.deepEqual(parseCoords(formatCoords(a)), a);
+  assert.throws(() => parseCoords("1 2\n"), /expected/);
+  assert.throws(() => sampleCoords(1, [5, 64, 64], o), /too small/);
+});
+
+Deno.test({
+  name: "seamless gen_stack tool: writes main + coords, replays --coords, refuses to overwrite",
+  ignore: noPy,
+  async fn() {
+    runPython("tests/fixtures/seamless/gen_stack.py");
+    const { main } = await import("../../../tools/seamless/gen_stack.ts");
+    const dir = await Deno.makeTempDir();
+    const base = ["--source", `${OUT}/vol.h5:/volume`, "--stack-height", "4", "--dim", "8"];
+    await main([...base, "--count", "3", "--mip", "2", "--z-train", "1,12", "--out-dir", dir, "t"]);
+    const coords = await Deno.readTextFile(`${dir}/t_train_mip2coords.txt`);
+    assert.equal(parseCoords(coords).length, 3);
+    await assert.rejects(
+      () =>
+        main([...base, "--count", "3", "--mip", "2", "--z-train", "1,12", "--out-dir", dir, "t"]),
+      /exists/,
+    );
+    await main([
+      ...base,
+      "--count",
+      "3",
+      "--mip",
+      "2",
+      "--coords",
+      `${OUT}/coords.txt`,
+      "--test",
+      "--out-dir",
+      dir,
+      "t",
+    ]);
+    const py = runPython(
+      `-c import h5py,numpy as n;a=h5py.File('${dir}/t_test_mip2.h5')['main'][()];` +
+        `b=n.load('${OUT}/stacks.npy');print(a.shape, float(abs(a-b).max())<1e-4)`,
+    );
+    assert.match(py, /\(3, 4, 8, 8\) True/);
+    await Deno.remove(dir, { recursive: true });
+  },
+});
