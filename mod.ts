@@ -25,3 +25,5 @@ export * from "./lib/tomo/mod.ts";
 export * from "./lib/wasm/mod.ts";
 
 export * as nostripesnet from "./lib/pipelines/nostripesnet/mod.ts";
+export * as seamless from "./lib/pipelines/seamless/mod.ts";
+export * as nsw from "./lib/pipelines/nsw/mod.ts";
