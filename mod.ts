@@ -27,3 +27,4 @@ export * from "./lib/wasm/mod.ts";
 export * as nostripesnet from "./lib/pipelines/nostripesnet/mod.ts";
 export * as seamless from "./lib/pipelines/seamless/mod.ts";
 export * as nsw from "./lib/pipelines/nsw/mod.ts";
+export * as diffsims from "./lib/pipelines/diffsims/mod.ts";

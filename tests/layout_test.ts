@@ -9,7 +9,19 @@ import { dirname, join, normalize } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
-const CORE = ["run", "io", "tensor", "nn", "optim", "data", "metrics", "viz", "tomo", "wasm"];
+const CORE = [
+  "run",
+  "io",
+  "tensor",
+  "nn",
+  "optim",
+  "data",
+  "metrics",
+  "viz",
+  "tomo",
+  "wasm",
+  "dashboard",
+];
 
 function tsFiles(dir: string): string[] {
   const out: string[] = [];
