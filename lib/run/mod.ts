@@ -15,4 +15,5 @@ export * from "./progress.ts";
 export * from "./provenance.ts";
 export * from "./log.ts";
 export * from "./shard.ts";
+export * from "./resume.ts";
 export * from "./demo.ts";

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { existsSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import {
   BACKEND,
   defineTool,
@@ -26,6 +26,7 @@ import { callTool, runTool } from "../../lib/run/main.ts";
 import { LumenError } from "../../lib/run/errors.ts";
 import { openLog } from "../../lib/run/log.ts";
 import { progress } from "../../lib/run/progress.ts";
+import { checkResumeArgs } from "../../lib/run/resume.ts";
 import { makeProvenance, writeProvenance } from "../../lib/run/provenance.ts";
 import { initEngine } from "../../lib/tensor/engine.ts";
 import { manualSeed } from "../../lib/tensor/ops/random.ts";
@@ -139,6 +140,23 @@ function latestCheckpoint(dir: string, name: string): { epoch: number; path: str
   return best && { epoch: best.epoch, path: best.path };
 }
 
+/** Flags that may change when a run is continued (a longer run, how often it saves). */
+const RESUMABLE = ["epochs", "save-every", "save-every-steps", "threads", "backend"];
+
+/** The arguments recorded in a checkpoint (its embedded provenance, else its sidecar). */
+function recordedArgs(path: string): Record<string, unknown> {
+  const side = `${path}.prov.json`;
+  let prov: { args?: unknown } | null = null;
+  try {
+    prov = (JSON.parse(readFileSync(path, "utf8")) as { provenance?: { args?: unknown } })
+      .provenance ?? null;
+    if (!prov && existsSync(side)) prov = JSON.parse(readFileSync(side, "utf8"));
+  } catch {
+    prov = null;
+  }
+  return (prov?.args && typeof prov.args === "object" ? prov.args : {}) as Record<string, unknown>;
+}
+
 async function train(f: Flags): Promise<void> {
   if (f.betas.length !== 2) throw new LumenError("--betas", f.betas.join(","), "expected b1,b2");
   if (f.tvt.length !== 3) throw new LumenError("--tvt", f.tvt.join(","), "expected 3 ratios");
@@ -160,6 +178,9 @@ async function train(f: Flags): Promise<void> {
     );
   } else if (latest) {
     resume = latest.path;
+    checkResumeArgs(resume, recordedArgs(resume), provenanceArgs(meta, f), {
+      ignore: RESUMABLE,
+    });
   }
 
   const backend = await initEngine({ backend: f.backend, threads: f.threads });

@@ -38,7 +38,9 @@ Deno.test("demo: scan → mask → dataset → training → test → figures, in
   } finally {
     scan.close();
   }
-  const m = JSON.parse(await Deno.readTextFile(`${out}/nostripesnet/test_results/demo.metrics.json`));
+  const m = JSON.parse(
+    await Deno.readTextFile(`${out}/nostripesnet/test_results/demo.metrics.json`),
+  );
   const text = JSON.stringify(m);
   for (const k of ["stripe", "vo", "model"]) assert.match(text.toLowerCase(), new RegExp(k));
   const again = await runTool("demo", perms, args);

@@ -165,3 +165,19 @@ Deno.test({
     for (const d of [root, empty, out]) await Deno.remove(d, { recursive: true });
   },
 });
+
+Deno.test({
+  name: "train: resume with a new --learning-rate is refused, naming the flag and --overwrite",
+  ignore: noPy,
+  fn: async () => {
+    const root = await dataset();
+    const dir = await Deno.makeTempDir();
+    assert.equal((await train(root, dir, ["--epochs", "1"])).code, 0);
+    const r = await train(root, dir, ["--epochs", "2", "--learning-rate", "0.001"]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /--learning-rate \(0\.0002 → 0\.001\)/);
+    assert.match(r.stderr, /--overwrite/);
+    assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+    assert.ok(!existsSync(`${dir}/t_2.json`));
+  },
+});
