@@ -28,3 +28,4 @@ export * as nostripesnet from "./lib/pipelines/nostripesnet/mod.ts";
 export * as seamless from "./lib/pipelines/seamless/mod.ts";
 export * as nsw from "./lib/pipelines/nsw/mod.ts";
 export * as diffsims from "./lib/pipelines/diffsims/mod.ts";
+export * as flair from "./lib/pipelines/flair/mod.ts";
