@@ -103,7 +103,7 @@ Deno.test({
       const denoDir = `${tmp}/deno_dir`;
       await Deno.mkdir(denoDir);
       const run = async (tool: string) => {
-        const dir = `${tmp}/run_${tool}`;
+        const dir = `${tmp}/run_${tool.replaceAll("/", "_")}`;
         await Deno.mkdir(dir);
         await Deno.copyFile(`${dist}/${tool}.js`, `${dir}/${tool.split("/").pop()}.js`);
         return dir;
