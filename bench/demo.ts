@@ -32,7 +32,9 @@ if ("demo_seconds".startsWith(prefix) || "demo_stripe_rmse".startsWith(prefix) |
   }).output();
   const secs = (performance.now() - t0) / 1000;
   if (!r.success) throw new Error(new TextDecoder().decode(r.stderr));
-  const m = JSON.parse(await Deno.readTextFile(`${out}/nostripesnet/test_results/demo.metrics.json`));
+  const m = JSON.parse(
+    await Deno.readTextFile(`${out}/nostripesnet/test_results/demo.metrics.json`),
+  );
   const rows = m.rmse.rows as { method: string; stripe: number }[];
   const model = rows.find((x) => x.method === "model")!.stripe;
   const vo = rows.find((x) => x.method.startsWith("Vo"))!.stripe;
