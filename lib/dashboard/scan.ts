@@ -150,7 +150,7 @@ export async function scanRoots(roots: readonly string[]): Promise<RunInfo[]> {
   return runs;
 }
 
-/** Lineage edges: run uuid → runs whose inputs have a sha256 listed by that artifact's inputs. */
+/** The argument names whose values differ between two runs, sorted. */
 export function argDiff(a: unknown, b: unknown): string[] {
   const ao = (a ?? {}) as Record<string, unknown>;
   const bo = (b ?? {}) as Record<string, unknown>;
