@@ -152,3 +152,84 @@ export async function nsnDataset(extra: string[] = []): Promise<{ fx: string; ro
   if (r.code !== 0) throw new Error(`data_generator failed: ${r.stderr}`);
   return { fx, root };
 }
+
+/** What {@link interruptAt} saw. */
+export interface Interrupted {
+  /** The tool reached the safe point and was sent the signal there. */
+  paused: boolean;
+  /** Exit status. */
+  code: number;
+  /** Milliseconds from the signal to the exit (0 when it never paused). */
+  exitMs: number;
+  stderr: string;
+}
+
+/**
+ * Runs a tool with `LUMEN_PAUSE_AT=point` (lib/run/interrupt.ts), waits for the line saying it
+ * paused at that safe point, sends `signal` and waits for the exit. No timing is involved: a tool
+ * that ends before the point simply returns `paused: false`.
+ *
+ * @example
+ * ```ts
+ * const r = await interruptAt("nostripesnet/data_generator", PERMS, args, 3);
+ * r.paused && r.code === 130;
+ * ```
+ */
+export async function interruptAt(
+  name: string,
+  perms: string[],
+  args: string[],
+  point: number,
+  signal: Deno.Signal = "SIGINT",
+): Promise<Interrupted> {
+  const child = new Deno.Command("deno", {
+    args: [
+      "run",
+      "--quiet",
+      ...perms,
+      "--allow-env=LUMEN_PAUSE_AT",
+      `${ROOT}/tools/${name}.ts`,
+      ...args,
+    ],
+    env: { LUMEN_PAUSE_AT: String(point) },
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const dec = new TextDecoder();
+  let text = "", paused = false, sentAt = 0;
+  const reader = child.stderr.getReader();
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += dec.decode(value, { stream: true });
+    if (!paused && text.includes(`lumen: paused at safe point ${point}\n`)) {
+      paused = true;
+      sentAt = performance.now();
+      child.kill(signal);
+    }
+  }
+  const { code } = await child.status;
+  return { paused, code, exitMs: paused ? performance.now() - sentAt : 0, stderr: text };
+}
+
+/**
+ * Files under `dir` (relative, sorted) with their SHA-256, leaving out provenance sidecars
+ * (they hold a creation time); hidden temporary files are listed like any other.
+ *
+ * @example
+ * ```ts
+ * assert.deepEqual(await treeHashes(a), await treeHashes(b));
+ * ```
+ */
+export async function treeHashes(dir: string, rel = ""): Promise<[string, string][]> {
+  const out: [string, string][] = [];
+  for (const e of [...Deno.readDirSync(`${dir}/${rel}`)].sort((a, b) => a.name < b.name ? -1 : 1)) {
+    const r = rel ? `${rel}/${e.name}` : e.name;
+    if (e.isDirectory) out.push([`${r}/`, ""], ...await treeHashes(dir, r));
+    else if (!r.endsWith(".prov.json")) {
+      const h = await crypto.subtle.digest("SHA-256", await Deno.readFile(`${dir}/${r}`));
+      out.push([r, Array.from(new Uint8Array(h), (b) => b.toString(16).padStart(2, "0")).join("")]);
+    }
+  }
+  return out;
+}

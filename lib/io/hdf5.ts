@@ -493,6 +493,21 @@ export class H5File {
     return new H5File(path, abs, mode, M, fid);
   }
 
+  /**
+   * The files this one has read so far: itself, then every file opened through its external
+   * links (absolute paths), so that a provenance record can hash all the data behind a read.
+   *
+   * @example
+   * ```ts
+   * const f = await H5File.open("k11-18014.nxs");
+   * f.read("/entry/imaging/data"); // an external link into k11-18014-imaging.h5
+   * f.filesRead(); // ["/…/k11-18014.nxs", "/…/k11-18014-imaging.h5"]
+   * ```
+   */
+  filesRead(): string[] {
+    return [this.root.name, ...this.linked.keys()];
+  }
+
   /** Closes the file and every file opened through its external links. */
   close(): void {
     if (this.closed) return;

@@ -31,3 +31,4 @@ export * from "./yaml.ts";
 export * from "./png.ts";
 export * from "./jpeg.ts";
 export * from "./float16.ts";
+export * from "./volume.ts";

@@ -24,6 +24,7 @@
  * ```
  * @module
  */
+import { dirname, join, relative, resolve as resolvePath } from "node:path";
 import { LumenError } from "../run/errors.ts";
 import { type DType, type NdArray, ndarray, sizeOf, type TypedArray } from "./array.ts";
 import { H5File } from "./hdf5.ts";
@@ -313,6 +314,38 @@ export class TomoScan {
     return out.slice();
   }
 
+  /**
+   * Every file the scan's reads have touched so far: the scan, the targets of its external links,
+   * the flats file and its links (absolute paths, each once). Hash these for provenance.
+   *
+   * @example
+   * ```ts
+   * const inputs = scan.filesRead(); // after readSinograms(scan, …)
+   * ```
+   */
+  filesRead(): string[] {
+    const all = [...this.file.filesRead(), ...(this.flatsFile?.filesRead() ?? [])];
+    return [...new Set(all)];
+  }
+
+  /**
+   * {@link filesRead} as paths a provenance record can hold: the scan and the flats file as they
+   * were given, every other file relative to the given scan's folder (as links name them).
+   *
+   * @example
+   * ```ts
+   * scan.inputPaths(); // ["k11-18014.nxs", "k11-18014/k11-18014-imaging.h5"]
+   * ```
+   */
+  inputPaths(): string[] {
+    const given = new Map<string, string>([[resolvePath(this.path), this.path]]);
+    if (this.flatsFile) given.set(resolvePath(this.flatsFile.path), this.flatsFile.path);
+    const base = dirname(resolvePath(this.path));
+    return this.filesRead().map((abs) =>
+      given.get(abs) ?? join(dirname(this.path), relative(base, abs))
+    );
+  }
+
   /** Closes the file(s). */
   close(): void {
     this.file.close();
@@ -382,7 +415,8 @@ function pathsFor(
       f.path,
       "",
       `no known tomography layout (i12 /entry1/tomo_entry/data/data, DIAD /entry/imaging/data, ` +
-        `NXtomo /entry/data/data, DataExchange /exchange/data); name the paths. ` +
+        `NXtomo /entry/data/data, DataExchange /exchange/data); name the paths (--data-path, ` +
+        `--image-key-path, --angles-path, --flats-path, --darks-path). ` +
         `3-D datasets here: ${cands.join(", ") || "none"}`,
     );
   }

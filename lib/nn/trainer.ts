@@ -5,7 +5,8 @@
  * batches already done (the batch order must be a function of the epoch, e.g. a seeded shuffle).
  *
  * The loop knows nothing of the model: `step` runs one batch (e.g. {@link MaskedGAN.trainStep})
- * and returns its metrics; `parts` names what a checkpoint holds.
+ * and returns its metrics; `parts` names what a checkpoint holds. Every step is a safe point
+ * (lib/run/interrupt.ts): Ctrl-C stops the loop between two steps.
  *
  * @example
  * ```ts
@@ -25,6 +26,7 @@
 import type { CheckpointParts } from "./checkpoint.ts";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
 import { defaultRng } from "../tensor/ops/random.ts";
+import { safePoint } from "../run/interrupt.ts";
 
 /** Metrics of one batch (numbers by name). */
 export type Metrics = Record<string, number>;
@@ -43,6 +45,8 @@ export interface TrainCheckpointOptions {
   parts: () => Omit<CheckpointParts, "epoch" | "step" | "extra" | "provenance">;
   /** Provenance record to embed. */
   provenance?: unknown;
+  /** More JSON to record in every checkpoint's `extra` (e.g. what the model was trained on). */
+  extra?: Record<string, unknown>;
 }
 
 /** Options of {@link trainLoop}. */
@@ -125,7 +129,7 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainLoopRes
       ...partsWithRng(),
       epoch,
       step: steps,
-      extra: { epoch, batch, steps },
+      extra: { ...(o.checkpoint.extra ?? {}), epoch, batch, steps },
       provenance: o.checkpoint.provenance,
     });
     written.push(base);
@@ -147,6 +151,7 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainLoopRes
       o.log?.({ event: "step", epoch, batch: b - 1, step: steps, ...m });
       const every = o.checkpoint?.everySteps ?? 0;
       if (every > 0 && steps % every === 0) await save(epoch, b);
+      await safePoint();
     }
     skip = 0;
     const val: Record<string, number[]> = {};
@@ -154,6 +159,7 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainLoopRes
       for await (const batch of o.validation(epoch)) {
         const m = numbers(await o.validate(batch));
         for (const [k, v] of Object.entries(m)) (val[k] ??= []).push(v);
+        await safePoint();
       }
     }
     await o.endEpoch?.(epoch, train, val);

@@ -23,6 +23,7 @@
  */
 import { basename, dirname, join } from "node:path";
 import { LumenError } from "./errors.ts";
+import { onAbort } from "./main.ts";
 
 /** Options of the atomic writers. */
 export interface AtomicWriteOptions {
@@ -202,10 +203,14 @@ export async function buildDirAtomic<T>(
     throw ioError(dest, e, "cannot create directory");
   }
   let result: T;
+  // an interrupt while building removes the temporary folder
+  const forget = onAbort(() => Deno.removeSync(tmp, { recursive: true }));
   try {
     result = await build(tmp);
     renameDirInPlace(tmp, dest, overwrite);
+    forget();
   } catch (e) {
+    forget();
     try {
       Deno.removeSync(tmp, { recursive: true });
     } catch { /* gone already */ }

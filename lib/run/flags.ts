@@ -56,6 +56,8 @@ interface BaseFlag {
   help: string;
   /** A one-letter alias: `-o` for `short: "o"`. */
   short?: string;
+  /** Other long names (kebab-case, without `--`), e.g. the spellings of an original tool. */
+  aliases?: readonly string[];
   /** The value's placeholder in `--help` (`OUT`, `N`); defaults from the type. */
   arg?: string;
   /** The tool cannot run without it. */
@@ -97,7 +99,12 @@ export interface ChoiceFlag extends BaseFlag {
   choices: readonly string[];
   default?: string;
 }
-/** A list: comma-separated (`--rows 1,2,3`) and/or repeated (`--rows 1 --rows 2`). */
+/**
+ * A list: comma-separated (`--rows 1,2,3`), repeated (`--rows 1 --rows 2`) or separated by spaces
+ * as argparse's `nargs` takes them (`--rows 1 2 3`): the arguments that follow the flag are taken
+ * while they are numbers (numeric lists), or up to the next flag (string lists of tools that have
+ * no positional arguments).
+ */
 export interface ListFlag extends BaseFlag {
   type: "list";
   /** Element type (default "string"). */
@@ -224,6 +231,9 @@ export function defineTool<const F extends FlagSpecs>(meta: ToolMeta<F>): ToolMe
   for (const [key, spec] of Object.entries(meta.flags)) {
     if (key in COMMON) throw new Error(`${meta.name}: flag --${key} is predefined`);
     if (!/^[a-z][a-zA-Z0-9]*$/.test(key)) throw new Error(`${meta.name}: bad flag key ${key}`);
+    for (const a of spec.aliases ?? []) {
+      if (!/^[a-zA-Z][a-zA-Z0-9-]*$/.test(a)) throw new Error(`${meta.name}: bad alias --${a}`);
+    }
     if (spec.short !== undefined) {
       if (!/^[a-zA-Z]$/.test(spec.short) || shorts.has(spec.short)) {
         throw new Error(`${meta.name}: short alias -${spec.short} is taken or invalid`);
@@ -300,12 +310,13 @@ export function parseFlags<F extends FlagSpecs>(
     {};
   for (const [key, spec] of Object.entries(specs)) {
     const name = kebab(key);
+    const type = spec.type === "boolean" ? "boolean" as const : "string" as const;
     byName.set(name, [key, spec]);
-    options[name] = {
-      type: spec.type === "boolean" ? "boolean" : "string",
-      multiple: true,
-      ...(spec.short ? { short: spec.short } : {}),
-    };
+    options[name] = { type, multiple: true, ...(spec.short ? { short: spec.short } : {}) };
+    for (const a of spec.aliases ?? []) {
+      byName.set(a, [key, spec]);
+      options[a] = { type, multiple: true };
+    }
   }
   let tokens;
   try {
@@ -334,11 +345,20 @@ export function parseFlags<F extends FlagSpecs>(
   // key → [flag as typed, raw value] (booleans: "true"/"false")
   const raw = new Map<string, [string, string][]>();
   const positionals: string[] = [];
+  // the list flag whose space-separated values may follow (argparse's nargs)
+  let open: { values: [string, string][]; flag: string; numeric: boolean } | null = null;
+  const takesSpaced = !(meta.args ?? []).length;
   for (const t of tokens) {
     if (t.kind === "positional") {
-      positionals.push(t.value);
+      if (open && (open.numeric ? NUMBER_RE.test(t.value.trim()) : takesSpaced)) {
+        open.values.push([open.flag, t.value]);
+      } else {
+        open = null;
+        positionals.push(t.value);
+      }
       continue;
     }
+    open = null;
     if (t.kind !== "option") continue;
     let name = t.name; // parseArgs already maps known short aliases to their long names
 
@@ -376,6 +396,9 @@ export function parseFlags<F extends FlagSpecs>(
       throw new UsageError(t.rawName, `needs a value (${t.rawName}=${placeholder(spec)})`);
     }
     list.push([t.rawName, v]);
+    if (spec.type === "list" && !t.inlineValue) {
+      open = { values: list, flag: t.rawName, numeric: (spec.of ?? "string") !== "string" };
+    }
   }
 
   const out: Record<string, unknown> = { _: positionals };
@@ -550,12 +573,12 @@ export function usage(meta: ToolMeta): string {
   lines.push(
     ...rows(
       Object.entries(specs).map(([key, spec]) => {
-        const name = `--${kebab(key)}`;
+        const name = [kebab(key), ...(spec.aliases ?? [])].map((n) => `--${n}`).join(", ");
         let left = spec.short ? `-${spec.short}, ${name}` : `    ${name}`;
         if (spec.type !== "boolean") left += ` ${placeholder(spec)}`;
         const notes: string[] = [];
         if (spec.required) notes.push("required");
-        if (spec.type === "list") notes.push("comma-separated or repeated");
+        if (spec.type === "list") notes.push("separated by commas or spaces, or repeated");
         if (spec.default !== undefined && !(spec.type === "boolean" && spec.default === false)) {
           const d = Array.isArray(spec.default) ? spec.default.join(",") : String(spec.default);
           notes.push(`default ${d}`);

@@ -7,8 +7,9 @@
  * - Any other error: `tool: error: file: place: problem` (or the error's message) on one line,
  *   exit 1. With the environment variable `LUMEN_DEBUG` set (and readable: `--allow-env`), the
  *   stack follows.
- * - SIGINT / SIGTERM: runs the clean-ups registered with {@link onAbort} (temporary files of
- *   atomic writes…), prints `tool: interrupted`, exits 130 / 143. A second signal exits at once.
+ * - SIGINT / SIGTERM: holds the work at its next safe point (lib/run/interrupt.ts), runs the
+ *   clean-ups registered with {@link onAbort} (temporary files of atomic writes…), prints
+ *   `tool: interrupted`, exits 130 / 143. A second signal exits at once.
  *
  * @example
  * ```ts
@@ -24,6 +25,7 @@
  */
 import { LumenError } from "./errors.ts";
 import { type FlagSpecs, type Parsed, parseFlags, type ToolMeta, usage } from "./flags.ts";
+import { requestStop } from "./interrupt.ts";
 
 type Cleanup = () => void | Promise<void>;
 const cleanups = new Set<Cleanup>();
@@ -105,6 +107,7 @@ export async function runTool<F extends FlagSpecs>(
   const onSignal = (sig: "SIGINT" | "SIGTERM") => () => {
     const code = sig === "SIGINT" ? 130 : 143;
     if (stopping) Deno.exit(code);
+    requestStop();
     try {
       Deno.stderr.writeSync(new TextEncoder().encode(`\n${meta.name}: interrupted\n`));
     } catch { /* stderr closed */ }

@@ -17,3 +17,4 @@ export * from "./log.ts";
 export * from "./shard.ts";
 export * from "./resume.ts";
 export * from "./demo.ts";
+export * from "./interrupt.ts";

@@ -13,8 +13,9 @@
  * ```
  * @module
  */
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { LumenError } from "./errors.ts";
+import { writeTextAtomicSync } from "./atomic.ts";
 import { canonicalJson, readProvenance, sidecarPath } from "./provenance.ts";
 
 /** Options of {@link resumeDiff} and {@link checkResumeArgs}. */
@@ -24,7 +25,7 @@ export interface ResumeOptions {
 }
 
 function show(v: unknown): string {
-  if (v === undefined) return "unset";
+  if (v === undefined || v === null || (Array.isArray(v) && !v.length)) return "unset";
   return Array.isArray(v) ? v.join(",") : String(v);
 }
 
@@ -105,4 +106,77 @@ export async function checkResumeSidecar(
   >;
   checkResumeArgs(artifact, recorded, current, opts);
   return true;
+}
+
+/** The name of the record that a resumable folder holds while it is being built. */
+export const RESUME_RECORD = ".lumen-resume.json";
+
+/** What {@link openResumableDir} found. */
+export type ResumeState = "new" | "resume";
+
+/**
+ * Opens a folder that a resumable tool fills piece by piece: creates it with a record of the
+ * arguments that decide its content ({@link RESUME_RECORD}), or, when it already holds one,
+ * checks those arguments against the current ones ({@link checkResumeArgs}: one line naming the
+ * differing flags). A folder with files but no record is refused (its content is unknown).
+ * `overwrite` empties the folder and starts again. Call {@link finishResumableDir} once the
+ * folder is complete.
+ *
+ * @example
+ * ```ts
+ * const state = openResumableDir("data/0000", { seed: 0, "patch-size": [800, 80] });
+ * // … write what is missing …
+ * finishResumableDir("data/0000");
+ * ```
+ */
+export function openResumableDir(
+  dir: string,
+  args: Record<string, unknown>,
+  opts: ResumeOptions & { overwrite?: boolean } = {},
+): ResumeState {
+  const record = `${dir}/${RESUME_RECORD}`;
+  if (opts.overwrite) rmSync(dir, { recursive: true, force: true });
+  if (existsSync(record)) {
+    let recorded: Record<string, unknown>;
+    try {
+      recorded = (JSON.parse(readFileSync(record, "utf8")) as { args: Record<string, unknown> })
+        .args ?? {};
+    } catch {
+      throw new LumenError(record, "", "unreadable resume record; pass --overwrite to start again");
+    }
+    checkResumeArgs(dir, recorded, args, opts);
+    return "resume";
+  }
+  if (existsSync(dir) && listDeep(dir).length) {
+    throw new LumenError(
+      dir,
+      "",
+      "holds files of a run that left no record of its arguments; pass --overwrite to start again",
+    );
+  }
+  mkdirSync(dir, { recursive: true });
+  writeTextAtomicSync(record, canonicalJson({ args }) + "\n", { overwrite: true });
+  return "new";
+}
+
+/**
+ * Removes the resume record of a folder that is now complete.
+ *
+ * @example
+ * ```ts
+ * finishResumableDir("data/0000");
+ * ```
+ */
+export function finishResumableDir(dir: string): void {
+  rmSync(`${dir}/${RESUME_RECORD}`, { force: true });
+}
+
+/** Files (not folders) under `dir`, recursively. */
+function listDeep(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.isDirectory()) out.push(...listDeep(`${dir}/${e.name}`));
+    else out.push(`${dir}/${e.name}`);
+  }
+  return out;
 }

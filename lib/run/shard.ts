@@ -14,7 +14,16 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { dirname } from "node:path";
 import { LumenError } from "./errors.ts";
 
 /** One shard of N: index in [0, count). */
@@ -196,4 +205,44 @@ export function checkShards(output: string, count: number, total?: number): Shar
     throw new LumenError(output, "", `shards cover items 0…${next}, expected 0…${total}`);
   }
   return out;
+}
+
+/**
+ * Moves the files of checked shards ({@link checkShards}) into `output`, replacing an earlier
+ * merge with `overwrite`. The shard folders stay until {@link removeShards}, so a merge that is
+ * interrupted can run again.
+ *
+ * @example
+ * ```ts
+ * mergeShards("data/0000", checkShards("data/0000", 4, 2160));
+ * // … write the merged output's provenance …
+ * removeShards("data/0000");
+ * ```
+ */
+export function mergeShards(
+  output: string,
+  manifests: readonly ShardManifest[],
+  opts: { overwrite?: boolean } = {},
+): void {
+  if (opts.overwrite) rmSync(output, { recursive: true, force: true });
+  for (const m of manifests) {
+    const dir = shardDir(output, m.shard);
+    for (const file of m.files) {
+      const dest = `${output}/${file.path}`;
+      mkdirSync(dirname(dest), { recursive: true });
+      renameSync(`${dir}/${file.path}`, dest);
+    }
+  }
+}
+
+/**
+ * Removes the shard folders of an output once it is merged.
+ *
+ * @example
+ * ```ts
+ * removeShards("data/0000"); // deletes data/0000.shards/
+ * ```
+ */
+export function removeShards(output: string): void {
+  rmSync(`${output}.shards`, { recursive: true, force: true });
 }

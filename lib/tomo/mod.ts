@@ -13,3 +13,4 @@ export * from "./vo_sorting.ts";
 export * from "./fbp.ts";
 export * from "./phantom.ts";
 export * from "./scan_sim.ts";
+export * from "./scan_flags.ts";

@@ -25,6 +25,7 @@
  * @module
  */
 import { LumenError } from "../run/errors.ts";
+import { safePoint } from "../run/interrupt.ts";
 import { type DType, type NdArray, ndarray, type TypedArray } from "../io/array.ts";
 import type { FrameSet, TomoScan } from "../io/nexus.ts";
 import { loadWasm, WasmArena } from "../wasm/load.ts";
@@ -314,6 +315,7 @@ export async function readSinograms(
         normaliseTS(ndarray(raw, [n, rows, cols], dtype), fd, out, off - a0, nA);
       }
     });
+    await safePoint();
   }
   return ndarray(out, [rows, nA, cols], "float32");
 }

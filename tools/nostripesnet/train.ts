@@ -21,6 +21,7 @@ import {
   provenanceArgs,
   SEED,
   THREADS,
+  UsageError,
 } from "../../lib/run/flags.ts";
 import { callTool, runTool } from "../../lib/run/main.ts";
 import { LumenError } from "../../lib/run/errors.ts";
@@ -39,7 +40,9 @@ import {
   buildNoStripesNet,
   loadNoStripesNet,
   NSN_PRESETS,
+  type TrainingData,
 } from "../../lib/pipelines/nostripesnet/model.ts";
+import { ddpNote, resolveModelFile } from "../../lib/pipelines/nostripesnet/original_cli.ts";
 import { MaskedGAN, median } from "../../lib/pipelines/nostripesnet/gan.ts";
 import { trainLoop } from "../../lib/nn/trainer.ts";
 
@@ -53,10 +56,11 @@ export const meta = defineTool({
   flags: {
     mode: {
       type: "choice",
-      choices: ["patch"],
+      choices: ["patch", "base", "mask", "simple"],
       short: "m",
+      aliases: ["model"],
       required: true,
-      help: "model kind (patch: PatchUNet + PatchDiscriminator)",
+      help: "model kind (patch: PatchUNet + PatchDiscriminator; the original's others: see --help)",
     },
     root: { type: "string", short: "r", default: "./data", arg: "ROOT", help: "dataset root" },
     saveDir: {
@@ -69,7 +73,13 @@ export const meta = defineTool({
     name: { type: "string", short: "n", default: "patch", help: "run name (file prefix)" },
     epochs: { type: "int", short: "e", min: 1, default: 1, help: "number of epochs in all" },
     learningRate: { type: "number", short: "l", min: 0, default: 2e-4, help: "Adam learning rate" },
-    betas: { type: "list", of: "number", default: [0.5, 0.999], help: "Adam betas b1,b2" },
+    betas: {
+      type: "list",
+      of: "number",
+      short: "b",
+      default: [0.5, 0.999],
+      help: "Adam betas b1 b2",
+    },
     lambda: { type: "number", min: 0, default: 100, help: "weight of the masked L1 loss" },
     lsgan: { type: "boolean", help: "least-squares GAN (MSE instead of BCE)" },
     plateauPatience: {
@@ -81,7 +91,7 @@ export const meta = defineTool({
       help: "ReduceLROnPlateau patience of the generator and the discriminator (epochs)",
     },
     batchSize: { type: "int", short: "B", min: 1, default: 16, help: "batch size" },
-    tvt: { type: "list", of: "number", default: [3, 1, 1], help: "train,validate,test ratio" },
+    tvt: { type: "list", of: "number", default: [3, 1, 1], help: "train validate test ratio" },
     subset: { type: "int", min: 1, help: "train on a random subset of this many pairs" },
     saveEvery: {
       type: "int",
@@ -113,6 +123,16 @@ export const meta = defineTool({
     threads: THREADS,
     seed: SEED,
     verbose: { type: "boolean", short: "v", help: "print losses per epoch", provenance: false },
+    force: {
+      type: "boolean",
+      help: "original's skip-the-pauses flag (Lumen never pauses)",
+      provenance: false,
+    },
+    ddp: {
+      type: "boolean",
+      help: "original's multi-node flag (Lumen runs in one process)",
+      provenance: false,
+    },
     overwrite: OVERWRITE,
   },
   examples: [
@@ -158,6 +178,14 @@ function recordedArgs(path: string): Record<string, unknown> {
 }
 
 async function train(f: Flags): Promise<void> {
+  if (f.mode !== "patch") {
+    throw new UsageError(
+      "--model",
+      `${f.mode}: Lumen trains the patch model (PatchUNet + PatchDiscriminator, --mode patch); the original's full-sinogram ${f.mode} model is not made`,
+    );
+  }
+  if (f.ddp) ddpNote("train", f.quiet);
+  if (f.modelFile) f.modelFile = resolveModelFile(f.modelFile);
   if (f.betas.length !== 2) throw new LumenError("--betas", f.betas.join(","), "expected b1,b2");
   if (f.tvt.length !== 3) throw new LumenError("--tvt", f.tvt.join(","), "expected 3 ratios");
   const final = `${f.saveDir}/${f.name}_${f.epochs}.json`;
@@ -175,6 +203,12 @@ async function train(f: Flags): Promise<void> {
       final,
       "",
       "this run is finished; pass --overwrite to train it again, or choose another --name",
+    );
+  } else if (latest && latest.epoch > f.epochs) {
+    throw new LumenError(
+      latest.path,
+      "",
+      `this run is already past --epochs ${f.epochs} (it reached epoch ${latest.epoch}); give --epochs above ${latest.epoch} to continue it, or --overwrite to start again`,
     );
   } else if (latest) {
     resume = latest.path;
@@ -197,6 +231,12 @@ async function train(f: Flags): Promise<void> {
     );
   }
   const trainSet = new PatchSet(pairs, trainIdx), valSet = new PatchSet(pairs, split.val);
+  const trainingData: TrainingData = {
+    patchSize: (await trainSet.get(0)).shape,
+    tvt: [f.tvt[0], f.tvt[1], f.tvt[2]],
+    splitSeed: 0,
+    pairs: pairs.length,
+  };
   const spec = {
     preset: f.preset as keyof typeof NSN_PRESETS,
     genWidth: f.width,
@@ -270,6 +310,7 @@ async function train(f: Flags): Promise<void> {
       every: f.saveEvery,
       everySteps: f.saveEverySteps,
       provenance: prov,
+      extra: { data: trainingData },
       parts: () => ({
         modules: { gen: net.gen, disc: net.disc },
         optimizers: { gen: gan.optG, disc: gan.optD },

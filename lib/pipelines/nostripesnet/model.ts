@@ -91,6 +91,26 @@ async function isTorchFile(path: string): Promise<boolean> {
   }
 }
 
+/** What a Lumen checkpoint records of the data it was trained on. */
+export interface TrainingData {
+  /** Patch (height, width) of the training pairs. */
+  patchSize: [number, number];
+  /** The train/validate/test ratio. */
+  tvt: [number, number, number];
+  /** Seed of the split's shuffle. */
+  splitSeed: number;
+  /** Pairs in the dataset. */
+  pairs: number;
+}
+
+/** A loaded model: the networks, the epoch, where it came from, its training data (Lumen's). */
+export type LoadedNoStripesNet = NoStripesNet & {
+  epoch: number | null;
+  source: "lumen" | "torch";
+  /** Null for an original `.tar`, which does not record it. */
+  data: TrainingData | null;
+};
+
 /**
  * Loads NoStripesNet from a Lumen checkpoint (`<base>.json`, or its `.safetensors`) written by
  * `train`, or from an original NoStripesNet `.tar` (then the architecture is `spec`, the paper's
@@ -99,12 +119,12 @@ async function isTorchFile(path: string): Promise<boolean> {
 export async function loadNoStripesNet(
   path: string,
   spec: NoStripesNetSpec = {},
-): Promise<NoStripesNet & { epoch: number | null; source: "lumen" | "torch" }> {
+): Promise<LoadedNoStripesNet> {
   if (/\.(tar|pt|pth)$/.test(path) || (!path.endsWith(".json") && await isTorchFile(path))) {
     const net = buildNoStripesNet(spec, 0);
     await loadWeights(net.gen, path, { key: "gen_state_dict" });
     await loadWeights(net.disc, path, { key: "disc_state_dict" });
-    return { ...net, epoch: null, source: "torch" };
+    return { ...net, epoch: null, source: "torch", data: null };
   }
   const rec = await readCheckpointRecord(path);
   const g = rec.modules.gen?.config, d = rec.modules.disc?.config;
@@ -128,7 +148,8 @@ export async function loadNoStripesNet(
   const w = `${checkpointBase(path)}.safetensors`;
   await loadWeights(net.gen, w, { prefix: "gen." });
   if (d) await loadWeights(net.disc, w, { prefix: "disc." });
-  return { ...net, epoch: rec.epoch, source: "lumen" };
+  const data = rec.extra.data as TrainingData | undefined;
+  return { ...net, epoch: rec.epoch, source: "lumen", data: data ?? null };
 }
 
 /** How a sinogram is mapped to the generator's [−1, 1] range and back. */

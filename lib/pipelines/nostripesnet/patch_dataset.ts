@@ -17,7 +17,10 @@
  * @example
  * ```ts
  * import { generatePatchSinograms } from "./patch_dataset.ts";
- * // see tools/nostripesnet/data_generator.ts for the whole flow (scan, mask, shards, provenance)
+ * const scan = await openScan("119617.nxs");
+ * const mask = await loadStripeMask("stripe_masks.npz", { scan: "119617.nxs" });
+ * const grid = patchGrid([scan.projections.count, scan.cols], [1801, 256]);
+ * await generatePatchSinograms({ scan, mask, dir: "data/0000", grid, sample: 0, shift: 0, seed: 0 });
  * ```
  * @module
  */
@@ -26,6 +29,11 @@ import { existsSync, mkdirSync } from "node:fs";
 import { ndarray } from "../../io/array.ts";
 import { encodeTiff } from "../../io/tiff.ts";
 import { writeFileAtomicSync } from "../../run/atomic.ts";
+import { safePoint } from "../../run/interrupt.ts";
+import type { Progress } from "../../run/progress.ts";
+import type { TomoScan } from "../../io/nexus.ts";
+import { readSinograms } from "../../tomo/normalise.ts";
+import { maskRow, type StripeMask } from "./stripe_mask.ts";
 import { SimRng } from "../../data/rng.ts";
 import { patchStripes } from "./stripe_sim.ts";
 import {
@@ -141,4 +149,78 @@ export function writePatchSinogram(job: SinogramJob, o: PatchWriteOptions): stri
     put(stripes[p]);
   }
   return files;
+}
+
+/** Options of {@link generatePatchSinograms}. */
+export interface PatchRunOptions extends PatchWriteOptions {
+  /** The scan to cut. */
+  scan: TomoScan;
+  /** Its stripe mask (which patches are clean). */
+  mask: StripeMask;
+  /** Detector rows [start, stop) to make; default all. */
+  rows?: [number, number];
+  /** Detector rows read at once (default 243, as the original). */
+  chunkSize?: number;
+  /** Called after each sinogram (written or found complete). */
+  bar?: Progress;
+}
+
+/** What {@link generatePatchSinograms} did. */
+export interface PatchRunResult {
+  /** Sinograms written now. */
+  made: number;
+  /** Sinograms found complete (a resumed run). */
+  skipped: number;
+  /** Every file of the rows, relative to the sample folder, in writing order. */
+  files: string[];
+}
+
+/**
+ * Makes the patch files of detector rows of a scan, skipping the sinograms already complete
+ * (resume). Each sinogram is a safe point: an interrupt stops between two complete sinograms.
+ *
+ * @example
+ * ```ts
+ * const r = await generatePatchSinograms({ scan, mask, dir, grid, sample: 0, shift: 0, seed: 0 });
+ * console.log(`${r.made} written, ${r.skipped} already there`);
+ * ```
+ */
+export async function generatePatchSinograms(o: PatchRunOptions): Promise<PatchRunResult> {
+  const { scan, grid } = o;
+  const angles = scan.projections.count, cols = scan.cols;
+  const [r0, r1] = o.rows ?? [0, scan.rows];
+  const chunk = o.chunkSize ?? 243;
+  const files: string[] = [];
+  let made = 0, skipped = 0;
+  for (let c0 = r0; c0 < r1; c0 += chunk) {
+    const c1 = Math.min(r1, c0 + chunk);
+    const todo: number[] = [];
+    const masks = new Map<number, Uint8Array>();
+    for (let row = c0; row < c1; row++) {
+      const m = maskRow(o.mask, row);
+      const rowFiles = sinogramFiles(o, row, cleanPatches(grid, m));
+      files.push(...rowFiles);
+      if (sinogramDone(o.dir, rowFiles)) {
+        skipped++;
+        o.bar?.tick();
+      } else {
+        todo.push(row);
+        masks.set(row, m);
+      }
+    }
+    if (!todo.length) continue;
+    const a = todo[0], b = todo[todo.length - 1] + 1;
+    const sinos = await readSinograms(scan, a, b);
+    for (const row of todo) {
+      const off = (row - a) * angles * cols;
+      writePatchSinogram(
+        { row, sino: sinos.data.subarray(off, off + angles * cols), mask: masks.get(row)! },
+        o,
+      );
+      made++;
+      o.bar?.tick();
+      await safePoint();
+    }
+  }
+  return { made, skipped, files };
 }

@@ -1,0 +1,364 @@
+/**
+ * NoStripesNet's data integrity: no resume across different arguments, the mask required and
+ * checked, every file behind external links hashed, named dataset paths, and interrupts at exact
+ * safe points (LUMEN_PAUSE_AT) that exit promptly, leave no partial file and resume to the bytes
+ * of an uninterrupted run.
+ */
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import {
+  hasPython,
+  interruptAt,
+  nsnDataset,
+  pyFixture,
+  runPython,
+  runTool,
+  treeHashes,
+} from "../../_helpers.ts";
+import { readProvenance } from "../../../lib/run/provenance.ts";
+
+const PERMS = ["--allow-read", "--allow-write=/tmp"];
+const noPy = !hasPython("numpy", "h5py");
+
+/** data_generator on the DIAD-layout fixture (frames behind an external link). */
+function genArgs(fx: string, root: string, extra: string[] = [], patch = ["12", "20"]): string[] {
+  return [
+    "--mode",
+    "patch",
+    "--root",
+    root,
+    "--hdf-root",
+    `${fx}/k11.nxs`,
+    "--mask",
+    `${fx}/masks.npz`,
+    "--patch-size",
+    ...patch,
+    "-C",
+    "2",
+    "--quiet",
+    ...extra,
+  ];
+}
+
+const gen = (fx: string, root: string, extra: string[] = []) =>
+  runTool("nostripesnet/data_generator", PERMS, genArgs(fx, root, extra));
+
+/** Five points in [1, n], from a fixed seed (printed, so a failure can be replayed). */
+function points(n: number, seed: number): number[] {
+  let s = seed >>> 0;
+  const out: number[] = [];
+  while (out.length < 5) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out.push(1 + (s % n));
+  }
+  console.log(`interrupt points: ${out.join(", ")}`);
+  return out;
+}
+
+/** No temporary or partial file anywhere under `dir`. */
+function noPartial(tree: [string, string][]): void {
+  const bad = tree.filter(([p]) => /\.tmp|\.partial/.test(p));
+  assert.deepEqual(bad, [], "partial files left");
+}
+
+Deno.test({
+  name: "data_generator: a resumed run with other --patch-size or --seed is refused, naming them",
+  ignore: noPy,
+  fn: async () => {
+    const fx = await pyFixture("nsn_integrity");
+    const root = await Deno.makeTempDir();
+    const r = await interruptAt("nostripesnet/data_generator", PERMS, genArgs(fx, root), 3);
+    assert.ok(r.paused && r.code === 130, r.stderr);
+    assert.ok(!existsSync(`${root}/0000.prov.json`));
+    const ps = await runTool(
+      "nostripesnet/data_generator",
+      PERMS,
+      genArgs(fx, root, [], ["12,10"]),
+    );
+    assert.equal(ps.code, 1);
+    assert.match(
+      ps.stderr,
+      /0000: cannot resume: --patch-size \(12,20 → 12,10\) differs from the earlier run; pass --overwrite/,
+    );
+    assert.equal(ps.stderr.trim().split("\n").length, 1);
+    const sd = await gen(fx, root, ["--seed", "1"]);
+    assert.equal(sd.code, 1);
+    assert.match(sd.stderr, /--seed \(0 → 1\) differs/);
+    // --overwrite starts again with the new arguments: equal to a fresh run with them
+    assert.equal((await gen(fx, root, ["--seed", "1", "--overwrite"])).code, 0);
+    const fresh = await Deno.makeTempDir();
+    assert.equal((await gen(fx, fresh, ["--seed", "1"])).code, 0);
+    assert.deepEqual(await treeHashes(root), await treeHashes(fresh));
+    for (const d of [root, fresh]) await Deno.remove(d, { recursive: true });
+  },
+});
+
+Deno.test({
+  name:
+    "data_generator: SIGINT at 5 safe points exits in < 2 s, no partial file, rerun = same bytes",
+  ignore: noPy,
+  fn: async () => {
+    const fx = await pyFixture("nsn_integrity");
+    const whole = await Deno.makeTempDir();
+    assert.equal((await gen(fx, whole)).code, 0);
+    const want = await treeHashes(whole);
+    // 5 rows, read 2 at a time: 3 reads and 5 sinograms are 8 safe points
+    for (const p of points(8, 15)) {
+      const root = await Deno.makeTempDir();
+      const r = await interruptAt("nostripesnet/data_generator", PERMS, genArgs(fx, root), p);
+      assert.ok(r.paused, `never reached safe point ${p}: ${r.stderr}`);
+      assert.equal(r.code, 130, r.stderr);
+      assert.ok(r.exitMs < 2000, `exit took ${r.exitMs} ms`);
+      assert.match(r.stderr, /data_generator: interrupted/);
+      noPartial(await treeHashes(root));
+      assert.ok(!existsSync(`${root}/0000.prov.json`), "an interrupted sample is not finished");
+      const again = await gen(fx, root);
+      assert.equal(again.code, 0, again.stderr);
+      assert.deepEqual(await treeHashes(root), want);
+      await Deno.remove(root, { recursive: true });
+    }
+    await Deno.remove(whole, { recursive: true });
+  },
+});
+
+Deno.test({
+  name: "data_generator: the mask is required, checked for its dtype, and read by name",
+  ignore: noPy,
+  fn: async () => {
+    const fx = await pyFixture("nsn_integrity");
+    const root = await Deno.makeTempDir();
+    const args = genArgs(fx, root).filter((a, i, all) => a !== "--mask" && all[i - 1] !== "--mask");
+    const none = await runTool("nostripesnet/data_generator", PERMS, args);
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /--mask: A mask should be given: --mode patch needs the stripe-mask/);
+    const w = await gen(fx, root, ["--mask-name", "mk11_weights"]);
+    assert.equal(w.code, 1);
+    assert.match(
+      w.stderr,
+      /masks\.npz: mk11_weights: is float32, not a stripe mask \(uint8 or bool\); it holds the detection weights/,
+    );
+    for (const r of [none, w]) assert.equal(r.stderr.trim().split("\n").length, 1);
+    assert.ok(!existsSync(`${root}/0000`));
+    await Deno.remove(root, { recursive: true });
+  },
+});
+
+Deno.test({
+  name: "data_generator: provenance hashes the files behind external links",
+  ignore: noPy,
+  fn: async () => {
+    const fx = await pyFixture("nsn_integrity");
+    const root = await Deno.makeTempDir();
+    assert.equal((await gen(fx, root)).code, 0);
+    const prov = await readProvenance(`${root}/0000`);
+    const paths = prov.inputs.map((i) => i.path);
+    assert.deepEqual(paths, [`${fx}/k11.nxs`, `${fx}/k11/k11-imaging.h5`, `${fx}/masks.npz`]);
+    // changing a frame inside the linked file changes the recorded hash
+    const copy = await Deno.makeTempDir();
+    await Deno.mkdir(`${copy}/k11`);
+    for (const f of ["k11.nxs", "k11/k11-imaging.h5", "masks.npz"]) {
+      await Deno.copyFile(`${fx}/${f}`, `${copy}/${f}`);
+    }
+    const bytes = await Deno.readFile(`${copy}/k11/k11-imaging.h5`);
+    bytes[bytes.length - 100] ^= 0xff; // inside the last frame's chunk
+    await Deno.writeFile(`${copy}/k11/k11-imaging.h5`, bytes);
+    const root2 = await Deno.makeTempDir();
+    assert.equal((await gen(copy, root2)).code, 0);
+    const prov2 = await readProvenance(`${root2}/0000`);
+    assert.equal(prov2.inputs[0].sha256, prov.inputs[0].sha256, "the linking file is the same");
+    assert.notEqual(prov2.inputs[1].sha256, prov.inputs[1].sha256, "the linked data changed");
+    for (const d of [root, root2, copy]) await Deno.remove(d, { recursive: true });
+  },
+});
+
+Deno.test({
+  name: "data_generator: --data-path/--image-key-path read a file in no known layout",
+  ignore: noPy,
+  fn: async () => {
+    const fx = await pyFixture("nsn_integrity");
+    const root = await Deno.makeTempDir();
+    const base = ["--mode", "patch", "--root", root, "--hdf-root", `${fx}/custom.h5`];
+    const rest = ["--mask", `${fx}/masks.npz`, "--patch-size", "12,20", "--quiet"];
+    const lost = await runTool("nostripesnet/data_generator", PERMS, [...base, ...rest]);
+    assert.equal(lost.code, 1);
+    assert.match(lost.stderr, /no known tomography layout .*--data-path/);
+    const ok = await runTool("nostripesnet/data_generator", PERMS, [
+      ...base,
+      "--data-path",
+      "/my/frames",
+      "--image-key-path",
+      "/my/keys",
+      "--angles-path",
+      "/my/theta",
+      ...rest,
+    ]);
+    assert.equal(ok.code, 0, ok.stderr);
+    // the same frames as the DIAD file: the same patches
+    const diad = await Deno.makeTempDir();
+    assert.equal((await gen(fx, diad, ["--mask-name", "mcustom"])).code, 0);
+    assert.deepEqual(await treeHashes(root), await treeHashes(diad));
+    for (const d of [root, diad]) await Deno.remove(d, { recursive: true });
+  },
+});
+
+/** train on the nsn_scan fixture's patches: tiny preset, 3 steps and 1 validation batch an epoch. */
+function trainArgs(root: string, dir: string): string[] {
+  return [
+    "--mode",
+    "patch",
+    "--root",
+    root,
+    "--save-dir",
+    dir,
+    "--name",
+    "t",
+    "--preset",
+    "tiny",
+    "-B",
+    "4",
+    "--epochs",
+    "2",
+    "--save-every",
+    "1",
+    "--threads",
+    "1",
+    "--quiet",
+  ];
+}
+
+Deno.test({
+  name:
+    "train: SIGINT at 5 safe points exits in < 2 s, no partial file, rerun = same checkpoint bytes",
+  ignore: noPy,
+  fn: async () => {
+    const { root } = await nsnDataset();
+    const whole = await Deno.makeTempDir();
+    const w = await runTool("nostripesnet/train", PERMS, trainArgs(root, whole));
+    assert.equal(w.code, 0, w.stderr);
+    const want = (await treeHashes(whole)).filter(([p]) => /safetensors$/.test(p));
+    for (const p of points(8, 16)) {
+      const dir = await Deno.makeTempDir();
+      const r = await interruptAt("nostripesnet/train", PERMS, trainArgs(root, dir), p);
+      assert.ok(r.paused, `never reached safe point ${p}: ${r.stderr}`);
+      assert.equal(r.code, 130, r.stderr);
+      assert.ok(r.exitMs < 2000, `exit took ${r.exitMs} ms`);
+      noPartial(await treeHashes(dir));
+      assert.ok(!existsSync(`${dir}/t_2.json`));
+      const again = await runTool("nostripesnet/train", PERMS, trainArgs(root, dir));
+      assert.equal(again.code, 0, again.stderr);
+      const got = (await treeHashes(dir)).filter(([p]) => /safetensors$/.test(p));
+      assert.deepEqual(got, want);
+      await Deno.remove(dir, { recursive: true });
+    }
+    for (const d of [root, whole]) await Deno.remove(d, { recursive: true });
+  },
+});
+
+/** apply_model with the original's positional MODEL H5 and -m/-o. */
+function applyArgs(fx: string, ckpt: string, out: string): string[] {
+  return [
+    ckpt,
+    `${fx}/scan.nxs`,
+    "-m",
+    `${fx}/masks.npz`,
+    "-o",
+    out,
+    "-C",
+    "2",
+    "--threads",
+    "1",
+    "--quiet",
+  ];
+}
+
+/** A tiny model trained for one epoch on the nsn_scan fixture. */
+async function tinyModel(): Promise<{ fx: string; ckpt: string; dirs: string[] }> {
+  const { fx, root } = await nsnDataset();
+  const runs = await Deno.makeTempDir();
+  const args = trainArgs(root, runs).map((a) => a === "2" ? "1" : a);
+  const r = await runTool("nostripesnet/train", PERMS, args);
+  assert.equal(r.code, 0, r.stderr);
+  return { fx, ckpt: `${runs}/t_1.json`, dirs: [root, runs] };
+}
+
+Deno.test({
+  name: "apply_model: --out by extension (.npz, .npy, .tif open in numpy/tifffile); others refused",
+  ignore: noPy || !hasPython("tifffile"),
+  fn: async () => {
+    const { fx, ckpt, dirs } = await tinyModel();
+    const dir = await Deno.makeTempDir();
+    for (const ext of ["h5", "npz", "npy", "tif"]) {
+      const r = await runTool(
+        "nostripesnet/apply_model",
+        PERMS,
+        applyArgs(fx, ckpt, `${dir}/c.${ext}`),
+      );
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(!existsSync(`${dir}/c.${ext}.partial`));
+    }
+    const same = runPython(
+      `-c import sys, h5py, numpy as np, tifffile
+d = sys.argv[1]
+h = h5py.File(d + "/c.h5")["data"][()]
+z = np.load(d + "/c.npz")["data"]
+y = np.load(d + "/c.npy")
+t = tifffile.imread(d + "/c.tif")
+print(h.shape, h.dtype, np.array_equal(h, z), np.array_equal(h, y), np.array_equal(h, t))`,
+      [dir],
+    );
+    assert.equal(same.trim(), "(40, 6, 70) float32 True True True");
+    const bad = await runTool(
+      "nostripesnet/apply_model",
+      PERMS,
+      applyArgs(fx, ckpt, `${dir}/c.zarr`),
+    );
+    assert.equal(bad.code, 1);
+    assert.match(
+      bad.stderr,
+      /--out: cannot tell the output format from "\.zarr"; use \.h5, \.hdf5/,
+    );
+    for (const d of [...dirs, dir]) await Deno.remove(d, { recursive: true });
+  },
+});
+
+Deno.test({
+  name: "apply_model: SIGINT at 5 safe points exits in < 2 s, rerun = the bytes of a straight run",
+  ignore: noPy,
+  fn: async () => {
+    const { fx, ckpt, dirs } = await tinyModel();
+    const dir = await Deno.makeTempDir();
+    const ok = await runTool(
+      "nostripesnet/apply_model",
+      PERMS,
+      applyArgs(fx, ckpt, `${dir}/w.npy`),
+    );
+    assert.equal(ok.code, 0, ok.stderr);
+    const want = await Deno.readFile(`${dir}/w.npy`);
+    // 6 rows read 2 at a time: 3 reads and 6 rows are 9 safe points
+    for (const [k, p] of points(9, 17).entries()) {
+      const out = `${dir}/i${k}.npy`;
+      const r = await interruptAt("nostripesnet/apply_model", PERMS, applyArgs(fx, ckpt, out), p);
+      assert.ok(r.paused, `never reached safe point ${p}: ${r.stderr}`);
+      assert.equal(r.code, 130, r.stderr);
+      assert.ok(r.exitMs < 2000, `exit took ${r.exitMs} ms`);
+      assert.ok(!existsSync(out), "no output under the final name");
+      const again = await runTool("nostripesnet/apply_model", PERMS, applyArgs(fx, ckpt, out));
+      assert.equal(again.code, 0, again.stderr);
+      assert.deepEqual(await Deno.readFile(out), want);
+      assert.ok(!existsSync(`${out}.partial`));
+    }
+    // a partial of other arguments is not continued
+    const out = `${dir}/x.npy`;
+    const r = await interruptAt("nostripesnet/apply_model", PERMS, applyArgs(fx, ckpt, out), 4);
+    assert.ok(r.paused);
+    const other = await runTool("nostripesnet/apply_model", PERMS, [
+      ...applyArgs(fx, ckpt, out),
+      "--patch-size",
+      "40",
+      "35",
+    ]);
+    assert.equal(other.code, 1);
+    assert.match(other.stderr, /x\.npy: cannot resume: --patch-size \(unset → 40,35\) differs/);
+    for (const d of [...dirs, dir]) await Deno.remove(d, { recursive: true });
+  },
+});
