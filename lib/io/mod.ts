@@ -31,4 +31,5 @@ export * from "./yaml.ts";
 export * from "./png.ts";
 export * from "./jpeg.ts";
 export * from "./float16.ts";
+export * from "./describe/mod.ts";
 export * from "./volume.ts";

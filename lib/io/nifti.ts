@@ -545,28 +545,30 @@ export function setQform(h: NiftiHeader, affine: number[][], code = 0): void {
 // ---------------------------------------------------------------------------------------------
 // Reading
 
-/** Options of {@link decodeNifti} / {@link readNifti}. */
-export interface NiftiReadOptions {
-  /** Also compute `scaled` = data * scl_slope + scl_inter (float64), as nibabel's get_fdata. */
-  scale?: boolean;
+/** Where a single-file NIfTI-1 image keeps its voxels, from {@link niftiLayout}. */
+export interface NiftiLayout {
+  /** `dim[1..dim[0]]`. */
+  shape: number[];
+  /** The stored dtype. */
+  dtype: DType;
+  /** Byte offset of the first voxel (`vox_offset`, at least 352). */
+  offset: number;
+  /** Bytes of voxel data. */
+  bytes: number;
 }
 
 /**
- * Decodes a NIfTI-1 file held in memory (gzip-compressed or not).
+ * Checks a parsed header for a single-file image (magic `n+1`, 1 to 7 dimensions, no negative
+ * size, a supported datatype) and says where its voxels lie. With `available` (the bytes of
+ * the uncompressed file), also refuses data that the file is too short to hold.
  *
  * @example
  * ```ts
- * const img = decodeNifti(await Deno.readFile("t1.nii.gz"), "t1.nii.gz", { scale: true });
+ * const { header } = parseNiftiHeader(head, "t1.nii");
+ * const { shape, dtype, offset } = niftiLayout(header, "t1.nii"); // [256, 256, 180], "int16", 352
  * ```
  */
-export function decodeNifti(
-  bytes: Uint8Array,
-  file = "<nifti>",
-  opts: NiftiReadOptions = {},
-): NiftiImage {
-  if (isGzip(bytes)) bytes = gunzipChecked(bytes, file);
-  else if (file.endsWith(".gz")) bytes = gunzipChecked(bytes, file); // reports "no gzip magic"
-  const { header: h, littleEndian } = parseNiftiHeader(bytes, file);
+export function niftiLayout(h: NiftiHeader, file = "<nifti>", available?: number): NiftiLayout {
   if (h.magic === "ni1") {
     throw new LumenError(
       file,
@@ -595,8 +597,61 @@ export function decodeNifti(
       name ? `${name} data is not supported` : `unknown datatype code ${h.datatype}`,
     );
   }
-  // Extensions (between byte 352 and vox_offset).
   const offset = Math.max(352, Math.floor(h.vox_offset));
+  const need = sizeOf(shape) * DTYPE_SIZE[dtype];
+  if (available !== undefined && offset + need > available) {
+    throw new LumenError(
+      file,
+      `vox_offset ${offset}`,
+      `data truncated: ${shape.join("×")} ${dtype} needs ${need} bytes, found ${
+        Math.max(0, available - offset)
+      }`,
+    );
+  }
+  return { shape, dtype, offset, bytes: need };
+}
+
+/**
+ * True when `bytes` start with a NIfTI-1 header: `sizeof_hdr` 348 in either byte order and the
+ * magic `n+1` (single file) or `ni1` (header/image pair).
+ *
+ * @example
+ * ```ts
+ * isNiftiHeader(await Deno.readFile("t1.nii")); // true
+ * ```
+ */
+export function isNiftiHeader(bytes: Uint8Array): boolean {
+  if (bytes.length < 348) return false;
+  const d = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const magic = String.fromCharCode(...bytes.subarray(344, 348));
+  return (d.getInt32(0, true) === 348 || d.getInt32(0, false) === 348) &&
+    (magic === "n+1\0" || magic === "ni1\0");
+}
+
+/** Options of {@link decodeNifti} / {@link readNifti}. */
+export interface NiftiReadOptions {
+  /** Also compute `scaled` = data * scl_slope + scl_inter (float64), as nibabel's get_fdata. */
+  scale?: boolean;
+}
+
+/**
+ * Decodes a NIfTI-1 file held in memory (gzip-compressed or not).
+ *
+ * @example
+ * ```ts
+ * const img = decodeNifti(await Deno.readFile("t1.nii.gz"), "t1.nii.gz", { scale: true });
+ * ```
+ */
+export function decodeNifti(
+  bytes: Uint8Array,
+  file = "<nifti>",
+  opts: NiftiReadOptions = {},
+): NiftiImage {
+  if (isGzip(bytes)) bytes = gunzipChecked(bytes, file);
+  else if (file.endsWith(".gz")) bytes = gunzipChecked(bytes, file); // reports "no gzip magic"
+  const { header: h, littleEndian } = parseNiftiHeader(bytes, file);
+  const { shape, dtype, offset } = niftiLayout(h, file, bytes.length);
+  // Extensions (between byte 352 and vox_offset).
   const extensions: NiftiExtension[] = [];
   if (bytes.length >= 352 && bytes[348] !== 0) {
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -609,16 +664,6 @@ export function decodeNifti(
     }
   }
   const n = sizeOf(shape);
-  const need = n * DTYPE_SIZE[dtype];
-  if (offset + need > bytes.length) {
-    throw new LumenError(
-      file,
-      `vox_offset ${offset}`,
-      `data truncated: ${shape.join("×")} ${dtype} needs ${need} bytes, found ${
-        Math.max(0, bytes.length - offset)
-      }`,
-    );
-  }
   const fdata = bytesToTyped(bytes.subarray(offset), dtype, n, littleEndian);
   const data: NdArray = { dtype, shape, data: reorder(fdata, shape, true) };
   const img: NiftiImage = {

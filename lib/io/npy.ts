@@ -427,8 +427,15 @@ function latin1(b: Uint8Array): string {
 export function decodeNpy(bytes: Uint8Array, file = "<npy>"): NdArray {
   const h = parseNpyHeader(bytes, file);
   const n = sizeOf(h.shape);
-  const need = n * DTYPE_SIZE[h.dtype];
-  const have = bytes.length - h.dataOffset;
+  checkNpyLength(h, bytes.length - h.dataOffset, file);
+  let data = bytesToTyped(bytes.subarray(h.dataOffset), h.dtype, n, h.littleEndian);
+  if (h.fortranOrder && h.shape.length > 1) data = reorder(data, h.shape, true);
+  return { dtype: h.dtype, shape: h.shape.slice(), data };
+}
+
+/** Refuses data shorter than the header's shape and dtype need (`have` bytes after it). */
+function checkNpyLength(h: NpyHeader, have: number, file: string): void {
+  const need = sizeOf(h.shape) * DTYPE_SIZE[h.dtype];
   if (have < need) {
     throw new LumenError(
       file,
@@ -438,9 +445,69 @@ export function decodeNpy(bytes: Uint8Array, file = "<npy>"): NdArray {
       }) of ${h.descr} needs ${need} bytes, found ${have}`,
     );
   }
-  let data = bytesToTyped(bytes.subarray(h.dataOffset), h.dtype, n, h.littleEndian);
-  if (h.fortranOrder && h.shape.length > 1) data = reorder(data, h.shape, true);
-  return { dtype: h.dtype, shape: h.shape.slice(), data };
+}
+
+/** Bytes the header takes (magic to newline) once the first 12 bytes are known, else null. */
+function npyHeaderEnd(head: Uint8Array): number | null {
+  if (head.length < 12) return null;
+  const dv = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  return head[6] === 1 ? 10 + dv.getUint16(8, true) : 12 + dv.getUint32(8, true);
+}
+
+/**
+ * Reads an NPY byte stream piece by piece: parses the header as soon as its bytes are in, hands
+ * the data bytes (exactly those the header declares, in the file's byte order and element
+ * order) to `onData` as they come, and refuses a stream too short for its shape at the end.
+ * Memory holds one piece at a time, whatever the array's size.
+ *
+ * @example
+ * ```ts
+ * let n = 0;
+ * const h = await streamNpy([await Deno.readFile("a.npy")], "a.npy", (b) => n += b.length);
+ * // h.shape, h.dtype, h.littleEndian; n === h.shape product × itemsize
+ * ```
+ */
+export async function streamNpy(
+  chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  file = "<npy>",
+  onData: (bytes: Uint8Array, header: NpyHeader) => void = () => {},
+): Promise<NpyHeader> {
+  const parts: Uint8Array[] = [];
+  let held = 0, end = 0, header: NpyHeader | null = null, need = 0, got = 0;
+  const joined = () => {
+    const all = new Uint8Array(held);
+    let o = 0;
+    for (const p of parts) all.set(p, o), o += p.length;
+    return all;
+  };
+  for await (const chunk of chunks) {
+    let piece = chunk;
+    if (!header) {
+      parts.push(chunk);
+      held += chunk.length;
+      if (held < Math.max(12, end)) continue;
+      const head = joined();
+      parts.splice(0, parts.length, head);
+      if (!end) {
+        // a wrong magic or version throws here, before more of a foreign stream is held
+        if (MAGIC.some((b, i) => head[i] !== b) || ![1, 2, 3].includes(head[6])) {
+          parseNpyHeader(head, file);
+        }
+        end = npyHeaderEnd(head)!;
+        if (held < end) continue;
+      }
+      header = parseNpyHeader(head, file);
+      need = sizeOf(header.shape) * DTYPE_SIZE[header.dtype];
+      piece = head.subarray(header.dataOffset);
+      parts.length = 0;
+    }
+    const take = Math.min(piece.length, need - got);
+    if (take > 0) onData(piece.subarray(0, take), header);
+    got += piece.length;
+  }
+  if (!header) header = parseNpyHeader(joined(), file); // too short: throws the reason
+  checkNpyLength(header, got, file);
+  return header;
 }
 
 /** Options of {@link encodeNpy} and {@link writeNpy}. */

@@ -566,3 +566,26 @@ export async function extractTar(
   }, { overwrite: opts.overwrite });
   return result;
 }
+
+/**
+ * True when a 512-byte block looks like a tar header: the ustar magic, or (v7 tar) a checksum
+ * field that matches the block.
+ *
+ * @example
+ * ```ts
+ * isTarHeader((await Deno.readFile("a.tar")).subarray(0, 512)); // true
+ * ```
+ */
+export function isTarHeader(block: Uint8Array): boolean {
+  if (block.length < 512) return false;
+  if (cstr(block, 257, 5) === "ustar") return true;
+  const stored = parseInt(cstr(block, 148, 8).trim(), 8);
+  if (!Number.isFinite(stored)) return false;
+  let unsigned = 0, signed = 0;
+  for (let i = 0; i < 512; i++) {
+    const v = i >= 148 && i < 156 ? 0x20 : block[i];
+    unsigned += v;
+    signed += v > 127 ? v - 256 : v;
+  }
+  return stored === unsigned || stored === signed;
+}

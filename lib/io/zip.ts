@@ -600,3 +600,82 @@ export function concat(parts: readonly Uint8Array[]): Uint8Array {
   }
   return out;
 }
+
+/**
+ * The uncompressed bytes of a ZIP entry, piece by piece: a stored entry read `block` bytes at a
+ * time, a deflated one inflated as it is read. The entry is checked as {@link ZipReader.read}
+ * checks it (size and CRC-32, at the end; inflating past the directory's size stops at once), so
+ * an entry of any size passes through a small, fixed amount of memory.
+ *
+ * @example
+ * ```ts
+ * const zip = new ZipReader(fileSource("a.npz"), "a.npz");
+ * let n = 0;
+ * for await (const piece of zipEntryChunks(zip, zip.entries[0])) n += piece.length;
+ * zip.close();
+ * ```
+ */
+export async function* zipEntryChunks(
+  zip: ZipReader,
+  e: ZipEntry,
+  block = 1 << 22,
+): AsyncGenerator<Uint8Array> {
+  const place = `entry '${e.name}'`;
+  if (e.flags & 1) throw new LumenError(zip.file, place, "encrypted entries are not supported");
+  if (e.method !== 0 && e.method !== 8) {
+    throw new LumenError(zip.file, place, `compression method ${e.method} is not supported`);
+  }
+  const off = zip.dataOffset(e);
+  let size = 0, crc = 0;
+  const count = (b: Uint8Array) => {
+    size += b.length;
+    if (size > e.size) {
+      throw new LumenError(zip.file, place, `decompresses past the ${e.size} bytes directory says`);
+    }
+    crc = crc32(b, crc);
+    return b;
+  };
+  const stored = (p: number) => zip.src.read(off + p, Math.min(block, e.compressedSize - p));
+  if (e.method === 0) {
+    for (let p = 0; p < e.compressedSize; p += block) yield count(stored(p));
+  } else {
+    const inflate = new DecompressionStream("deflate-raw");
+    const writer = inflate.writable.getWriter();
+    const feed = (async () => {
+      for (let p = 0; p < e.compressedSize; p += block) {
+        await writer.write(stored(p) as Uint8Array<ArrayBuffer>);
+      }
+      await writer.close();
+    })();
+    feed.catch(() => {}); // a failed write shows as the reader's error below
+    const reader = inflate.readable.getReader();
+    try {
+      for (;;) {
+        let r: ReadableStreamReadResult<Uint8Array>;
+        try {
+          r = await reader.read();
+        } catch (err) {
+          throw new LumenError(zip.file, place, `invalid deflate data (${zlibMessage(err)})`);
+        }
+        if (r.done) break;
+        yield count(r.value);
+      }
+    } finally {
+      await reader.cancel().catch(() => {});
+    }
+  }
+  if (size !== e.size) {
+    throw new LumenError(
+      zip.file,
+      place,
+      `decompressed to ${size} bytes, directory says ${e.size}`,
+    );
+  }
+  if (crc !== e.crc32) {
+    throw new LumenError(
+      zip.file,
+      place,
+      `CRC-32 mismatch (stored ${hex8(e.crc32)}, computed ${hex8(crc)})`,
+    );
+  }
+}

@@ -1,0 +1,196 @@
+/**
+ * HDF5/NeXus described: the tree (groups, datasets with shape, dtype, chunks, filters and
+ * attributes, soft and external links), small values, and every numeric dataset's minimum and
+ * maximum read a hyperslab at a time. Datasets behind external links are described with their
+ * data; a dataset that cannot be read (a filter h5wasm lacks) carries an `error` and does not
+ * hide the rest of the file.
+ *
+ * @example
+ * ```ts
+ * import { describeHdf5 } from "./hdf5.ts";
+ * const d = await describeHdf5("scan.nxs", {}); // { arrays, attrs, tree }
+ * ```
+ * @module
+ */
+import { LumenError } from "../../run/errors.ts";
+import { type NdArray, sizeOf } from "../array.ts";
+import { H5File, type H5Node } from "../hdf5.ts";
+import { BLOCK, forEachBlock, jsonNumber, MinMax, NO_STATS, type Stats } from "./stats.ts";
+import { clip, fmtArray, fmtAttrs, showName } from "./text.ts";
+import type { ArrayInfo, DescribeOptions, Description, Details } from "./types.ts";
+
+/** One node of the described tree. */
+export interface Hdf5TreeNode {
+  /** Absolute path in the file. */
+  path: string;
+  /** group, dataset, softlink or externallink. */
+  kind: string;
+  /** Anything else: shape, dtype, chunks, filters, attrs, value, target, broken… */
+  [field: string]: unknown;
+}
+
+/** What {@link describeHdf5} finds. */
+export interface Hdf5Details extends Details {
+  /** The root group's attributes. */
+  attrs: Record<string, unknown>;
+  /** Every object, in walk order. */
+  tree: Hdf5TreeNode[];
+}
+
+type Dataset = Extract<H5Node, { kind: "dataset" }>;
+
+/** Attributes as JSON-safe values. */
+function attrsJson(attrs: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(attrs)) out[k] = valueJson(v);
+  return out;
+}
+
+/** A value as JSON-safe data; arrays beyond 16 elements shortened to their head. */
+function valueJson(v: unknown): unknown {
+  if (typeof v === "bigint" || typeof v === "number") return jsonNumber(v);
+  if (v && typeof v === "object" && "data" in v && "shape" in v && "dtype" in v) {
+    const a = v as NdArray;
+    const shown = Array.from(
+      a.data.subarray(0, 16) as ArrayLike<number | bigint>,
+      (x) => jsonNumber(x),
+    );
+    return a.data.length <= 16 && a.shape.length <= 1
+      ? shown
+      : { shape: a.shape, dtype: a.dtype, head: shown };
+  }
+  return v;
+}
+
+/** A dataset's statistics, a hyperslab of at most BLOCK elements at a time. */
+function datasetStats(f: H5File, path: string, n: Dataset): Stats {
+  const mm = new MinMax();
+  forEachBlock(n.shape, n.chunks, BLOCK, (offset, count) => {
+    const sel = offset.map((o, i) => [o, o + count[i]] as [number, number]);
+    mm.add(f.read(path, n.shape.length ? sel : undefined).data);
+  });
+  return mm.result();
+}
+
+/**
+ * Describes an HDF5 file.
+ *
+ * @example
+ * ```ts
+ * const d = await describeHdf5("tooth.h5", { stats: false });
+ * d.tree.map((n) => n.path); // ["/exchange", "/exchange/data", …]
+ * ```
+ */
+export async function describeHdf5(path: string, opts: DescribeOptions): Promise<Hdf5Details> {
+  const f = await H5File.open(path, "r");
+  try {
+    const nodes = f.walk("/");
+    const rootAttrs = attrsJson(f.attrs("/"));
+    const arrays: ArrayInfo[] = [];
+    const tree: Hdf5TreeNode[] = [];
+    const dataset = (n: Dataset, shownPath: string) => {
+      const entry: Hdf5TreeNode = {
+        path: shownPath,
+        kind: "dataset",
+        shape: n.shape,
+        dtype: n.dtype,
+        chunks: n.chunks,
+        maxshape: n.maxshape,
+        filters: n.filters.map((x) => x.name + (x.values.length ? `(${x.values.join(",")})` : "")),
+        attrs: attrsJson(n.attrs),
+      };
+      if (n.file !== f.absPath && n.file !== f.path) entry.file = n.file;
+      // small values are worth showing: scalars and short strings
+      if (sizeOf(n.shape) === 1 || (n.dtype === "string" && sizeOf(n.shape) <= 4)) {
+        try {
+          entry.value = valueJson(f.readValue(shownPath));
+        } catch { /* an unreadable value is not an error of the file as a whole */ }
+      }
+      tree.push(entry);
+      if (["string", "compound", "enum", "other"].includes(n.dtype)) return;
+      let st = NO_STATS, error: string | undefined;
+      if (opts.stats ?? true) {
+        try {
+          st = datasetStats(f, shownPath, n);
+        } catch (e) {
+          if (!(e instanceof LumenError)) throw e;
+          error = e.problem;
+        }
+      }
+      arrays.push({
+        name: shownPath,
+        shape: n.shape,
+        dtype: n.dtype,
+        ...st,
+        chunks: n.chunks,
+        compression: n.compression,
+        ...(error ? { error } : {}),
+      });
+    };
+    for (const n of nodes) {
+      if (n.kind === "group") {
+        tree.push({ path: n.path, kind: "group", attrs: attrsJson(n.attrs) });
+      } else if (n.kind === "dataset") {
+        dataset(n, n.path);
+      } else {
+        const e: Hdf5TreeNode = { path: n.path, kind: n.kind, target: n.target };
+        if (n.kind === "externallink") e.targetFile = n.targetFile;
+        if (!n.resolved) e.broken = true;
+        else e.resolvesTo = n.resolved.kind;
+        tree.push(e);
+        // External links to datasets are listed with their data (a DIAD scan's projections live
+        // behind one); soft links point inside the file, already listed.
+        if (n.kind === "externallink" && n.resolved?.kind === "dataset") {
+          dataset(n.resolved, n.path);
+          tree.pop();
+        }
+      }
+    }
+    return { arrays, attrs: rootAttrs, tree };
+  } finally {
+    f.close();
+  }
+}
+
+/**
+ * The text lines of an HDF5 description after its title: root attributes, then the tree
+ * indented by depth with each dataset's array line and attributes.
+ *
+ * @example
+ * ```ts
+ * hdf5Lines(await describe("scan.nxs")); // ["  entry/", "    data  float32 (…)", …]
+ * ```
+ */
+export function hdf5Lines(d: Description): string[] {
+  const h = d as Description & Hdf5Details;
+  const lines = fmtAttrs(h.attrs, "  ");
+  const byName = new Map(h.arrays.map((a) => [a.name, a]));
+  for (const n of h.tree) {
+    const depth = n.path.split("/").length - 2;
+    const ind = "  ".repeat(depth + 1);
+    const name = showName(n.path.split("/").pop() || "/");
+    const a = byName.get(n.path);
+    if (n.kind === "group") {
+      lines.push(`${ind}${name}/`, ...fmtAttrs(n.attrs, ind + "    "));
+    } else if (n.kind === "dataset") {
+      const shape = `${n.dtype} (${(n.shape as number[]).join(", ")})`;
+      const extra: string[] = [];
+      if (n.chunks) extra.push(`chunks (${(n.chunks as number[]).join(", ")})`);
+      if ((n.filters as string[]).length) extra.push((n.filters as string[]).join(" "));
+      if (n.file) extra.push(`in ${n.file}`);
+      const desc = n.value !== undefined
+        ? `${shape} = ${clip(JSON.stringify(n.value), 60)}`
+        : a
+        ? fmtArray(a)
+        : shape;
+      lines.push(`${ind}${name}  ${desc}${extra.length ? "  " + extra.join("  ") : ""}`);
+      lines.push(...fmtAttrs(n.attrs, ind + "    "));
+    } else {
+      const where = n.kind === "externallink" ? `${n.targetFile}:${n.target}` : `${n.target}`;
+      lines.push(
+        `${ind}${name} -> ${where}${n.broken ? "  (broken)" : ""}${a ? "  " + fmtArray(a) : ""}`,
+      );
+    }
+  }
+  return lines;
+}
