@@ -1,5 +1,5 @@
 // 2-D convolution as implicit GEMM (conv1d is h = kh = 1; conv_transpose2d is MODE 1).
-// The same 64×64×16 tiling as gemm.wgsl, with the operand tiles gathered from the tensors:
+// The same 64×64×16 tiling as linalg.wgsl, with the operand tiles gathered from the tensors:
 //
 // MODE 0 forward:       y[b,g·Mg+m,oy,ox] = Σ_k w[g·Mg+m, k] · x[b, g·Cg+ci, iy, ix] (+ bias)
 //                       M = Mg = cOut/groups, N = n·oh·ow, K = Cg·kh·kw, k = (ci, ky, kx)

@@ -10,7 +10,7 @@
 // Work is laid out 1-D: element = (group.y * groups.x + group.x) * WG + local.
 // The op codes are `override` constants, so each (op, layout) is its own specialised pipeline.
 //
-// Op codes (keep in sync with lib/tensor/webgpu/ops.ts):
+// Op codes (keep in sync with lib/tensor/webgpu/elementwise.ts):
 //  unary  0 id 1 neg 2 exp 3 log 4 sqrt 5 abs 6 relu 7 leaky_relu(alpha) 8 tanh 9 sigmoid
 //         10 square 11 reciprocal 12 rsqrt 13 sin 14 cos 15 sign 16 x+alpha 17 x*alpha
 //         18 x^alpha 19 clamp(alpha,beta) 20 alpha*x+beta 21 alpha-x 22 alpha/x 23 log1p

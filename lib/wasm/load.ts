@@ -101,7 +101,7 @@ export function hasEmbeddedAssets(): boolean {
  * @example
  * ```ts
  * const wgsl = new TextDecoder().decode(
- *   await assetBytes(new URL("../../kernels/copy.wgsl", import.meta.url)),
+ *   await assetBytes(new URL("../../kernels/shape.wgsl", import.meta.url)),
  * );
  * ```
  */
@@ -121,7 +121,7 @@ export async function assetBytes(url: URL | string): Promise<Uint8Array<ArrayBuf
  *
  * @example
  * ```ts
- * const code = await assetText(new URL("../../kernels/copy.wgsl", import.meta.url));
+ * const code = await assetText(new URL("../../kernels/shape.wgsl", import.meta.url));
  * ```
  */
 export async function assetText(url: URL | string): Promise<string> {

@@ -25,14 +25,14 @@ import { assetText } from "../../wasm/load.ts";
 
 /** Kernel files in `kernels/` that this runtime loads. */
 export const KERNEL_FILES = [
-  "gemm",
+  "linalg",
   "conv",
   "elementwise",
   "reduce",
   "norm",
   "pool",
   "resample",
-  "copy",
+  "shape",
   "optim",
 ] as const;
 export type KernelFile = typeof KERNEL_FILES[number];

@@ -10,7 +10,7 @@
 use core::arch::wasm32::*;
 
 pub mod conv;
-pub mod gemm;
+pub mod linalg;
 pub mod math;
 pub mod norm;
 pub mod pool;

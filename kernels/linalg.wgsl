@@ -1,4 +1,4 @@
-// Batched SGEMM: C[b] = alpha · op(A[b]) · op(B[b]) + beta · C[b], row-major.
+// The linalg family, batched SGEMM: C[b] = alpha · op(A[b]) · op(B[b]) + beta · C[b], row-major.
 //
 // Tiling: a workgroup of 16×16 threads computes a 64×64 tile of C; each thread owns a 4×4
 // block (rows ty + 16·i, columns tx + 16·j, so that neighbouring threads read neighbouring

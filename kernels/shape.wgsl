@@ -1,5 +1,5 @@
-// Copies: strided copy (permute, slice, pad, concat, expand and their backwards), fill, casts.
-// Data are handled as raw 32-bit words, so one pipeline serves float32 and int32.
+// The shape family: strided copy (permute, slice, pad, concat, expand and their backwards),
+// fill, casts. Data are handled as raw 32-bit words, so one pipeline serves float32 and int32.
 //
 // Parameters (binding 0, 64 u32 words):
 //   copy_strided: [n, ndim, -, -, shape[8] @4, srcStride[8] @12, dstStride[8] @20,

@@ -1,0 +1,47 @@
+/**
+ * The reduce family of the wasm backend (lib/tensor/ops/reduce.ts): sum, max, min and argmax over
+ * axes, on the engine's `reduce` kernel (sums accumulate in f64).
+ *
+ * @module
+ */
+import type { ReduceOp, Storage } from "../backend.ts";
+import type { WasmBackend } from "./backend.ts";
+import { collapse, stridesOf } from "./launch.ts";
+
+/** The engine's reduction codes. */
+const REDUCE: Record<ReduceOp, number> = { sum: 0, max: 1, min: 2, argmax: 3 };
+
+/**
+ * Reduces contiguous `x` of `shape` over `axes` into `out` ({@link Backend.reduce}).
+ *
+ * @example
+ * reduce(be, "sum", x, [4, 5], [1], out); // out [4]
+ */
+export function reduce(
+  be: WasmBackend,
+  op: ReduceOp,
+  x: Storage,
+  shape: number[],
+  axes: number[],
+  out: Storage,
+): void {
+  const st = stridesOf(shape);
+  const kept = shape.map((_, i) => i).filter((i) => !axes.includes(i));
+  const ck = collapse(kept.map((i) => shape[i]), [kept.map((i) => st[i])]);
+  // argmax needs the flat index in the reduced block: no collapsing needed there (one axis).
+  const cr = op === "argmax"
+    ? { shape: axes.map((i) => shape[i]), strides: [axes.map((i) => st[i])] }
+    : collapse(axes.map((i) => shape[i]), [axes.map((i) => st[i])]);
+  if (ck.shape.length > 8 || cr.shape.length > 8) {
+    throw new Error("wasm backend: reduce over too many axes");
+  }
+  const prm = be.params([
+    ck.shape.length,
+    ...ck.shape,
+    ...ck.strides[0],
+    cr.shape.length,
+    ...cr.shape,
+    ...cr.strides[0],
+  ]);
+  be.engine.reduce(REDUCE[op], be.p(x), be.p(out), prm);
+}
