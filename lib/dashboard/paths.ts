@@ -10,7 +10,10 @@
  * @module
  */
 
-/** The real path of `rel` inside `roots[index]`, or null when it would leave that root. */
+/**
+ * The real path of `rel` inside `roots[index]`, or null when it would leave that root.
+ * @example `confinePath(["runs"], 0, "../etc/passwd")` // null
+ */
 export function confinePath(roots: readonly string[], index: number, rel: string): string | null {
   if (index < 0 || index >= roots.length) return null;
   if (rel.startsWith("/") || rel.includes("\\") || rel.includes("\0")) return null;

@@ -85,6 +85,8 @@ export interface BrowserCheckResult {
   screenshot?: Uint8Array;
   /** The browser's version string. */
   browser: string;
+  /** The value of `evaluate`, when given. */
+  evaluated?: unknown;
 }
 
 /** Options of {@link checkHtmlInChromium}. */
@@ -97,6 +99,14 @@ export interface BrowserCheckOptions {
   screenshot?: boolean;
   /** Viewport width × height (default 1280 × 900). */
   viewport?: readonly [number, number];
+  /**
+   * Runs once the page has loaded, before the check (e.g. to change what a live page shows).
+   */
+  afterLoad?: () => void | Promise<void>;
+  /** A page expression polled every 100 ms after `afterLoad` until it is truthy (or timeout). */
+  waitFor?: string;
+  /** A page expression evaluated last; its JSON-serialisable value is returned as `evaluated`. */
+  evaluate?: string;
 }
 
 interface CdpMessage {
@@ -226,8 +236,7 @@ export async function checkHtmlInChromium(
   path: string,
   o: BrowserCheckOptions = {},
 ): Promise<BrowserCheckResult> {
-  const bin = o.chromium ?? findChromium();
-  if (!bin) {
+  if (!(o.chromium ?? findChromium())) {
     throw new LumenError("chromium", "", `not found (looked in ${CHROMIUM_PATHS.join(", ")})`);
   }
   let abs: string;
@@ -236,6 +245,24 @@ export async function checkHtmlInChromium(
   } catch {
     throw new LumenError(path, "", "no such file");
   }
+  return await checkUrlInChromium(new URL(`file://${abs}`).href, o, path);
+}
+
+/**
+ * Opens a URL (`http://127.0.0.1:…/`, `file:///…`) in headless Chromium and checks it like
+ * {@link checkHtmlInChromium}; `label` names the page in errors (default: the URL).
+ * @example `const r = await checkUrlInChromium("http://127.0.0.1:8470/", { evaluate: "document.title" })`
+ */
+export async function checkUrlInChromium(
+  url: string,
+  o: BrowserCheckOptions = {},
+  label: string = url,
+): Promise<BrowserCheckResult> {
+  const bin = o.chromium ?? findChromium();
+  if (!bin) {
+    throw new LumenError("chromium", "", `not found (looked in ${CHROMIUM_PATHS.join(", ")})`);
+  }
+  const path = label;
   const timeout = o.timeoutMs ?? 45_000;
   const deadline = Date.now() + timeout;
   const left = () => Math.max(1, deadline - Date.now());
@@ -323,9 +350,27 @@ export async function checkHtmlInChromium(
     const loaded = cdp.waitFor((m) =>
       m.sessionId === sessionId && m.method === "Page.loadEventFired"
     );
-    const nav = await s("Page.navigate", { url: new URL(`file://${abs}`).href });
+    const nav = await s("Page.navigate", { url });
     if (nav.errorText) throw new LumenError(path, "", `navigation failed: ${nav.errorText}`);
     await withTimeout(loaded, left(), "page load");
+    const evaluate = async (expression: string): Promise<unknown> => {
+      const r = await s("Runtime.evaluate", {
+        expression,
+        awaitPromise: true,
+        returnByValue: true,
+      }) as { result?: { value?: unknown }; exceptionDetails?: { text?: string } };
+      if (r.exceptionDetails) {
+        throw new Error(`page expression failed: ${r.exceptionDetails.text ?? "?"}`);
+      }
+      return r.result?.value;
+    };
+    await o.afterLoad?.();
+    if (o.waitFor) {
+      while (!(await evaluate(o.waitFor))) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for: ${o.waitFor}`);
+        await sleep(100);
+      }
+    }
     const ev = await s("Runtime.evaluate", {
       expression: PAGE_CHECK,
       awaitPromise: true,
@@ -335,6 +380,7 @@ export async function checkHtmlInChromium(
       throw new Error(`page check failed: ${ev.exceptionDetails?.text ?? "no result"}`);
     }
     const page = JSON.parse(ev.result.value);
+    const evaluated = o.evaluate ? await evaluate(o.evaluate) : undefined;
     let screenshot: Uint8Array | undefined;
     if (o.screenshot) {
       const shot = await s("Page.captureScreenshot", { format: "png" }) as { data: string };
@@ -362,6 +408,7 @@ export async function checkHtmlInChromium(
       scrollHeight: page.scrollHeight,
       screenshot,
       browser: String(version.product ?? ""),
+      ...(o.evaluate ? { evaluated } : {}),
     };
   } catch (e) {
     if (e instanceof LumenError) throw e;
