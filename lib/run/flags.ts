@@ -200,12 +200,16 @@ export const OVERWRITE = {
   provenance: false,
 } as const satisfies BooleanFlag;
 
-/** `--backend`: where the engine computes (default auto: WebGPU on a real GPU, else WASM on the CPU). */
+/**
+ * `--backend`: where the engine computes (default auto: WebGPU on a real GPU, else native
+ * oneDNN where `--allow-ffi` names libdnnl.so.2, else WASM on the CPU).
+ */
 export const BACKEND = {
   type: "choice",
-  choices: ["auto", "wasm", "webgpu"],
+  choices: ["auto", "wasm", "webgpu", "native"],
   default: "auto",
-  help: "compute backend (auto: webgpu on a real GPU, else wasm; webgpu also runs on llvmpipe)",
+  help: "compute backend (auto: webgpu on a real GPU, else native oneDNN when run with " +
+    "--allow-ffi=<libdnnl.so.2>, else wasm; webgpu also runs on llvmpipe)",
   provenance: false,
 } as const satisfies ChoiceFlag;
 
@@ -618,4 +622,37 @@ export function provenanceArgs<F extends FlagSpecs>(
   }
   out._ = [...values._];
   return out;
+}
+
+/**
+ * The command line that gives these values, for a report's footer: the tool's name, then every
+ * flag whose value differs from its default (`--name value`, lists space-separated, switches
+ * bare), then the positionals. Built from the parsed values, so it is right however the tool was
+ * called (`runTool`, `callTool`, the demo).
+ *
+ * @example
+ * ```ts
+ * commandLine(meta, parseFlags(meta, ["-o", "m.h5", "--rows", "1,2"])); // "mask --out m.h5 --rows 1 2"
+ * ```
+ */
+export function commandLine<F extends FlagSpecs>(meta: ToolMeta<F>, values: Parsed<F>): string {
+  const parts = [meta.name];
+  const v = values as Record<string, unknown>;
+  for (const [key, spec] of Object.entries(meta.flags)) {
+    const x = v[key];
+    if (x === undefined || (spec.type !== "list" && x === spec.default)) continue;
+    if (spec.type === "boolean") {
+      if (x === true) parts.push(`--${kebab(key)}`);
+      else if (spec.default === true) parts.push(`--no-${kebab(key)}`);
+      continue;
+    }
+    if (Array.isArray(x)) {
+      if (!x.length || JSON.stringify(x) === JSON.stringify(spec.default ?? [])) continue;
+      parts.push(`--${kebab(key)}`, ...x.map(String));
+    } else parts.push(`--${kebab(key)}`, String(x));
+  }
+  parts.push(...values._);
+  return parts.map((p) => /^[\w@%+=:,./-]+$/.test(p) ? p : `'${p.replace(/'/g, "'\\''")}'`).join(
+    " ",
+  );
 }

@@ -23,6 +23,7 @@
  * ```
  * @module
  */
+import { dirname, resolve } from "node:path";
 import { LumenError } from "./errors.ts";
 import { type FlagSpecs, type Parsed, parseFlags, type ToolMeta, usage } from "./flags.ts";
 import { requestStop } from "./interrupt.ts";
@@ -62,6 +63,44 @@ export function debugEnabled(): boolean {
   }
 }
 
+/**
+ * The one line for a permission that is missing (`NotCapable`): what was refused, the flag that
+ * grants it, and, for a write outside the scope a `deno task` grants, the direct `deno run`
+ * command with that permission. Null for other errors.
+ *
+ * @example
+ * ```ts
+ * permissionLine(new Deno.errors.NotCapable('Requires write access to "/data/x.h5", run again with the --allow-write flag'), "tools/t.ts", ["--allow-read", "--allow-write=."], ["-o", "/data/x.h5"]);
+ * // 'write access to "/data/x.h5" is not granted; add --allow-write=/data, e.g. deno run --allow-read --allow-write=/data tools/t.ts -o /data/x.h5'
+ * ```
+ */
+export function permissionLine(
+  err: unknown,
+  tool: string,
+  perms: readonly string[],
+  argv: readonly string[],
+): string | null {
+  if (!(err instanceof Deno.errors.NotCapable) && !(err instanceof Deno.errors.PermissionDenied)) {
+    return null;
+  }
+  const m = /Requires (\w+) access to "?([^",]+)"?/.exec((err as Error).message);
+  if (!m) return null;
+  const [, kind, what] = m;
+  const flag = `--allow-${kind}`;
+  let grant = flag;
+  if (kind === "write" || kind === "read") grant = `${flag}=${dirname(resolve(what))}`;
+  else if (kind === "env" || kind === "net" || kind === "run" || kind === "ffi") {
+    grant = `${flag}=${what}`;
+  }
+  const kept = perms.filter((p) => !p.startsWith(`${flag}=`) && p !== flag);
+  const cmd = ["deno run", ...kept, grant, tool, ...argv.map(shellWord)].join(" ");
+  return `${kind} access to "${what}" is not granted; add ${grant}, e.g. ${cmd}`;
+}
+
+function shellWord(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`;
+}
+
 /** One line describing an error (collapses newlines; LumenError keeps its file: place: problem). */
 export function errorLine(err: unknown): string {
   let msg: string;
@@ -75,8 +114,9 @@ export function errorLine(err: unknown): string {
 }
 
 /** Prints the one-line error of `tool` for `err` (and its stack under LUMEN_DEBUG). */
-export function reportError(tool: string, err: unknown): void {
-  const text = `${tool}: error: ${errorLine(err)}\n`;
+export function reportError(tool: string, err: unknown, meta?: ToolMeta): void {
+  const perm = meta ? permissionLine(err, toolPath(meta), meta.permissions, Deno.args) : null;
+  const text = `${tool}: error: ${perm ?? errorLine(err)}\n`;
   const stack = debugEnabled() && err instanceof Error && err.stack ? err.stack + "\n" : "";
   writeAllSync(Deno.stderr, new TextEncoder().encode(text + stack));
 }
@@ -84,6 +124,40 @@ export function reportError(tool: string, err: unknown): void {
 function writeAllSync(w: { writeSync(p: Uint8Array): number }, data: Uint8Array): void {
   let off = 0;
   while (off < data.length) off += w.writeSync(data.subarray(off));
+}
+
+/** The running tool's path for a command line (relative to the cwd when inside it). */
+function toolPath(meta: ToolMeta): string {
+  try {
+    const main = Deno.mainModule;
+    if (!main.startsWith("file:")) return main;
+    const p = decodeURIComponent(new URL(main).pathname);
+    const cwd = Deno.cwd();
+    return p.startsWith(cwd + "/") ? p.slice(cwd.length + 1) : p;
+  } catch {
+    return `tools/${meta.name}.ts`;
+  }
+}
+
+/**
+ * Under `deno task` the working directory is the repository's; the caller's folder is in
+ * `INIT_CWD`. When that variable is readable (`--allow-env=INIT_CWD`, which the tasks grant),
+ * the tool moves there, so that user paths resolve against the folder the user typed them in.
+ *
+ * @example
+ * ```ts
+ * enterCallerDir(); // cd "$INIT_CWD" when it is set, readable and a folder
+ * ```
+ */
+export function enterCallerDir(): void {
+  try {
+    const st = Deno.permissions.querySync({ name: "env", variable: "INIT_CWD" }).state;
+    if (st !== "granted") return;
+    const dir = Deno.env.get("INIT_CWD");
+    if (dir && dir !== Deno.cwd() && Deno.statSync(dir).isDirectory) Deno.chdir(dir);
+  } catch {
+    // not readable or gone: stay where deno task started
+  }
 }
 
 /** The exit status for an error: a UsageError's 2, otherwise 1. */
@@ -125,7 +199,7 @@ export async function runTool<F extends FlagSpecs>(
   }
   const fail = (err: unknown): Promise<never> => {
     if (stopping) return stopping;
-    reportError(meta.name, err);
+    reportError(meta.name, err, meta as unknown as ToolMeta);
     stopping = runCleanups().then(() => Deno.exit(exitCodeOf(err)));
     return stopping;
   };
@@ -140,6 +214,7 @@ export async function runTool<F extends FlagSpecs>(
 
   let code = 0;
   try {
+    enterCallerDir();
     const flags = parseFlags(meta, argv);
     if (flags.help) {
       writeAllSync(Deno.stdout, new TextEncoder().encode(usage(meta as unknown as ToolMeta)));

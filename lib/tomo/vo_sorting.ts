@@ -24,6 +24,7 @@
  * ```
  * @module
  */
+import { LumenError } from "../run/errors.ts";
 
 /** Options of {@link removeStripeBasedSorting}. */
 export interface VoSortingOptions {
@@ -188,4 +189,27 @@ export function removeStripeBasedSortingVolume(
     for (let a = 0; a < A; a++) out.set(r.subarray(a * N, (a + 1) * N), (a * Y + y) * N);
   }
   return out;
+}
+
+/** Vo et al.'s recommended window for NoStripesNet-like data (the paper's "size 31"). */
+export const PAPER_SORTING_SIZE = 31;
+
+/**
+ * The window a `--vo-size` value names: a number, `paper` (31, the default of Lumen's tools) or
+ * `tomopy` (TomoPy's rule for the sinogram's width, {@link defaultSortingSize}).
+ *
+ * @example
+ * ```ts
+ * sortingSize("tomopy", 2560); // 21
+ * sortingSize(undefined, 256); // 31
+ * ```
+ */
+export function sortingSize(value: string | undefined, cols: number): number {
+  if (value === undefined || value === "paper") return PAPER_SORTING_SIZE;
+  if (value === "tomopy") return defaultSortingSize(cols);
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new LumenError("--vo-size", value, "expected a window ≥ 1, paper or tomopy");
+  }
+  return n;
 }

@@ -291,3 +291,25 @@ export function imagePng(
   const shown = oh === h && ow === w ? data : resample(data, h, w, oh, ow);
   return encodePng(colorize(shown, [oh, ow], { colormap: o.colormap, range }));
 }
+
+/**
+ * The display size [h, w] of an image in a figure: narrow images are scaled up by a whole
+ * factor to at least `minWidth` columns (a 26-column detector stays readable), wide ones shrunk
+ * to `maxWidth`, and the height is kept at most twice the width (sinograms are tall).
+ *
+ * @example
+ * ```ts
+ * displaySize([3001, 26]); // [260, 130]
+ * displaySize([1801, 2560]); // [768, 384]
+ * ```
+ */
+export function displaySize(
+  shape: readonly [number, number],
+  o: { minWidth?: number; maxWidth?: number } = {},
+): [number, number] {
+  const [h, w] = shape;
+  const minW = o.minWidth ?? 128, maxW = o.maxWidth ?? 384;
+  const factor = w < minW ? Math.ceil(minW / w) : 1;
+  const dw = factor > 1 ? w * factor : Math.min(w, maxW);
+  return [Math.max(1, Math.min(h * factor, 2 * dw)), dw];
+}

@@ -18,6 +18,7 @@
 import { basename, dirname, extname } from "node:path";
 import { existsSync, statSync } from "node:fs";
 import {
+  BACKEND,
   defineTool,
   OVERWRITE,
   type Parsed,
@@ -30,6 +31,8 @@ import { progress } from "../../lib/run/progress.ts";
 import { makeProvenance, writeProvenance } from "../../lib/run/provenance.ts";
 import { openScan } from "../../lib/io/nexus.ts";
 import { readSinograms } from "../../lib/tomo/normalise.ts";
+import { SCAN_FLAGS, scanOptions } from "../../lib/tomo/scan_flags.ts";
+import { probeWebGpu } from "../../lib/tensor/webgpu/device.ts";
 import { ndarray } from "../../lib/io/array.ts";
 import { appendNpz } from "../../lib/io/npz.ts";
 import { fileSource, ZipReader } from "../../lib/io/zip.ts";
@@ -54,11 +57,7 @@ export const meta = defineTool({
   assets: true,
   flags: {
     h5: { type: "string", arg: "SCAN", required: true, help: "HDF5/NeXus scan to find stripes in" },
-    flats: {
-      type: "string",
-      arg: "FILE",
-      help: "HDF5/NeXus file with the flats and darks (when --h5 has none)",
-    },
+    ...SCAN_FLAGS,
     archive: {
       type: "string",
       short: "a",
@@ -101,11 +100,8 @@ export const meta = defineTool({
       help: "STRIPES_MERGE sensitivity_perc, (0, 100]",
     },
     backend: {
-      type: "choice",
-      choices: ["wasm", "webgpu", "ts"],
-      default: "wasm",
-      help: "where the kernels run (same bits on all; ts is the slow reference loop)",
-      provenance: false,
+      ...BACKEND,
+      help: "where the kernels run (auto: webgpu on a real GPU, else wasm; same bits on all)",
     },
     slabRows: {
       type: "int",
@@ -141,6 +137,13 @@ function archiveEntries(path: string): Set<string> {
   }
 }
 
+/** The stripe kernels' backend for `--backend` (auto: webgpu on a real GPU, else wasm). */
+async function stripesBackend(want: string): Promise<StripesBackendName> {
+  if (want !== "auto") return want as StripesBackendName;
+  const probe = await probeWebGpu().catch(() => null);
+  return probe?.available && !probe.fallback ? "webgpu" : "wasm";
+}
+
 /** Maps a parameter RangeError of lib/tomo/stripes.ts to the flag that carries it. */
 function asUsage(e: unknown, shape: Shape3): never {
   if (!(e instanceof RangeError)) throw e;
@@ -173,12 +176,17 @@ export async function generateMask(
       `"${stem}" cannot name an archive entry (letters, digits, _ . - only)`,
     );
   }
-  if (key !== `m${stem}`) {
+  if (!/^[A-Za-z0-9_.-]+$/.test(key)) {
     throw new UsageError(
       "--file-name",
-      `"${key}" is not an archive entry name of the form m<scan name>: for ${
+      `"${key}" cannot name an archive entry (letters, digits, _ . - only)`,
+    );
+  }
+  if (key !== `m${stem}`) {
+    console.error(
+      `generate_mask: warning: entry "${key}" is not m${stem}: data_generator finds the mask of ${
         basename(f.h5)
-      } it is m${stem}`,
+      } by that name, so pass it --mask-name ${key}`,
     );
   }
   // the archive: an existing file must be an npz without this entry (unless --overwrite)
@@ -195,7 +203,7 @@ export async function generateMask(
       }
     }
   }
-  const scan = await openScan(f.h5, f.flats ? { flatsFile: f.flats } : {});
+  const scan = await openScan(f.h5, scanOptions(f));
   try {
     const A = scan.projections.count, R = scan.rows, N = scan.cols;
     const shape: Shape3 = [A, R, N];
@@ -240,7 +248,7 @@ export async function generateMask(
       {
         detect: det,
         merge: mer,
-        backend: f.backend as StripesBackendName,
+        backend: await stripesBackend(f.backend),
         slabRows: f.slabRows,
         onWeights: weights ? (y0, y1, w) => place(weights, y0, y1, w) : undefined,
         rowOrder: "sinogram",
@@ -266,7 +274,7 @@ export async function generateMask(
       await makeProvenance({
         tool: "generate_mask",
         args: provenanceArgs(meta, f),
-        inputs: [f.h5, ...(f.flats ? [f.flats] : [])],
+        inputs: scan.inputPaths(),
         fast: 64 << 20,
       }),
     );

@@ -21,30 +21,41 @@
  * @module
  */
 import { basename, dirname, extname, relative } from "node:path";
-import { existsSync, mkdirSync, readdirSync } from "node:fs";
-import { BACKEND, defineTool, OVERWRITE, type Parsed, THREADS } from "../../lib/run/flags.ts";
+import { existsSync, mkdirSync } from "node:fs";
+import {
+  BACKEND,
+  commandLine,
+  defineTool,
+  OVERWRITE,
+  type Parsed,
+  THREADS,
+} from "../../lib/run/flags.ts";
 import { callTool, runTool } from "../../lib/run/main.ts";
-import { TAR_ARCHITECTURE } from "../../lib/pipelines/nostripesnet/flags.ts";
+import { TAR_ARCHITECTURE, VO_SIZE } from "../../lib/pipelines/nostripesnet/flags.ts";
 import { LumenError } from "../../lib/run/errors.ts";
 import { progress } from "../../lib/run/progress.ts";
 import { writeFileAtomic } from "../../lib/run/atomic.ts";
 import { readLog } from "../../lib/run/log.ts";
-import { readTiff } from "../../lib/io/tiff.ts";
-import { readNpzArray } from "../../lib/io/npz.ts";
-import { fromUint16 } from "../../lib/data/patches.ts";
-import type { PatchPair } from "../../lib/pipelines/nostripesnet/patch_loader.ts";
-import type { NSN_PRESETS } from "../../lib/pipelines/nostripesnet/model.ts";
-import { defaultSortingSize, removeStripeBasedSorting } from "../../lib/tomo/vo_sorting.ts";
-import { sinogramFigure } from "../../lib/pipelines/nostripesnet/figures.ts";
-import { figurePng, type Panel } from "../../lib/viz/figure.ts";
-import {
-  type LossRecord,
-  type ReportImage,
-  type ReportSection,
-  writeHtmlReport,
-} from "../../lib/viz/html_report.ts";
+import { initEngine } from "../../lib/tensor/engine.ts";
+import { sortingSize } from "../../lib/tomo/vo_sorting.ts";
+import { type LossRecord, type ReportSection, writeHtmlReport } from "../../lib/viz/html_report.ts";
 import { checkHtmlInChromium } from "../../lib/viz/browser_check.ts";
 import { readTestResult, testReportTables } from "../../lib/pipelines/nostripesnet/test_result.ts";
+import { loadNoStripesNet, type NSN_PRESETS } from "../../lib/pipelines/nostripesnet/model.ts";
+import { listPatchPairs, splitPairs } from "../../lib/pipelines/nostripesnet/patch_loader.ts";
+import { loadStripeMask } from "../../lib/pipelines/nostripesnet/stripe_mask.ts";
+import { resolveModelFile } from "../../lib/pipelines/nostripesnet/original_cli.ts";
+import {
+  indexSample,
+  rowKinds,
+  sinogramLayout,
+  spread,
+} from "../../lib/pipelines/nostripesnet/sample_index.ts";
+import {
+  fakeRowFigure,
+  realRowFigure,
+  testPatchesFigure,
+} from "../../lib/pipelines/nostripesnet/visual.ts";
 
 /** The tool's command line. */
 export const meta = defineTool({
@@ -77,6 +88,12 @@ export const meta = defineTool({
     },
     mask: { type: "string", arg: "NPZ", help: "stripe-mask archive: the model on real stripes" },
     maskName: { type: "string", arg: "KEY", help: "entry in --mask (default: the only m* entry)" },
+    tvt: {
+      type: "list",
+      of: "number",
+      help: "train validate test ratio of the patch figure (default: the checkpoint's, else 3 1 1)",
+    },
+    ...VO_SIZE,
     sinoSize: {
       type: "list",
       of: "int",
@@ -134,103 +151,23 @@ export const meta = defineTool({
 
 type Flags = Parsed<typeof meta.flags>;
 
-/**
- * The engine and the model code, imported after the flags are read: the engine compiles its
- * WebAssembly when imported, which `--help` must not need.
- */
-async function engine() {
-  const [e, t, ops, data, nsn] = await Promise.all([
-    import("../../lib/tensor/engine.ts"),
-    import("../../lib/tensor/tensor.ts"),
-    import("../../lib/tensor/ops/mod.ts"),
-    import("../../lib/pipelines/nostripesnet/patch_loader.ts"),
-    import("../../lib/pipelines/nostripesnet/model.ts"),
-  ]);
-  return { ...e, ...t, ...ops, ...data, ...nsn };
-}
-type Engine = Awaited<ReturnType<typeof engine>>;
-
-const PATCH_RE = /^(\d{4,})_shift(\d{2,})_(\d{4,})_w(\d{2,})\.tif$/;
-
-/** The patches of one sample: per sinogram row, per patch index, where each kind lies. */
-interface SampleIndex {
-  dir: string;
-  rows: Map<number, Map<number, { clean?: string; stripe?: string; real?: string }>>;
+/** A figure written, for the report. */
+interface Figure {
+  section: "Synthetic stripes" | "Real stripes" | "Test patches";
+  title: string;
+  caption: string;
+  path: string;
+  png: Uint8Array;
 }
 
-function indexSample(root: string, sample: number, shift: number): SampleIndex {
-  const dir = `${root}/${String(sample).padStart(4, "0")}`;
-  if (!existsSync(dir)) {
-    throw new LumenError(dir, "", `no such sample folder (--sample ${sample})`);
-  }
-  const rows: SampleIndex["rows"] = new Map();
-  const kinds = [
-    ["fake_artifacts/clean", "clean"],
-    ["fake_artifacts/stripe", "stripe"],
-    ["real_artifacts/stripe", "real"],
-  ] as const;
-  for (const [sub, kind] of kinds) {
-    const d = `${dir}/${sub}`;
-    if (!existsSync(d)) continue;
-    for (const f of readdirSync(d)) {
-      const m = PATCH_RE.exec(f);
-      if (!m || Number(m[1]) !== sample || Number(m[2]) !== shift) continue;
-      const row = Number(m[3]), p = Number(m[4]);
-      let r = rows.get(row);
-      if (!r) rows.set(row, r = new Map());
-      let e = r.get(p);
-      if (!e) r.set(p, e = {});
-      e[kind] = `${d}/${f}`;
-    }
-  }
-  if (!rows.size) {
-    throw new LumenError(dir, "", `holds no patches of sample ${sample}, shift ${shift}`);
-  }
-  return { dir, rows };
-}
-
-async function readU16(path: string): Promise<{ data: Uint16Array; shape: [number, number] }> {
-  const a = await readTiff(path);
-  if (a.dtype !== "uint16" || a.shape.length !== 2) {
-    throw new LumenError(path, "", `expected a 2-D uint16 patch, found ${a.dtype} [${a.shape}]`);
-  }
-  return { data: a.data as Uint16Array, shape: [a.shape[0], a.shape[1]] };
-}
-
-/** The [0, 1] values of a uint16 patch. */
-function unit(u: Uint16Array): Float32Array {
-  return Float32Array.from(u, (v) => v / 65535);
-}
-
-interface Layout {
-  ph: number;
-  pw: number;
-  angles: number;
-  cols: number;
-  nA: number;
-  nC: number;
-  offA: number;
-  offC: number;
-}
-
-function put(dst: Float32Array, L: Layout, p: number, patch: Float32Array): void {
-  const r0 = L.offA + Math.floor(p / L.nC) * L.ph, c0 = L.offC + (p % L.nC) * L.pw;
-  for (let y = 0; y < L.ph; y++) {
-    dst.set(patch.subarray(y * L.pw, (y + 1) * L.pw), (r0 + y) * L.cols + c0);
-  }
-}
-
-function take(src: Float32Array | Uint8Array, L: Layout, p: number): Float32Array {
-  const r0 = L.offA + Math.floor(p / L.nC) * L.ph, c0 = L.offC + (p % L.nC) * L.pw;
-  const out = new Float32Array(L.ph * L.pw);
-  for (let y = 0; y < L.ph; y++) {
-    for (let x = 0; x < L.pw; x++) out[y * L.pw + x] = src[(r0 + y) * L.cols + c0 + x];
-  }
-  return out;
-}
+const SECTION_TEXT: Record<string, string> = {
+  "Synthetic stripes": "Clean, stripe and model output sinograms (values in [0, 1]) over their " +
+    "filtered back-projection reconstructions, with shared display ranges.",
+};
 
 async function visualize(f: Flags): Promise<void> {
-  const name = f.name ?? basename(f.modelFile, extname(f.modelFile));
+  const modelFile = resolveModelFile(f.modelFile);
+  const name = f.name ?? basename(modelFile, extname(modelFile));
   const reportPath = `${f.outDir}/${name}.report.html`;
   if (existsSync(reportPath) && !f.overwrite) {
     throw new LumenError(
@@ -240,287 +177,96 @@ async function visualize(f: Flags): Promise<void> {
     );
   }
   const idx = indexSample(f.root, f.sample, f.shift);
-  // geometry from the first patch
-  const first = [...idx.rows.values()][0].values().next().value!;
-  const { shape: [ph, pw] } = await readU16((first.clean ?? first.real ?? first.stripe)!);
-  const maxP = Math.max(...[...idx.rows.values()].flatMap((r) => [...r.keys()])) + 1;
-  let angles = ph, cols = pw * maxP;
-  if (f.sinoSize.length) {
-    if (f.sinoSize.length !== 2) {
-      throw new LumenError("--sino-size", f.sinoSize.join(","), "expected H,W");
-    }
-    [angles, cols] = f.sinoSize;
-  }
-  const nA = Math.floor(angles / ph), nC = Math.floor(cols / pw);
-  if (nA < 1 || nC < 1 || nA * nC < maxP) {
-    throw new LumenError(
-      "--sino-size",
-      `${angles},${cols}`,
-      `${maxP} patches of ${ph}×${pw} do not fit a ${angles}×${cols} sinogram`,
-    );
-  }
-  const L: Layout = {
-    ph,
-    pw,
-    angles,
-    cols,
-    nA,
-    nC,
-    offA: Math.floor((angles - nA * ph) / 2),
-    offC: Math.floor((cols - nC * pw) / 2),
-  };
-  const lastDeg = f.lastAngle ?? (angles % 2 === 1 ? 180 : (180 * (angles - 1)) / angles);
+  const L = await sinogramLayout(idx, f.sinoSize);
+  const lastDeg = f.lastAngle ?? (L.angles % 2 === 1 ? 180 : (180 * (L.angles - 1)) / L.angles);
   const theta = Array.from(
-    { length: angles },
-    (_, a) => (angles > 1 ? (lastDeg * a) / (angles - 1) : 0) * Math.PI / 180,
+    { length: L.angles },
+    (_, a) => (L.angles > 1 ? (lastDeg * a) / (L.angles - 1) : 0) * Math.PI / 180,
   );
-  const fbpOpts = { angles: theta, center: f.center };
-
-  // which sinograms
-  const allRows = [...idx.rows.keys()].sort((a, b) => a - b);
-  const hasFake = (r: number) => [...idx.rows.get(r)!.values()].some((e) => e.clean && e.stripe);
-  const hasReal = (r: number) => [...idx.rows.get(r)!.values()].some((e) => e.real);
-  const spread = (xs: number[], k: number) =>
-    xs.length <= k
-      ? xs
-      : Array.from({ length: k }, (_, i) => xs[Math.round((i * (xs.length - 1)) / (k - 1 || 1))]);
-  let fakeRows: number[], realRows: number[];
-  if (f.sinograms?.length) {
-    for (const r of f.sinograms) {
-      if (!idx.rows.has(r)) {
-        throw new LumenError(
-          "--sinograms",
-          String(r),
-          `sample ${f.sample} has no patches of sinogram ${r}`,
-        );
-      }
-    }
-    fakeRows = f.sinograms.filter(hasFake);
-    realRows = f.real ? f.sinograms.filter(hasReal) : [];
-  } else {
-    fakeRows = spread(allRows.filter(hasFake), 3);
-    realRows = f.real ? spread(allRows.filter(hasReal), 2) : [];
-  }
-
-  // the stripe mask for real stripes
-  let realMask: { data: Uint8Array; shape: number[] } | null = null;
-  if (f.mask && realRows.length) {
-    let key = f.maskName;
-    if (!key) {
-      const { listNpz } = await import("../../lib/io/npz.ts");
-      const keys = (await listNpz(f.mask)).map((e) => e.name).filter((n) =>
-        /^m/.test(n) && !n.endsWith("_weights")
-      );
-      if (keys.length !== 1) {
-        throw new LumenError(
-          f.mask,
-          "",
-          `holds ${keys.length} masks (${keys.join(", ")}): choose one with --mask-name`,
-        );
-      }
-      key = keys[0];
-    }
-    const m = await readNpzArray(f.mask, key);
-    if (m.shape.length !== 3 || m.shape[0] !== angles || m.shape[2] !== cols) {
+  const fig = { fbp: { angles: theta, center: f.center }, reconBin: f.reconBin };
+  const kinds = rowKinds(idx);
+  for (const r of f.sinograms) {
+    if (!idx.rows.has(r)) {
       throw new LumenError(
-        f.mask,
-        key,
-        `mask shape (${
-          m.shape.join(", ")
-        }) does not match sinograms of ${angles}×${cols} (give --sino-size)`,
+        "--sinograms",
+        String(r),
+        `sample ${f.sample} has no patches of sinogram ${r}`,
       );
     }
-    realMask = { data: m.data as Uint8Array, shape: m.shape };
   }
-
-  const E = await engine();
-  await E.initEngine({ backend: f.backend, threads: f.threads });
-  const net = await E.loadNoStripesNet(f.modelFile, {
+  const chosen = (rows: number[], k: number) =>
+    f.sinograms.length ? f.sinograms.filter((r) => rows.includes(r)) : spread(rows, k);
+  const fakeRows = chosen(kinds.fake, 3), realRows = f.real ? chosen(kinds.real, 2) : [];
+  const mask = f.mask && realRows.length
+    ? await loadStripeMask(f.mask, { key: f.maskName, shape: [L.angles, -1, L.cols] })
+    : null;
+  await initEngine({ backend: f.backend, threads: f.threads });
+  const net = await loadNoStripesNet(modelFile, {
     preset: f.preset as keyof typeof NSN_PRESETS,
     genWidth: f.width,
     genDepth: f.depth,
   });
-  net.gen.eval();
   mkdirSync(f.outDir, { recursive: true });
-  const images: {
-    section: "fake" | "real" | "patches";
-    title: string;
-    caption: string;
-    path: string;
-    png: Uint8Array;
-  }[] = [];
-  const write = async (file: string, png: Uint8Array) => {
+  const figures: Figure[] = [];
+  const add = async (
+    section: Figure["section"],
+    file: string,
+    title: string,
+    caption: string,
+    png: Uint8Array,
+  ) => {
     const path = `${f.outDir}/${file}`;
     await writeFileAtomic(path, png, { overwrite: f.overwrite });
-    return path;
+    figures.push({ section, title, caption, path, png });
+    if (f.verbose) console.log(`${title}: ${path}`);
   };
   const bar = progress("sinograms", fakeRows.length + realRows.length, {
     quiet: f.quiet || f.verbose,
   });
-
+  const row4 = (r: number) => String(r).padStart(4, "0");
   for (const row of fakeRows) {
-    const clean = new Float32Array(angles * cols), stripe = new Float32Array(angles * cols);
-    const out = new Float32Array(angles * cols);
-    // the sinogram's pairs go through the generator as one batch (batch-norm statistics of a
-    // batch, as in training)
-    const pairs: { p: number; xs: Float32Array; mask: Float32Array }[] = [];
-    for (const [p, e] of idx.rows.get(row)!) {
-      if (e.clean && e.stripe) {
-        const c = await readU16(e.clean), s = await readU16(e.stripe);
-        const cm = fromUint16(c.data), sm = fromUint16(s.data);
-        pairs.push({ p, xs: sm, mask: E.stripeMask(cm, sm) });
-        put(clean, L, p, unit(c.data));
-        put(stripe, L, p, unit(s.data));
-      } else if (e.real) {
-        const r = unit((await readU16(e.real)).data);
-        put(clean, L, p, r);
-        put(stripe, L, p, r);
-        put(out, L, p, r);
-      }
-    }
-    const ys = await E.inpaintBatch(net.gen, pairs.map((q) => q.xs), pairs.map((q) => q.mask), [
-      ph,
-      pw,
-    ]);
-    pairs.forEach((q, i) => put(out, L, q.p, ys[i].map((v) => (v + 1) / 2)));
-    const ran = pairs.length;
-    const { png } = sinogramFigure([
-      { title: "clean", data: clean },
-      { title: "stripe", data: stripe },
-      { title: "model output", data: out },
-    ], { shape: [angles, cols], title: `Sinogram ${row}`, fbp: fbpOpts, reconBin: f.reconBin });
-    const path = await write(`${name}_sino_${String(row).padStart(4, "0")}.png`, png);
-    images.push({
-      section: "fake",
-      title: `Sinogram ${row}`,
-      caption: `synthetic stripes; the model ran on ${ran} patch${ran === 1 ? "" : "es"}`,
-      path,
+    const { png, ran } = await fakeRowFigure(net.gen, idx, L, row, fig);
+    const caption = `synthetic stripes; the model ran on ${ran} patch${ran === 1 ? "" : "es"}`;
+    await add(
+      "Synthetic stripes",
+      `${name}_sino_${row4(row)}.png`,
+      `Sinogram ${row}`,
+      caption,
       png,
-    });
-    if (f.verbose) console.log(`sinogram ${row}: ${path}`);
+    );
     bar.tick();
   }
-
+  const voSize = sortingSize(f.voSize, L.cols);
   for (const row of realRows) {
-    const raw = new Float32Array(angles * cols);
-    const realPatches: number[] = [];
-    for (const [p, e] of idx.rows.get(row)!) {
-      const src = e.real ?? e.clean;
-      if (!src) continue;
-      put(raw, L, p, unit((await readU16(src)).data));
-      if (e.real) realPatches.push(p);
-    }
-    const vo = removeStripeBasedSorting(raw, angles, cols, { size: defaultSortingSize(cols) });
-    const cols3 = [{ title: "raw", data: raw }, { title: "Vo sorting", data: vo }];
-    let caption = "real stripes";
-    if (realMask) {
-      const [A, R, C] = realMask.shape;
-      if (row >= R) throw new LumenError(f.mask!, "", `has ${R} rows; sinogram ${row} is outside`);
-      const m = new Uint8Array(A * C);
-      for (let a = 0; a < A; a++) {
-        m.set(realMask.data.subarray((a * R + row) * C, (a * R + row + 1) * C), a * C);
-      }
-      const out = raw.slice();
-      // every patch of the row in one batch (batch-norm statistics as in training); the output
-      // replaces only the real-stripe patches that the mask marks
-      const ps = [...idx.rows.get(row)!.keys()];
-      const masks = ps.map((p) => take(m, L, p).map((v) => (v ? 1 : 0)));
-      const ys = await E.inpaintBatch(
-        net.gen,
-        ps.map((p) => take(raw, L, p).map((v) => v * 2 - 1)),
-        masks,
-        [ph, pw],
-      );
-      let ran = 0;
-      ps.forEach((p, i) => {
-        if (!realPatches.includes(p) || !masks[i].some((v) => v !== 0)) return;
-        put(out, L, p, ys[i].map((v) => (v + 1) / 2));
-        ran++;
-      });
-      cols3.push({ title: "model output", data: out });
-      caption += `; the model ran on ${ran} patch${ran === 1 ? "" : "es"} (mask ${
-        basename(f.mask!)
-      })`;
-    } else caption += "; give --mask to run the model on them";
-    const { png } = sinogramFigure(cols3, {
-      shape: [angles, cols],
-      title: `Sinogram ${row} (real stripes)`,
-      fbp: fbpOpts,
-      reconBin: f.reconBin,
-    });
-    const path = await write(`${name}_real_${String(row).padStart(4, "0")}.png`, png);
-    images.push({ section: "real", title: `Sinogram ${row}, real stripes`, caption, path, png });
-    if (f.verbose) console.log(`sinogram ${row} (real stripes): ${path}`);
+    const { png, caption } = await realRowFigure(net.gen, idx, L, row, mask, fig, voSize);
+    await add(
+      "Real stripes",
+      `${name}_real_${row4(row)}.png`,
+      `Sinogram ${row}, real stripes`,
+      caption,
+      png,
+    );
     bar.tick();
   }
   bar.done();
-
-  // test pairs: stripe / output / clean / |output − clean|
-  if (f.patches > 0) {
-    let pairs: PatchPair[];
-    try {
-      pairs = await E.listPatchPairs(f.root);
-    } catch {
-      pairs = [];
-    }
-    if (pairs.length) {
-      const test = E.splitPairs(pairs.length, [3, 1, 1], 0).test.slice(0, f.patches);
-      const panels: Panel[] = [];
-      const size = [Math.min(ph, 2 * Math.min(pw, 192)), Math.min(pw, 192)] as const;
-      const cs: Float32Array[] = [], ss: Float32Array[] = [];
-      for (const i of test) {
-        cs.push(fromUint16((await readU16(pairs[i].clean)).data));
-        ss.push(fromUint16((await readU16(pairs[i].stripe)).data));
-      }
-      const ys = await E.inpaintBatch(net.gen, ss, cs.map((c, j) => E.stripeMask(c, ss[j])), [
-        ph,
-        pw,
-      ]);
-      for (const [j, i] of test.entries()) {
-        const c = cs[j], s = ss[j], y = ys[j];
-        const err = y.map((v, k) => Math.abs(v - c[k]));
-        // "0000/0000_shift00_0012_w03.tif" → "0012_w03"
-        const t = pairs[i].name.replace(/^.*_(\d+_w\d+)\.tif$/, "$1");
-        panels.push(
-          { data: s, shape: [ph, pw], title: `${t} stripe`, range: [-1, 1], size },
-          { data: y, shape: [ph, pw], title: "model output", range: [-1, 1], size },
-          { data: c, shape: [ph, pw], title: "clean", range: [-1, 1], size },
-          {
-            data: err,
-            shape: [ph, pw],
-            title: "|output - clean|",
-            colormap: "magma",
-            colorbar: true,
-            size,
-          },
-        );
-      }
-      if (panels.length) {
-        const png = figurePng(panels, {
-          columns: 4,
-          title: "Test patches",
-          textScale: 1,
-          titleScale: 2,
-        });
-        const path = await write(`${name}_patches.png`, png);
-        images.push({
-          section: "patches",
-          title: "Test patches",
-          caption: "values in [−1, 1]; the error in magma with its range on the bar",
-          path,
-          png,
-        });
-      }
-    }
+  // test pairs of the split the model was trained with
+  const pairs = f.patches > 0 ? await listPatchPairs(f.root).catch(() => []) : [];
+  if (pairs.length) {
+    const tvt = f.tvt.length === 3 ? f.tvt : net.data?.tvt ?? [3, 1, 1];
+    const test = splitPairs(pairs.length, [tvt[0], tvt[1], tvt[2]], net.data?.splitSeed ?? 0).test;
+    const png = await testPatchesFigure(net.gen, pairs, test.slice(0, f.patches));
+    const caption = `test split of ${tvt.join(":")}; values in [−1, 1]; the error in magma`;
+    if (png) await add("Test patches", `${name}_patches.png`, "Test patches", caption, png);
   }
-
   // the report
-  const runName = basename(f.modelFile, extname(f.modelFile)).replace(/_\d+(_b\d+)?$/, "");
-  const logPath = f.log ?? `${dirname(f.modelFile)}/${runName}.log.jsonl`;
-  let losses: LossRecord[] | undefined;
-  if (existsSync(logPath)) losses = await readLog(logPath) as LossRecord[];
-  else if (f.log) throw new LumenError(f.log, "", "no such training log");
+  const runName = basename(modelFile, extname(modelFile)).replace(/_\d+(_b\d+)?$/, "");
+  const logPath = f.log ?? `${dirname(modelFile)}/${runName}.log.jsonl`;
+  if (f.log && !existsSync(f.log)) throw new LumenError(f.log, "", "no such training log");
+  const losses = existsSync(logPath) ? await readLog(logPath) as LossRecord[] : undefined;
   const testPath = f.testResults ?? `./test_results/${name}.metrics.json`;
+  if (f.testResults && !existsSync(testPath)) {
+    throw new LumenError(testPath, "", "no such test result");
+  }
   const sections: ReportSection[] = [];
   if (existsSync(testPath)) {
     const r = await readTestResult(testPath);
@@ -530,46 +276,36 @@ async function visualize(f: Flags): Promise<void> {
         `${r.pairs.test} test pairs of ${r.pairs.total}, ${r.batches} batches of ≤ ${r.batchSize} (${testPath}).`,
       tables: testReportTables(r),
     });
-  } else if (f.testResults) throw new LumenError(f.testResults, "", "no such test result");
-  const img = (x: (typeof images)[number]): ReportImage => ({
-    title: x.title,
-    caption: x.caption,
-    ...(f.embed ? { png: x.png } : { src: relative(f.outDir, x.path) }),
-  });
-  const bySection = (s: string) => images.filter((x) => x.section === s).map(img);
-  if (bySection("fake").length) {
-    sections.push({
-      heading: "Synthetic stripes",
-      text: "Clean, stripe and model output sinograms (values in [0, 1]) over their filtered " +
-        "back-projection reconstructions, with shared display ranges.",
-      images: bySection("fake"),
-    });
   }
-  if (bySection("real").length) {
-    sections.push({ heading: "Real stripes", images: bySection("real") });
-  }
-  if (bySection("patches").length) {
-    sections.push({ heading: "Test patches", images: bySection("patches") });
+  for (const heading of ["Synthetic stripes", "Real stripes", "Test patches"] as const) {
+    const images = figures.filter((x) => x.section === heading).map((x) => ({
+      title: x.title,
+      caption: x.caption,
+      ...(f.embed ? { png: x.png } : { src: relative(f.outDir, x.path) }),
+    }));
+    if (images.length) sections.push({ heading, text: SECTION_TEXT[heading], images });
   }
   await writeHtmlReport(reportPath, {
     title: `NoStripesNet: ${name}`,
-    subtitle: `model ${f.modelFile}${net.epoch !== null ? `, epoch ${net.epoch}` : ""}`,
+    subtitle: `model ${modelFile}${net.epoch !== null ? `, epoch ${net.epoch}` : ""}`,
     meta: {
-      model: f.modelFile,
+      model: modelFile,
       architecture: `PatchUNet width ${net.config.genWidth}, depth ${net.config.genDepth}`,
       dataset: f.root,
       sample: f.sample,
-      "patch size": `${ph}×${pw}`,
-      "sinogram size": `${angles}×${cols}`,
+      "patch size": `${L.ph}×${L.pw}`,
+      "sinogram size": `${L.angles}×${L.cols}`,
       "training log": losses ? logPath : "not found",
       generated: new Date().toISOString(),
     },
     losses,
     sections,
-    footer: `visualize ${Deno.args.join(" ")}`,
+    footer: commandLine(meta, f),
   }, { overwrite: f.overwrite });
   if (!f.quiet) {
-    console.log(`wrote ${images.length} figure${images.length === 1 ? "" : "s"} and ${reportPath}`);
+    console.log(
+      `wrote ${figures.length} figure${figures.length === 1 ? "" : "s"} and ${reportPath}`,
+    );
   }
   if (f.check) {
     const r = await checkHtmlInChromium(reportPath);

@@ -23,7 +23,7 @@
 import { fbp, type FbpOptions } from "../../tomo/fbp.ts";
 import { LumenError } from "../../run/errors.ts";
 import { type ColormapName, resolveRange, type ValueRange } from "../../viz/colormap.ts";
-import { type FigureOptions, figurePng, type Panel } from "../../viz/figure.ts";
+import { displaySize, type FigureOptions, figurePng, type Panel } from "../../viz/figure.ts";
 
 /** One column of the figure. */
 export interface SinogramImage {
@@ -49,7 +49,7 @@ export interface SinogramFigureOptions {
   reconBin?: number;
   /** Side of given reconstructions (default: inferred from their length). */
   reconShape?: readonly [number, number];
-  /** Display size of the sinograms [h, w] (default: width ≤ 384, height ≤ 2·width). */
+  /** Display size of the sinograms [h, w] (default: `displaySize`, narrow ones scaled up). */
   sinoSize?: readonly [number, number];
   /** Display side of the reconstructions (default ≤ 384). */
   reconSize?: number;
@@ -149,8 +149,7 @@ export function sinogramFigure(
       );
     }
   }
-  const sw = o.sinoSize?.[1] ?? Math.min(cols, 384);
-  const sh = o.sinoSize?.[0] ?? Math.min(angles, 2 * sw);
+  const [sh, sw] = o.sinoSize ?? displaySize([angles, cols]);
   const sinoRange = o.sinoRange ?? "shared";
   const shared = (r: ValueRange | "shared", data: ArrayLike<number>, dflt: ValueRange) =>
     r === "shared" ? resolveRange(data, dflt) : undefined;

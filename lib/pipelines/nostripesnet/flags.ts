@@ -25,3 +25,17 @@ export const TAR_ARCHITECTURE = {
   width: { type: "int", min: 1, help: "generator filters of the first level (.tar only)" },
   depth: { type: "int", min: 2, help: "generator levels (.tar only)" },
 } as const satisfies FlagSpecs;
+
+/**
+ * `--vo-size N|paper|tomopy`: the window of Vo et al.'s sorting baseline (default paper: 31, the
+ * paper's recommendation for NoStripesNet-like data; tomopy: TomoPy's rule for the width).
+ * Resolve it with `sortingSize` (lib/tomo/vo_sorting.ts).
+ */
+export const VO_SIZE = {
+  voSize: {
+    type: "string",
+    arg: "N|paper|tomopy",
+    default: "paper",
+    help: "Vo sorting window: N, paper (31) or tomopy (TomoPy's rule for the width)",
+  },
+} as const satisfies FlagSpecs;

@@ -180,7 +180,7 @@ export function checkGeneratorFlags(f: GeneratorFlagValues): { shard: Shard | nu
     throw new UsageError("--patch-size", `${f.patchSize.join(" ")}: expected H W`);
   }
   if (f.size.length === 1) {
-    if (!f.quiet && (f.mode === "raw" || f.mode === "paired")) {
+    if (f.mode === "raw" || f.mode === "paired") {
       console.error(
         `data_generator: warning: -N/--size ${
           f.size[0]

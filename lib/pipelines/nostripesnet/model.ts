@@ -18,7 +18,7 @@ import { InitRng } from "../../nn/init.ts";
 import { initNoStripesNet, PatchUNet } from "./patch_unet.ts";
 import { PatchDiscriminator } from "./patch_discriminator.ts";
 import { extractPatch, insertPatch, nanRange, type PatchGrid } from "../../data/patches.ts";
-import { noGrad, resetArena, tensor } from "../../tensor/tensor.ts";
+import { noGrad, resetArena, type Tensor, tensor } from "../../tensor/tensor.ts";
 import { add, mul, where } from "../../tensor/ops/mod.ts";
 
 /** Architecture sizes. */
@@ -62,6 +62,42 @@ export function nsnConfig(spec: NoStripesNetSpec = {}): NoStripesNetConfig {
     discWidth: spec.discWidth ?? base.discWidth,
     discDepth: spec.discDepth ?? base.discDepth,
   };
+}
+
+/**
+ * The preset's depths reduced to what a patch size allows: every generator level halves the
+ * patch (needs min(H, W) ≥ 2^genDepth), the discriminator halves it once more after its blocks
+ * (min(H, W) ≥ 2^(discDepth+1)). At 1801×256 the paper's depths (8, 7) fit exactly; at DIAD's 26
+ * columns they become (4, 3). Returns the config and the names of the depths it lowered.
+ *
+ * @example
+ * ```ts
+ * fitToPatch(NSN_PRESETS.small, [3001, 26]).config; // { genWidth: 16, genDepth: 4, discWidth: 16, discDepth: 3 }
+ * ```
+ */
+export function fitToPatch(
+  config: NoStripesNetConfig,
+  patch: readonly [number, number],
+): { config: NoStripesNetConfig; lowered: string[] } {
+  const levels = Math.floor(Math.log2(Math.min(patch[0], patch[1])));
+  if (levels < 2) {
+    throw new LumenError(
+      "--patch-size",
+      patch.join(","),
+      "patches narrower than 4 pixels cannot be halved twice by the generator",
+    );
+  }
+  const out = { ...config };
+  const lowered: string[] = [];
+  if (out.genDepth > levels) {
+    out.genDepth = levels;
+    lowered.push(`generator depth ${config.genDepth} → ${levels}`);
+  }
+  if (out.discDepth > levels - 1) {
+    out.discDepth = levels - 1;
+    lowered.push(`discriminator depth ${config.discDepth} → ${levels - 1}`);
+  }
+  return { config: out, lowered };
 }
 
 /**
@@ -159,6 +195,20 @@ export interface SinogramScale {
 }
 
 /**
+ * NoStripesNet's masked inpainting on tensors `[N, 1, H, W]`: `gen_in + mask · G(gen_in)` with
+ * `gen_in` the input with the masked pixels set to 0 (the graph of MaskedGAN's forward).
+ *
+ * @example
+ * ```ts
+ * const fakeB = inpaint(gen, batch.stripe, batch.mask);
+ * ```
+ */
+export function inpaint(gen: PatchUNet, x: Tensor, mask: Tensor): Tensor {
+  const genIn = where(mask, 0, x);
+  return add(genIn, mul(mask, gen.forward(genIn)));
+}
+
+/**
  * The generator's inpainting of a batch of patches, in one forward pass: each `xs[i]` (H × W,
  * values in [−1, 1]) with its 0/1 stripe mask `masks[i]` gives `gen_in + mask · G(gen_in)`, where
  * `gen_in` is `x` with the masked pixels zeroed (NoStripesNet's MaskedGAN). Eval mode (no
@@ -185,9 +235,7 @@ export async function inpaintBatch(
   gen.eval();
   try {
     const out = await noGrad(async () => {
-      const xt = tensor(x, [n, 1, h, w]), mt = tensor(m, [n, 1, h, w]);
-      const genIn = where(mt, 0, xt);
-      const y = add(genIn, mul(mt, gen.forward(genIn)));
+      const y = inpaint(gen, tensor(x, [n, 1, h, w]), tensor(m, [n, 1, h, w]));
       const d = await y.data();
       resetArena(y.backend);
       return d;

@@ -102,13 +102,28 @@ Deno.test("generate_mask: the archive entry m<scan> equals the library's detect+
   }
 });
 
+Deno.test("generate_mask -f takes any entry name, warning that data_generator needs --mask-name", async () => {
+  const { dir, scan } = await tmpScan();
+  try {
+    const args = ["--h5", scan, "-a", `${dir}/m.npz`, ...PARAMS, "-q", "-f", "mask119617"];
+    const r = await runTool("nostripesnet/generate_mask", perms(dir), args);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stderr,
+      /^generate_mask: warning: entry "mask119617" is not m119617: .* pass it --mask-name mask119617\n$/,
+    );
+    assert.deepEqual([...(await readNpz(`${dir}/m.npz`)).keys()], ["mask119617"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("generate_mask: bad input gives one clear line and touches nothing", async () => {
   const { dir, scan } = await tmpScan();
   try {
     const notNpz = `${dir}/notes.npz`;
     await Deno.writeTextFile(notNpz, "not a zip at all, but precious");
     const cases: [string[], number, RegExp][] = [
-      [["-f", "mask119617"], 2, /--file-name: "mask119617" is not an archive entry name/],
       [["-f", "m11/9617"], 2, /--file-name/],
       [["-a", notNpz], 1, /notes\.npz: not a zip\/npz archive/],
       [["--size", "250"], 2, /--size: .*angles/],
