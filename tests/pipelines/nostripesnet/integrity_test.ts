@@ -362,3 +362,54 @@ Deno.test({
     for (const d of [...dirs, dir]) await Deno.remove(d, { recursive: true });
   },
 });
+
+Deno.test({
+  name: "the original's other modes and models are one-line refusals; a root that is a file too",
+  ignore: noPy,
+  fn: async () => {
+    const fx = await pyFixture("nsn_integrity");
+    const dir = await Deno.makeTempDir();
+    for (
+      const [mode, re] of [
+        ["simple", /--mode: simple is not made by Lumen: --mode synthetic simulates a scan/],
+        ["complex", /--mode: complex is not made by Lumen: --mode synthetic/],
+        ["dynamic", /--mode: dynamic is not made by Lumen: dynamic scans are not cut into frames/],
+      ] as const
+    ) {
+      const r = await runTool("nostripesnet/data_generator", PERMS, ["-m", mode, "-r", dir]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, re);
+      assert.equal(r.stderr.trim().split("\n").length, 1);
+    }
+    const shifts = await gen(fx, `${dir}/d`, ["-s", "2"]);
+    assert.equal(shifts.code, 2);
+    assert.match(shifts.stderr, /--shifts: 2: one scan is read per run; run once per shifted scan/);
+    const m = await runTool("nostripesnet/train", PERMS, ["-m", "base", "-r", dir, "-d", dir]);
+    assert.equal(m.code, 2);
+    assert.match(m.stderr, /--model: base: Lumen trains the patch model/);
+    await Deno.writeTextFile(`${dir}/afile`, "x");
+    const f = await gen(fx, `${dir}/afile`);
+    assert.equal(f.code, 1);
+    assert.match(f.stderr, /afile: the dataset root is not a folder/);
+    // --flats: the flats file is hashed with the scan
+    const raw = await pyFixture("nsn_cli");
+    const withFlats = await runTool("nostripesnet/data_generator", PERMS, [
+      ...["-m", "patch", "-r", `${dir}/f`, "--hdf-file", `${raw}/scripts/raw/119617.nxs`],
+      ...[
+        "--flats",
+        `${raw}/scripts/raw/flats.nxs`,
+        "--mask",
+        `${raw}/scripts/raw/stripe_masks.npz`,
+      ],
+      ...["--patch-size", "640", "40", "-q"],
+    ]);
+    assert.equal(withFlats.code, 0, withFlats.stderr);
+    const prov = await readProvenance(`${dir}/f/0000`);
+    assert.deepEqual(prov.inputs.map((i) => i.path.replace(`${raw}/scripts/raw/`, "")), [
+      "119617.nxs",
+      "flats.nxs",
+      "stripe_masks.npz",
+    ]);
+    await Deno.remove(dir, { recursive: true });
+  },
+});
