@@ -16,3 +16,4 @@ export * from "./checkpoint.ts";
 export * from "./torch_checkpoint.ts";
 export * from "./onnx_export.ts";
 export * from "./onnx_runtime.ts";
+export * from "./run_dir.ts";

@@ -12,22 +12,11 @@
  *
  * @module
  */
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import {
-  BACKEND,
-  defineTool,
-  OVERWRITE,
-  type Parsed,
-  provenanceArgs,
-  SEED,
-  THREADS,
-  UsageError,
-} from "../../lib/run/flags.ts";
+import { defineTool, type Parsed, provenanceArgs, UsageError } from "../../lib/run/flags.ts";
 import { callTool, runTool } from "../../lib/run/main.ts";
 import { LumenError } from "../../lib/run/errors.ts";
 import { openLog } from "../../lib/run/log.ts";
 import { progress } from "../../lib/run/progress.ts";
-import { checkResumeArgs } from "../../lib/run/resume.ts";
 import { makeProvenance, writeProvenance } from "../../lib/run/provenance.ts";
 import { initEngine } from "../../lib/tensor/engine.ts";
 import { manualSeed } from "../../lib/tensor/ops/random.ts";
@@ -38,13 +27,17 @@ import {
 } from "../../lib/pipelines/nostripesnet/patch_loader.ts";
 import {
   buildNoStripesNet,
+  fitToPatch,
   loadNoStripesNet,
   NSN_PRESETS,
+  nsnConfig,
   type TrainingData,
 } from "../../lib/pipelines/nostripesnet/model.ts";
 import { ddpNote, resolveModelFile } from "../../lib/pipelines/nostripesnet/original_cli.ts";
 import { MaskedGAN, median } from "../../lib/pipelines/nostripesnet/gan.ts";
 import { trainLoop } from "../../lib/nn/trainer.ts";
+import { openTrainingRun } from "../../lib/nn/run_dir.ts";
+import { TRAIN_FLAGS, TRAIN_RESUMABLE } from "../../lib/pipelines/nostripesnet/train_flags.ts";
 
 /** The tool's command line. */
 export const meta = defineTool({
@@ -53,129 +46,13 @@ export const meta = defineTool({
   permissions: ["--allow-read", "--allow-write=SAVE_DIR"],
   assets: true,
   task: "train-patch",
-  flags: {
-    mode: {
-      type: "choice",
-      choices: ["patch", "base", "mask", "simple"],
-      short: "m",
-      aliases: ["model"],
-      required: true,
-      help: "model kind (patch: PatchUNet + PatchDiscriminator; the original's others: see --help)",
-    },
-    root: { type: "string", short: "r", default: "./data", arg: "ROOT", help: "dataset root" },
-    saveDir: {
-      type: "string",
-      short: "d",
-      default: "./pretrained_models",
-      arg: "SAVE_DIR",
-      help: "where checkpoints and logs go",
-    },
-    name: { type: "string", short: "n", default: "patch", help: "run name (file prefix)" },
-    epochs: { type: "int", short: "e", min: 1, default: 1, help: "number of epochs in all" },
-    learningRate: { type: "number", short: "l", min: 0, default: 2e-4, help: "Adam learning rate" },
-    betas: {
-      type: "list",
-      of: "number",
-      short: "b",
-      default: [0.5, 0.999],
-      help: "Adam betas b1 b2",
-    },
-    lambda: { type: "number", min: 0, default: 100, help: "weight of the masked L1 loss" },
-    lsgan: { type: "boolean", help: "least-squares GAN (MSE instead of BCE)" },
-    plateauPatience: {
-      type: "list",
-      of: "int",
-      min: 0,
-      default: [1, 2],
-      arg: "G,D",
-      help: "ReduceLROnPlateau patience of the generator and the discriminator (epochs)",
-    },
-    batchSize: { type: "int", short: "B", min: 1, default: 16, help: "batch size" },
-    tvt: { type: "list", of: "number", default: [3, 1, 1], help: "train validate test ratio" },
-    subset: { type: "int", min: 1, help: "train on a random subset of this many pairs" },
-    saveEvery: {
-      type: "int",
-      min: 0,
-      default: 25,
-      help: "save every N epochs (0: only at the end)",
-    },
-    saveEverySteps: {
-      type: "int",
-      min: 0,
-      default: 0,
-      help: "also save every N steps (resume mid-epoch)",
-    },
-    modelFile: {
-      type: "string",
-      short: "f",
-      arg: "FILE",
-      help: "start from this checkpoint (Lumen .json or NoStripesNet .tar)",
-    },
-    preset: {
-      type: "choice",
-      choices: ["paper", "small", "tiny"],
-      default: "paper",
-      help: "architecture: paper (54 M + 15 M parameters), small, tiny",
-    },
-    width: { type: "int", min: 1, help: "generator filters of the first level (overrides preset)" },
-    depth: { type: "int", min: 2, help: "generator levels (overrides preset)" },
-    backend: BACKEND,
-    threads: THREADS,
-    seed: SEED,
-    verbose: { type: "boolean", short: "v", help: "print losses per epoch", provenance: false },
-    force: {
-      type: "boolean",
-      help: "original's skip-the-pauses flag (Lumen never pauses)",
-      provenance: false,
-    },
-    ddp: {
-      type: "boolean",
-      help: "original's multi-node flag (Lumen runs in one process)",
-      provenance: false,
-    },
-    overwrite: OVERWRITE,
-  },
+  flags: TRAIN_FLAGS,
   examples: [
     "--mode patch --root ./data --save-dir ./pretrained_models --name patch_example --epochs 10 --verbose",
   ],
 });
 
 type Flags = Parsed<typeof meta.flags>;
-
-/** The newest checkpoint `<dir>/<name>_<epoch>[_b<batch>].json` of a run, if any. */
-function latestCheckpoint(dir: string, name: string): { epoch: number; path: string } | null {
-  if (!existsSync(dir)) return null;
-  const re = new RegExp(
-    `^${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}_(\\d+)(?:_b(\\d+))?\\.json$`,
-  );
-  let best: { epoch: number; batch: number; path: string } | null = null;
-  for (const f of readdirSync(dir)) {
-    const m = re.exec(f);
-    if (!m) continue;
-    const e = Number(m[1]), b = Number(m[2] ?? 0);
-    if (!best || e > best.epoch || (e === best.epoch && b > best.batch)) {
-      best = { epoch: e, batch: b, path: `${dir}/${f}` };
-    }
-  }
-  return best && { epoch: best.epoch, path: best.path };
-}
-
-/** Flags that may change when a run is continued (a longer run, how often it saves). */
-const RESUMABLE = ["epochs", "save-every", "save-every-steps", "threads", "backend"];
-
-/** The arguments recorded in a checkpoint (its embedded provenance, else its sidecar). */
-function recordedArgs(path: string): Record<string, unknown> {
-  const side = `${path}.prov.json`;
-  let prov: { args?: unknown } | null = null;
-  try {
-    prov = (JSON.parse(readFileSync(path, "utf8")) as { provenance?: { args?: unknown } })
-      .provenance ?? null;
-    if (!prov && existsSync(side)) prov = JSON.parse(readFileSync(side, "utf8"));
-  } catch {
-    prov = null;
-  }
-  return (prov?.args && typeof prov.args === "object" ? prov.args : {}) as Record<string, unknown>;
-}
 
 async function train(f: Flags): Promise<void> {
   if (f.mode !== "patch") {
@@ -188,34 +65,16 @@ async function train(f: Flags): Promise<void> {
   if (f.modelFile) f.modelFile = resolveModelFile(f.modelFile);
   if (f.betas.length !== 2) throw new LumenError("--betas", f.betas.join(","), "expected b1,b2");
   if (f.tvt.length !== 3) throw new LumenError("--tvt", f.tvt.join(","), "expected 3 ratios");
-  const final = `${f.saveDir}/${f.name}_${f.epochs}.json`;
   const log = `${f.saveDir}/${f.name}.log.jsonl`;
-  let resume: string | undefined;
-  const latest = latestCheckpoint(f.saveDir, f.name);
-  if (f.overwrite) {
-    for (const file of existsSync(f.saveDir) ? readdirSync(f.saveDir) : []) {
-      if (file.startsWith(`${f.name}_`) || file.startsWith(`${f.name}.log`)) {
-        rmSync(`${f.saveDir}/${file}`);
-      }
-    }
-  } else if (existsSync(final)) {
-    throw new LumenError(
-      final,
-      "",
-      "this run is finished; pass --overwrite to train it again, or choose another --name",
-    );
-  } else if (latest && latest.epoch > f.epochs) {
-    throw new LumenError(
-      latest.path,
-      "",
-      `this run is already past --epochs ${f.epochs} (it reached epoch ${latest.epoch}); give --epochs above ${latest.epoch} to continue it, or --overwrite to start again`,
-    );
-  } else if (latest) {
-    resume = latest.path;
-    checkResumeArgs(resume, recordedArgs(resume), provenanceArgs(meta, f), {
-      ignore: RESUMABLE,
-    });
-  }
+  const { resume } = openTrainingRun({
+    dir: f.saveDir,
+    name: f.name,
+    epochs: f.epochs,
+    args: provenanceArgs(meta, f),
+    ignore: TRAIN_RESUMABLE,
+    overwrite: f.overwrite,
+    modelFile: f.modelFile,
+  });
 
   const backend = await initEngine({ backend: f.backend, threads: f.threads });
   manualSeed(f.seed);
@@ -237,14 +96,21 @@ async function train(f: Flags): Promise<void> {
     splitSeed: 0,
     pairs: pairs.length,
   };
-  const spec = {
-    preset: f.preset as keyof typeof NSN_PRESETS,
-    genWidth: f.width,
-    genDepth: f.depth,
-  };
+  const fitted = fitToPatch(
+    nsnConfig({
+      preset: f.preset as keyof typeof NSN_PRESETS,
+      genWidth: f.width,
+      genDepth: f.depth,
+      discDepth: f.discDepth,
+    }),
+    trainingData.patchSize,
+  );
+  if (fitted.lowered.length && f.verbose) {
+    console.log(`${trainingData.patchSize.join("×")} patches: ${fitted.lowered.join(", ")}`);
+  }
   const net = f.modelFile && !resume
-    ? await loadNoStripesNet(f.modelFile, spec)
-    : buildNoStripesNet(spec, f.seed);
+    ? await loadNoStripesNet(f.modelFile, fitted.config)
+    : buildNoStripesNet(fitted.config, f.seed);
   const gan = new MaskedGAN(net.gen, net.disc, {
     lr: f.learningRate,
     betas: [f.betas[0], f.betas[1]],
@@ -261,9 +127,7 @@ async function train(f: Flags): Promise<void> {
   });
   const logFile = openLog(log, { elapsed: true });
   const steps = Math.ceil(trainSet.size / f.batchSize);
-  const bar = progress("steps", (f.epochs - (latest && resume ? 0 : 0)) * steps, {
-    quiet: f.quiet,
-  });
+  const bar = progress("steps", f.epochs * steps, { quiet: f.quiet });
   logFile.write({
     event: "start",
     tool: "train",
