@@ -6,7 +6,6 @@ Deno.test("run folder: newest checkpoint, finished/past/overwrite policy, a mode
   const dir = await Deno.makeTempDir();
   const put = (f: string, args: Record<string, unknown> = { lr: 1 }) =>
     Deno.writeTextFileSync(`${dir}/${f}`, JSON.stringify({ provenance: { args } }));
-  put("s_1.json");
   put("s_1_b3.json"); // mid-epoch 2 (epochs count from 0 inside a name with _b), before s_2
   put("s_2.json");
   put("other_9.json");
@@ -22,10 +21,10 @@ Deno.test("run folder: newest checkpoint, finished/past/overwrite policy, a mode
     /cannot resume: --lr \(1 → 2\) differs/,
   );
   assert.throws(
-    () => openTrainingRun({ ...base, epochs: 5, overwrite: true, modelFile: `${dir}/s_1.json` }),
-    /s_1\.json: is a checkpoint of run s, which --overwrite would delete/,
+    () => openTrainingRun({ ...base, epochs: 5, overwrite: true, modelFile: `${dir}/s_2.json` }),
+    /s_2\.json: is a checkpoint of run s, which --overwrite would delete/,
   );
-  assert.ok(existsSync(`${dir}/s_1.json`));
+  assert.ok(existsSync(`${dir}/s_2.json`));
   assert.deepEqual(openTrainingRun({ ...base, epochs: 5, overwrite: true }), {});
   assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["other_9.json"]);
   await Deno.remove(dir, { recursive: true });
