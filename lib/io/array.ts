@@ -99,3 +99,56 @@ export function ndarray<T extends TypedArray>(data: T, shape: number[], dtype?: 
   }
   return { data, shape, dtype: dtype ?? dtypeOf(data) };
 }
+
+/** A typed-array constructor of one dtype. */
+export type TypedArrayConstructor = new (
+  buffer: ArrayBufferLike,
+  byteOffset?: number,
+  length?: number,
+) => TypedArray;
+
+/** The typed array that holds each dtype (bool as Uint8Array): the one table of the code base. */
+export const TYPED_ARRAY: Record<DType, TypedArrayConstructor> = {
+  bool: Uint8Array,
+  int8: Int8Array,
+  uint8: Uint8Array,
+  int16: Int16Array,
+  uint16: Uint16Array,
+  int32: Int32Array,
+  uint32: Uint32Array,
+  int64: BigInt64Array,
+  uint64: BigUint64Array,
+  float32: Float32Array,
+  float64: Float64Array,
+} as unknown as Record<DType, TypedArrayConstructor>;
+
+/**
+ * A new zero-filled typed array of `n` elements of `dtype`.
+ *
+ * @example
+ * ```ts
+ * allocTyped("uint16", 4); // Uint16Array(4)
+ * ```
+ */
+export function allocTyped(dtype: DType, n: number): TypedArray {
+  const C = TYPED_ARRAY[dtype] as unknown as new (n: number) => TypedArray;
+  return new C(n);
+}
+
+/**
+ * `n` elements of `dtype` viewed in place at `byteOffset` of `buffer` (aligned for the dtype).
+ *
+ * @example
+ * ```ts
+ * typedView("float32", bytes.buffer, bytes.byteOffset, bytes.length / 4);
+ * ```
+ */
+export function typedView(
+  dtype: DType,
+  buffer: ArrayBufferLike,
+  byteOffset = 0,
+  n?: number,
+): TypedArray {
+  const len = n ?? (buffer.byteLength - byteOffset) / DTYPE_SIZE[dtype];
+  return new TYPED_ARRAY[dtype](buffer, byteOffset, len);
+}

@@ -26,7 +26,7 @@
  */
 import { LumenError } from "../run/errors.ts";
 import { safePoint } from "../run/interrupt.ts";
-import { type DType, type NdArray, ndarray, type TypedArray } from "../io/array.ts";
+import { type DType, type NdArray, ndarray, TYPED_ARRAY, type TypedArray } from "../io/array.ts";
 import type { FrameSet, TomoScan } from "../io/nexus.ts";
 import { loadWasm, WasmArena } from "../wasm/load.ts";
 
@@ -197,19 +197,7 @@ export class TomoKernel {
 }
 
 function toF32Bytes(raw: Uint8Array, dtype: DType, n: number): Uint8Array {
-  const Ctor = {
-    bool: Uint8Array,
-    int8: Int8Array,
-    uint8: Uint8Array,
-    int16: Int16Array,
-    uint16: Uint16Array,
-    int32: Int32Array,
-    uint32: Uint32Array,
-    int64: BigInt64Array,
-    uint64: BigUint64Array,
-    float32: Float32Array,
-    float64: Float64Array,
-  }[dtype] as unknown as { new (b: ArrayBuffer, o: number, n: number): TypedArray };
+  const Ctor = TYPED_ARRAY[dtype];
   const aligned = raw.byteOffset % 8 === 0 ? raw : raw.slice();
   const src = new Ctor(aligned.buffer as ArrayBuffer, aligned.byteOffset, n) as ArrayLike<
     number | bigint
@@ -321,18 +309,6 @@ export async function readSinograms(
 }
 
 function typedOf(bytes: Uint8Array, dtype: DType, n: number): TypedArray {
-  const C = {
-    bool: Uint8Array,
-    int8: Int8Array,
-    uint8: Uint8Array,
-    int16: Int16Array,
-    uint16: Uint16Array,
-    int32: Int32Array,
-    uint32: Uint32Array,
-    int64: BigInt64Array,
-    uint64: BigUint64Array,
-    float32: Float32Array,
-    float64: Float64Array,
-  }[dtype] as unknown as { new (b: ArrayBuffer, o: number, n: number): TypedArray };
+  const C = TYPED_ARRAY[dtype];
   return new C(bytes.buffer as ArrayBuffer, bytes.byteOffset, n);
 }
