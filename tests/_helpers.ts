@@ -233,3 +233,24 @@ export async function treeHashes(dir: string, rel = ""): Promise<[string, string
   }
   return out;
 }
+
+/**
+ * How many safe points a run of a tool passes (`LUMEN_PAUSE_AT=0` makes it say so at exit), so
+ * that interrupt tests pick points inside the run whatever the readers' own safe points are.
+ *
+ * @example
+ * ```ts
+ * const n = await countSafePoints("nostripesnet/data_generator", PERMS, args);
+ * ```
+ */
+export async function countSafePoints(
+  name: string,
+  perms: string[],
+  args: string[],
+): Promise<number> {
+  const r = await runTool(name, [...perms, "--allow-env=LUMEN_PAUSE_AT"], args, {
+    env: { LUMEN_PAUSE_AT: "0" },
+  });
+  if (r.code !== 0) throw new Error(`${name} failed: ${r.stderr}`);
+  return Number(/lumen: (\d+) safe points/.exec(r.stderr)?.[1] ?? 0);
+}

@@ -10,7 +10,9 @@
  * For tests that interrupt a tool at an exact place, the environment variable `LUMEN_PAUSE_AT=N`
  * (readable with `--allow-env=LUMEN_PAUSE_AT`) makes the N-th safe point print
  * `lumen: paused at safe point N` on stderr and wait there until a signal ends the process: the
- * test waits for that line, sends the signal, and so never depends on timing.
+ * test waits for that line, sends the signal, and so never depends on timing. `LUMEN_PAUSE_AT=0`
+ * pauses nowhere and prints `lumen: N safe points` when the process ends, so a test can pick
+ * points inside the run.
  *
  * @example
  * ```ts
@@ -57,6 +59,11 @@ function pauseTarget(): number | null {
     const st = Deno.permissions.querySync({ name: "env", variable: "LUMEN_PAUSE_AT" }).state;
     const v = st === "granted" ? Deno.env.get("LUMEN_PAUSE_AT") : undefined;
     if (v && /^\d+$/.test(v)) pauseAt = Number(v);
+    if (pauseAt === 0) {
+      globalThis.addEventListener("unload", () => {
+        Deno.stderr.writeSync(new TextEncoder().encode(`lumen: ${count} safe points\n`));
+      });
+    }
   } catch {
     // no permission API (a worker without env access)
   }

@@ -16,22 +16,16 @@
  * @module
  */
 import { existsSync } from "node:fs";
-import {
-  BACKEND,
-  defineTool,
-  OVERWRITE,
-  type Parsed,
-  provenanceArgs,
-  THREADS,
-} from "../../lib/run/flags.ts";
+import { defineTool, type Parsed, provenanceArgs } from "../../lib/run/flags.ts";
+import { APPLY_MODEL_FLAGS } from "../../lib/pipelines/nostripesnet/apply_model_flags.ts";
 import { callTool, runTool } from "../../lib/run/main.ts";
 import { LumenError } from "../../lib/run/errors.ts";
 import { progress } from "../../lib/run/progress.ts";
 import { embedProvenance, makeProvenance, writeProvenance } from "../../lib/run/provenance.ts";
 import { openScan } from "../../lib/io/nexus.ts";
 import { volumeFormat } from "../../lib/io/volume.ts";
-import { SCAN_FLAGS, scanOptions } from "../../lib/tomo/scan_flags.ts";
-import { defaultSortingSize } from "../../lib/tomo/vo_sorting.ts";
+import { scanOptions } from "../../lib/tomo/scan_flags.ts";
+import { sortingSize } from "../../lib/tomo/vo_sorting.ts";
 import { patchGrid } from "../../lib/data/patches.ts";
 import { initEngine } from "../../lib/tensor/engine.ts";
 import { loadNoStripesNet } from "../../lib/pipelines/nostripesnet/model.ts";
@@ -50,51 +44,7 @@ export const meta = defineTool({
     { name: "MODEL", help: "checkpoint (as the original's first argument)", optional: true },
     { name: "H5", help: "the scan (as the original's second argument)", optional: true },
   ],
-  flags: {
-    h5: { type: "string", arg: "SCAN", help: "the NeXus/HDF5 scan" },
-    ...SCAN_FLAGS,
-    out: {
-      type: "string",
-      short: "o",
-      required: true,
-      arg: "OUT",
-      help: "output volume (.h5, .npz, .npy, .tif)",
-    },
-    method: {
-      type: "choice",
-      choices: ["model", "vo-sorting"],
-      default: "model",
-      help: "model: the trained generator; vo-sorting: Vo et al. (2018) baseline",
-    },
-    modelFile: { type: "string", short: "f", arg: "FILE", help: "checkpoint (.json or .tar)" },
-    mask: { type: "string", short: "m", arg: "NPZ", help: "stripe-mask archive (generate_mask)" },
-    maskName: { type: "string", arg: "KEY", help: "entry in --mask (default m<scan name>)" },
-    patchSize: {
-      type: "list",
-      of: "int",
-      min: 1,
-      arg: "H W",
-      help: "patch size, for checkpoints that do not record it (default 1801 256)",
-    },
-    voSize: { type: "int", min: 1, help: "Vo sorting: median window (default 31 as the paper)" },
-    chunkSize: {
-      type: "int",
-      short: "C",
-      min: 1,
-      default: 16,
-      help: "detector rows read at once",
-      provenance: false,
-    },
-    ddp: {
-      type: "boolean",
-      help: "original's multi-node flag (Lumen runs in one process)",
-      provenance: false,
-    },
-    backend: BACKEND,
-    threads: THREADS,
-    verbose: { type: "boolean", short: "v", help: "print what is done", provenance: false },
-    overwrite: OVERWRITE,
-  },
+  flags: APPLY_MODEL_FLAGS,
   examples: [
     "pretrained_models/patch_100.json 119617.nxs -m stripe_masks.npz -o clean.h5",
     "--h5 119617.nxs --method vo-sorting --out vo.npz",
@@ -140,7 +90,7 @@ async function apply(f: Flags): Promise<void> {
         grid: patchGrid([angles, cols], [size[0], size[1]], f.h5),
       };
     } else {
-      method = { kind: "vo-sorting", size: f.voSize ?? defaultSortingSize(cols) };
+      method = { kind: "vo-sorting", size: sortingSize(f.voSize, cols) };
     }
     const args = provenanceArgs(meta, { ...f, _: [] });
     const prov = await makeProvenance({

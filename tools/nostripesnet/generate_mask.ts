@@ -17,21 +17,15 @@
  */
 import { basename, dirname, extname } from "node:path";
 import { existsSync, statSync } from "node:fs";
-import {
-  BACKEND,
-  defineTool,
-  OVERWRITE,
-  type Parsed,
-  provenanceArgs,
-  UsageError,
-} from "../../lib/run/flags.ts";
+import { defineTool, type Parsed, provenanceArgs, UsageError } from "../../lib/run/flags.ts";
+import { GENERATE_MASK_FLAGS } from "../../lib/pipelines/nostripesnet/generate_mask_flags.ts";
 import { callTool, runTool } from "../../lib/run/main.ts";
 import { LumenError } from "../../lib/run/errors.ts";
 import { progress } from "../../lib/run/progress.ts";
 import { makeProvenance, writeProvenance } from "../../lib/run/provenance.ts";
 import { openScan } from "../../lib/io/nexus.ts";
 import { readSinograms } from "../../lib/tomo/normalise.ts";
-import { SCAN_FLAGS, scanOptions } from "../../lib/tomo/scan_flags.ts";
+import { scanOptions } from "../../lib/tomo/scan_flags.ts";
 import { probeWebGpu } from "../../lib/tensor/webgpu/device.ts";
 import { ndarray } from "../../lib/io/array.ts";
 import { appendNpz } from "../../lib/io/npz.ts";
@@ -55,64 +49,7 @@ export const meta = defineTool({
     "Defaults are NoStripesNet's detection parameters. Same bits as Larix/TomoPy on every backend.",
   permissions: ["--allow-read", "--allow-write=DIR"],
   assets: true,
-  flags: {
-    h5: { type: "string", arg: "SCAN", required: true, help: "HDF5/NeXus scan to find stripes in" },
-    ...SCAN_FLAGS,
-    archive: {
-      type: "string",
-      short: "a",
-      arg: "NPZ",
-      required: true,
-      help: ".npz archive to add the mask to (created if absent; DIR is its folder)",
-    },
-    fileName: {
-      type: "string",
-      short: "f",
-      arg: "KEY",
-      help: "entry name in the archive: m<scan file name without extension> (the default)",
-    },
-    weights: {
-      type: "boolean",
-      short: "w",
-      help: "also store the weights as KEY_weights (float32)",
-    },
-    size: {
-      type: "int",
-      min: 1,
-      default: 250,
-      help: "STRIPES_DETECT size (median half-window, angles)",
-    },
-    radius: { type: "int", min: 0, default: 3, help: "STRIPES_DETECT radius" },
-    threshold: { type: "number", default: 0.63, help: "STRIPES_MERGE threshold on the weights" },
-    length: { type: "int", min: 1, default: 600, help: "STRIPES_MERGE min_stripe_length (angles)" },
-    depth: {
-      type: "int",
-      min: 0,
-      default: 30,
-      help: "STRIPES_MERGE min_stripe_depth (rows; 0 skips)",
-    },
-    width: { type: "int", min: 1, default: 22, help: "STRIPES_MERGE min_stripe_width (columns)" },
-    sensitivity: {
-      type: "number",
-      min: 0,
-      max: 100,
-      default: 85,
-      help: "STRIPES_MERGE sensitivity_perc, (0, 100]",
-    },
-    backend: {
-      ...BACKEND,
-      help: "where the kernels run (auto: webgpu on a real GPU, else wasm; same bits on all)",
-    },
-    slabRows: {
-      type: "int",
-      min: 1,
-      arg: "N",
-      help: "detector rows per slab (default 4; memory grows with it)",
-      provenance: false,
-    },
-    verbose: { type: "boolean", short: "v", help: "print what is done", provenance: false },
-    overwrite: OVERWRITE,
-  },
+  flags: GENERATE_MASK_FLAGS,
   examples: [
     "--h5 119617.nxs --archive stripe_masks.npz --file-name m119617",
     "--h5 119617.nxs --flats 119600.nxs -a stripe_masks.npz -f m119617 --weights",

@@ -21,16 +21,9 @@
  */
 import { basename, extname } from "node:path";
 import { existsSync, mkdirSync } from "node:fs";
-import {
-  BACKEND,
-  defineTool,
-  OVERWRITE,
-  type Parsed,
-  provenanceArgs,
-  THREADS,
-} from "../../lib/run/flags.ts";
+import { defineTool, type Parsed, provenanceArgs } from "../../lib/run/flags.ts";
+import { TEST_FLAGS } from "../../lib/pipelines/nostripesnet/test_flags.ts";
 import { callTool, runTool } from "../../lib/run/main.ts";
-import { TAR_ARCHITECTURE, VO_SIZE } from "../../lib/pipelines/nostripesnet/flags.ts";
 import { LumenError } from "../../lib/run/errors.ts";
 import { progress } from "../../lib/run/progress.ts";
 import { makeProvenance, writeProvenance } from "../../lib/run/provenance.ts";
@@ -72,60 +65,7 @@ export const meta = defineTool({
     optional: true,
     variadic: true,
   }],
-  flags: {
-    mode: {
-      type: "choice",
-      choices: ["patch"],
-      short: "m",
-      default: "patch",
-      help: "model kind (patch: PatchUNet + PatchDiscriminator)",
-    },
-    root: { type: "string", short: "r", default: "./data", arg: "ROOT", help: "dataset root" },
-    modelFile: {
-      type: "string",
-      short: "f",
-      required: true,
-      arg: "FILE",
-      help: "checkpoint to test (Lumen .json from train, or NoStripesNet .tar)",
-    },
-    tvt: {
-      type: "list",
-      of: "number",
-      help: "train validate test ratio (default: the checkpoint's, else 3 1 1)",
-    },
-    batchSize: { type: "int", short: "B", min: 1, default: 16, help: "batch size" },
-    metrics: {
-      type: "list",
-      short: "M",
-      default: ["all"],
-      help: "metrics: 'all' or indices 0–8 / names (see below)",
-    },
-    subset: { type: "int", min: 1, help: "test only the first N pairs of the test split" },
-    baselines: {
-      type: "boolean",
-      default: true,
-      help: "RMSE rows for the stripe input and Vo's sorting too (--no-baselines: model only)",
-    },
-    ...VO_SIZE,
-    outDir: {
-      type: "string",
-      short: "o",
-      default: "./test_results",
-      arg: "OUT_DIR",
-      help: "where the JSON, CSV (and PNG) go",
-    },
-    name: { type: "string", short: "n", help: "output file prefix (default: model file name)" },
-    displayEachBatch: { type: "boolean", help: "print the running means after every batch" },
-    visualOnly: {
-      type: "boolean",
-      help: "no metrics: run one batch and write <name>.batch.png",
-    },
-    ...TAR_ARCHITECTURE,
-    backend: BACKEND,
-    threads: THREADS,
-    verbose: { type: "boolean", short: "v", help: "print each batch", provenance: false },
-    overwrite: OVERWRITE,
-  },
+  flags: TEST_FLAGS,
   examples: [
     "--mode patch --root ./data --model-file ./pretrained_models/patch_example_10.json --verbose",
     "-r ./data -f wider_stripes_100.tar --metrics 0 8 --batch-size 4",

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import {
+  countSafePoints,
   hasPython,
   interruptAt,
   nsnDataset,
@@ -43,7 +44,7 @@ function genArgs(fx: string, root: string, extra: string[] = [], patch = ["12", 
 const gen = (fx: string, root: string, extra: string[] = []) =>
   runTool("nostripesnet/data_generator", PERMS, genArgs(fx, root, extra));
 
-/** Five points in [1, n], from a fixed seed (printed, so a failure can be replayed). */
+/** Five safe points in [1, n] (a run passes n), from a fixed seed (printed, to replay a failure). */
 function points(n: number, seed: number): number[] {
   let s = seed >>> 0;
   const out: number[] = [];
@@ -67,9 +68,14 @@ Deno.test({
   fn: async () => {
     const fx = await pyFixture("nsn_integrity");
     const root = await Deno.makeTempDir();
-    const r = await interruptAt("nostripesnet/data_generator", PERMS, genArgs(fx, root), 3);
+    // the last safe point: every sinogram written, the sample not yet finished
+    const scratch = await Deno.makeTempDir();
+    const last = await countSafePoints("nostripesnet/data_generator", PERMS, genArgs(fx, scratch));
+    await Deno.remove(scratch, { recursive: true });
+    const r = await interruptAt("nostripesnet/data_generator", PERMS, genArgs(fx, root), last);
     assert.ok(r.paused && r.code === 130, r.stderr);
     assert.ok(!existsSync(`${root}/0000.prov.json`));
+    assert.ok(existsSync(`${root}/0000/fake_artifacts/clean/0000_shift00_0004_w03.tif`));
     const ps = await runTool(
       "nostripesnet/data_generator",
       PERMS,
@@ -100,10 +106,9 @@ Deno.test({
   fn: async () => {
     const fx = await pyFixture("nsn_integrity");
     const whole = await Deno.makeTempDir();
-    assert.equal((await gen(fx, whole)).code, 0);
+    const n = await countSafePoints("nostripesnet/data_generator", PERMS, genArgs(fx, whole));
     const want = await treeHashes(whole);
-    // 5 rows, read 2 at a time: 3 reads and 5 sinograms are 8 safe points
-    for (const p of points(8, 15)) {
+    for (const p of points(n, 15)) {
       const root = await Deno.makeTempDir();
       const r = await interruptAt("nostripesnet/data_generator", PERMS, genArgs(fx, root), p);
       assert.ok(r.paused, `never reached safe point ${p}: ${r.stderr}`);
@@ -233,10 +238,9 @@ Deno.test({
   fn: async () => {
     const { root } = await nsnDataset();
     const whole = await Deno.makeTempDir();
-    const w = await runTool("nostripesnet/train", PERMS, trainArgs(root, whole));
-    assert.equal(w.code, 0, w.stderr);
+    const n = await countSafePoints("nostripesnet/train", PERMS, trainArgs(root, whole));
     const want = (await treeHashes(whole)).filter(([p]) => /safetensors$/.test(p));
-    for (const p of points(8, 16)) {
+    for (const p of points(n, 16)) {
       const dir = await Deno.makeTempDir();
       const r = await interruptAt("nostripesnet/train", PERMS, trainArgs(root, dir), p);
       assert.ok(r.paused, `never reached safe point ${p}: ${r.stderr}`);
@@ -327,15 +331,13 @@ Deno.test({
   fn: async () => {
     const { fx, ckpt, dirs } = await tinyModel();
     const dir = await Deno.makeTempDir();
-    const ok = await runTool(
+    const n = await countSafePoints(
       "nostripesnet/apply_model",
       PERMS,
       applyArgs(fx, ckpt, `${dir}/w.npy`),
     );
-    assert.equal(ok.code, 0, ok.stderr);
     const want = await Deno.readFile(`${dir}/w.npy`);
-    // 6 rows read 2 at a time: 3 reads and 6 rows are 9 safe points
-    for (const [k, p] of points(9, 17).entries()) {
+    for (const [k, p] of points(n, 17).entries()) {
       const out = `${dir}/i${k}.npy`;
       const r = await interruptAt("nostripesnet/apply_model", PERMS, applyArgs(fx, ckpt, out), p);
       assert.ok(r.paused, `never reached safe point ${p}: ${r.stderr}`);
@@ -349,7 +351,7 @@ Deno.test({
     }
     // a partial of other arguments is not continued
     const out = `${dir}/x.npy`;
-    const r = await interruptAt("nostripesnet/apply_model", PERMS, applyArgs(fx, ckpt, out), 4);
+    const r = await interruptAt("nostripesnet/apply_model", PERMS, applyArgs(fx, ckpt, out), n);
     assert.ok(r.paused);
     const other = await runTool("nostripesnet/apply_model", PERMS, [
       ...applyArgs(fx, ckpt, out),
