@@ -20,29 +20,32 @@
  *
  * @module
  */
-import { basename, dirname, extname, relative } from "node:path";
+import { basename, extname } from "node:path";
 import { existsSync, mkdirSync } from "node:fs";
 import { commandLine, defineTool, type Parsed } from "../../lib/run/flags.ts";
 import { VISUALIZE_FLAGS } from "../../lib/pipelines/nostripesnet/visualize_flags.ts";
 import { callTool, runTool } from "../../lib/run/main.ts";
+import {
+  reportSections,
+  trainingLosses,
+  type VisualFigure,
+} from "../../lib/pipelines/nostripesnet/visual_report.ts";
 import { LumenError } from "../../lib/run/errors.ts";
 import { progress } from "../../lib/run/progress.ts";
 import { writeFileAtomic } from "../../lib/run/atomic.ts";
-import { readLog } from "../../lib/run/log.ts";
 import { initEngine } from "../../lib/tensor/engine.ts";
 import { sortingSize } from "../../lib/tomo/vo_sorting.ts";
-import { type LossRecord, type ReportSection, writeHtmlReport } from "../../lib/viz/html_report.ts";
+import { writeHtmlReport } from "../../lib/viz/html_report.ts";
 import { checkHtmlInChromium } from "../../lib/viz/browser_check.ts";
-import { readTestResult, testReportTables } from "../../lib/pipelines/nostripesnet/test_result.ts";
 import { loadNoStripesNet, type NSN_PRESETS } from "../../lib/pipelines/nostripesnet/model.ts";
 import { listPatchPairs, splitPairs } from "../../lib/pipelines/nostripesnet/patch_loader.ts";
 import { loadStripeMask } from "../../lib/pipelines/nostripesnet/stripe_mask.ts";
 import { resolveModelFile } from "../../lib/pipelines/nostripesnet/original_cli.ts";
 import {
+  chooseRows,
   indexSample,
-  rowKinds,
+  projectionAngles,
   sinogramLayout,
-  spread,
 } from "../../lib/pipelines/nostripesnet/sample_index.ts";
 import {
   fakeRowFigure,
@@ -65,20 +68,6 @@ export const meta = defineTool({
 
 type Flags = Parsed<typeof meta.flags>;
 
-/** A figure written, for the report. */
-interface Figure {
-  section: "Synthetic stripes" | "Real stripes" | "Test patches";
-  title: string;
-  caption: string;
-  path: string;
-  png: Uint8Array;
-}
-
-const SECTION_TEXT: Record<string, string> = {
-  "Synthetic stripes": "Clean, stripe and model output sinograms (values in [0, 1]) over their " +
-    "filtered back-projection reconstructions, with shared display ranges.",
-};
-
 async function visualize(f: Flags): Promise<void> {
   const modelFile = resolveModelFile(f.modelFile);
   const name = f.name ?? basename(modelFile, extname(modelFile));
@@ -92,25 +81,9 @@ async function visualize(f: Flags): Promise<void> {
   }
   const idx = indexSample(f.root, f.sample, f.shift);
   const L = await sinogramLayout(idx, f.sinoSize);
-  const lastDeg = f.lastAngle ?? (L.angles % 2 === 1 ? 180 : (180 * (L.angles - 1)) / L.angles);
-  const theta = Array.from(
-    { length: L.angles },
-    (_, a) => (L.angles > 1 ? (lastDeg * a) / (L.angles - 1) : 0) * Math.PI / 180,
-  );
+  const theta = projectionAngles(L.angles, f.lastAngle);
   const fig = { fbp: { angles: theta, center: f.center }, reconBin: f.reconBin };
-  const kinds = rowKinds(idx);
-  for (const r of f.sinograms) {
-    if (!idx.rows.has(r)) {
-      throw new LumenError(
-        "--sinograms",
-        String(r),
-        `sample ${f.sample} has no patches of sinogram ${r}`,
-      );
-    }
-  }
-  const chosen = (rows: number[], k: number) =>
-    f.sinograms.length ? f.sinograms.filter((r) => rows.includes(r)) : spread(rows, k);
-  const fakeRows = chosen(kinds.fake, 3), realRows = f.real ? chosen(kinds.real, 2) : [];
+  const { fake: fakeRows, real: realRows } = chooseRows(idx, f.sinograms, f.real);
   const mask = f.mask && realRows.length
     ? await loadStripeMask(f.mask, { key: f.maskName, shape: [L.angles, -1, L.cols] })
     : null;
@@ -121,9 +94,9 @@ async function visualize(f: Flags): Promise<void> {
     genDepth: f.depth,
   });
   mkdirSync(f.outDir, { recursive: true });
-  const figures: Figure[] = [];
+  const figures: VisualFigure[] = [];
   const add = async (
-    section: Figure["section"],
+    section: VisualFigure["section"],
     file: string,
     title: string,
     caption: string,
@@ -173,32 +146,13 @@ async function visualize(f: Flags): Promise<void> {
     if (png) await add("Test patches", `${name}_patches.png`, "Test patches", caption, png);
   }
   // the report
-  const runName = basename(modelFile, extname(modelFile)).replace(/_\d+(_b\d+)?$/, "");
-  const logPath = f.log ?? `${dirname(modelFile)}/${runName}.log.jsonl`;
-  if (f.log && !existsSync(f.log)) throw new LumenError(f.log, "", "no such training log");
-  const losses = existsSync(logPath) ? await readLog(logPath) as LossRecord[] : undefined;
-  const testPath = f.testResults ?? `./test_results/${name}.metrics.json`;
-  if (f.testResults && !existsSync(testPath)) {
-    throw new LumenError(testPath, "", "no such test result");
-  }
-  const sections: ReportSection[] = [];
-  if (existsSync(testPath)) {
-    const r = await readTestResult(testPath);
-    sections.push({
-      heading: "Test metrics",
-      text:
-        `${r.pairs.test} test pairs of ${r.pairs.total}, ${r.batches} batches of ≤ ${r.batchSize} (${testPath}).`,
-      tables: testReportTables(r),
-    });
-  }
-  for (const heading of ["Synthetic stripes", "Real stripes", "Test patches"] as const) {
-    const images = figures.filter((x) => x.section === heading).map((x) => ({
-      title: x.title,
-      caption: x.caption,
-      ...(f.embed ? { png: x.png } : { src: relative(f.outDir, x.path) }),
-    }));
-    if (images.length) sections.push({ heading, text: SECTION_TEXT[heading], images });
-  }
+  const log = await trainingLosses(modelFile, f.log);
+  const sections = await reportSections(figures, {
+    testPath: f.testResults ?? `./test_results/${name}.metrics.json`,
+    required: !!f.testResults,
+    embed: f.embed,
+    outDir: f.outDir,
+  });
   await writeHtmlReport(reportPath, {
     title: `NoStripesNet: ${name}`,
     subtitle: `model ${modelFile}${net.epoch !== null ? `, epoch ${net.epoch}` : ""}`,
@@ -209,10 +163,10 @@ async function visualize(f: Flags): Promise<void> {
       sample: f.sample,
       "patch size": `${L.ph}×${L.pw}`,
       "sinogram size": `${L.angles}×${L.cols}`,
-      "training log": losses ? logPath : "not found",
+      "training log": log.losses ? log.path : "not found",
       generated: new Date().toISOString(),
     },
-    losses,
+    losses: log.losses,
     sections,
     footer: commandLine(meta, f),
   }, { overwrite: f.overwrite });

@@ -221,3 +221,46 @@ export function rowKinds(idx: SampleIndex): { fake: number[]; real: number[] } {
     real: all.filter((r) => [...idx.rows.get(r)!.values()].some((e) => e.real)),
   };
 }
+
+/**
+ * The sinograms to draw: the rows asked for (each must exist), split into those with a
+ * simulated-stripe pair and those with real stripes; by default 3 and 2 spread over the sample.
+ *
+ * @example
+ * ```ts
+ * const { fake, real } = chooseRows(idx, [], true); // 3 simulated, 2 real
+ * ```
+ */
+export function chooseRows(
+  idx: SampleIndex,
+  asked: readonly number[],
+  withReal: boolean,
+): { fake: number[]; real: number[] } {
+  for (const r of asked) {
+    if (!idx.rows.has(r)) {
+      throw new LumenError(
+        "--sinograms",
+        String(r),
+        `sample ${idx.sample} has no patches of sinogram ${r}`,
+      );
+    }
+  }
+  const kinds = rowKinds(idx);
+  const pick = (rows: number[], k: number) =>
+    asked.length ? asked.filter((r) => rows.includes(r)) : spread(rows, k);
+  return { fake: pick(kinds.fake, 3), real: withReal ? pick(kinds.real, 2) : [] };
+}
+
+/**
+ * Projection angles in radians, evenly from 0 to `lastDeg` (default 180° for an odd count, as
+ * 1801 projections over 0–180°, else 180·(n−1)/n).
+ *
+ * @example
+ * ```ts
+ * projectionAngles(1801).at(-1); // π
+ * ```
+ */
+export function projectionAngles(n: number, lastDeg?: number): number[] {
+  const last = lastDeg ?? (n % 2 === 1 ? 180 : (180 * (n - 1)) / n);
+  return Array.from({ length: n }, (_, a) => (n > 1 ? (last * a) / (n - 1) : 0) * Math.PI / 180);
+}
