@@ -254,3 +254,24 @@ export async function countSafePoints(
   if (r.code !== 0) throw new Error(`${name} failed: ${r.stderr}`);
   return Number(/lumen: (\d+) safe points/.exec(r.stderr)?.[1] ?? 0);
 }
+
+/**
+ * train's arguments for the small test datasets: patch mode, batch 4, one thread, quiet, the
+ * tiny preset unless another is named; `extra` (epochs, saving…) is appended.
+ *
+ * @example
+ * ```ts
+ * nsnTrainArgs(root, runs, ["--epochs", "2"]); // ["--mode", "patch", "--root", root, …, "--epochs", "2"]
+ * ```
+ */
+export function nsnTrainArgs(
+  root: string,
+  dir: string,
+  extra: string[] = [],
+  o: { name?: string; preset?: string } = {},
+): string[] {
+  return [
+    ...["--mode", "patch", "--root", root, "--save-dir", dir, "--name", o.name ?? "t"],
+    ...["--preset", o.preset ?? "tiny", "-B", "4", "--threads", "1", "--quiet", ...extra],
+  ];
+}

@@ -39,3 +39,15 @@ export const VO_SIZE = {
     help: "Vo sorting window: N, paper (31) or tomopy (TomoPy's rule for the width)",
   },
 } as const satisfies FlagSpecs;
+
+/** `-r/--root` and `-f/--model-file`: the dataset and the checkpoint of test and visualize. */
+export const DATA_AND_MODEL = {
+  root: { type: "string", short: "r", default: "./data", arg: "ROOT", help: "dataset root" },
+  modelFile: {
+    type: "string",
+    short: "f",
+    required: true,
+    arg: "FILE",
+    help: "checkpoint (Lumen .json from train, or NoStripesNet .tar)",
+  },
+} as const satisfies FlagSpecs;

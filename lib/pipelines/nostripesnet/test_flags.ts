@@ -10,7 +10,7 @@
  * @module
  */
 import { BACKEND, type FlagSpecs, OVERWRITE, THREADS } from "../../run/flags.ts";
-import { TAR_ARCHITECTURE, VO_SIZE } from "./flags.ts";
+import { DATA_AND_MODEL, TAR_ARCHITECTURE, VO_SIZE } from "./flags.ts";
 
 /** The flags of `test`. */
 export const TEST_FLAGS = {
@@ -21,14 +21,7 @@ export const TEST_FLAGS = {
     default: "patch",
     help: "model kind (patch: PatchUNet + PatchDiscriminator)",
   },
-  root: { type: "string", short: "r", default: "./data", arg: "ROOT", help: "dataset root" },
-  modelFile: {
-    type: "string",
-    short: "f",
-    required: true,
-    arg: "FILE",
-    help: "checkpoint to test (Lumen .json from train, or NoStripesNet .tar)",
-  },
+  ...DATA_AND_MODEL,
   tvt: {
     type: "list",
     of: "number",

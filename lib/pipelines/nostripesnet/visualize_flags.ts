@@ -10,18 +10,11 @@
  * @module
  */
 import { BACKEND, type FlagSpecs, OVERWRITE, THREADS } from "../../run/flags.ts";
-import { TAR_ARCHITECTURE, VO_SIZE } from "./flags.ts";
+import { DATA_AND_MODEL, TAR_ARCHITECTURE, VO_SIZE } from "./flags.ts";
 
 /** The flags of `visualize`. */
 export const VISUALIZE_FLAGS = {
-  root: { type: "string", short: "r", default: "./data", arg: "ROOT", help: "dataset root" },
-  modelFile: {
-    type: "string",
-    short: "f",
-    required: true,
-    arg: "FILE",
-    help: "checkpoint (Lumen .json from train, or NoStripesNet .tar)",
-  },
+  ...DATA_AND_MODEL,
   sample: { type: "int", min: 0, default: 0, help: "sample number (folder <root>/<sample:04>)" },
   shift: { type: "int", min: 0, default: 0, help: "shift number in the file names" },
   sinograms: {

@@ -11,6 +11,7 @@ import {
   hasPython,
   interruptAt,
   nsnDataset,
+  nsnTrainArgs,
   pyFixture,
   runPython,
   runTool,
@@ -207,29 +208,8 @@ Deno.test({
 });
 
 /** train on the nsn_scan fixture's patches: tiny preset, 3 steps and 1 validation batch an epoch. */
-function trainArgs(root: string, dir: string): string[] {
-  return [
-    "--mode",
-    "patch",
-    "--root",
-    root,
-    "--save-dir",
-    dir,
-    "--name",
-    "t",
-    "--preset",
-    "tiny",
-    "-B",
-    "4",
-    "--epochs",
-    "2",
-    "--save-every",
-    "1",
-    "--threads",
-    "1",
-    "--quiet",
-  ];
-}
+const trainArgs = (root: string, dir: string) =>
+  nsnTrainArgs(root, dir, ["--epochs", "2", "--save-every", "1"]);
 
 Deno.test({
   name:

@@ -5,7 +5,14 @@
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { hasPython, nsnDataset, pyFixture, runPython, runTool } from "../../_helpers.ts";
+import {
+  hasPython,
+  nsnDataset,
+  nsnTrainArgs,
+  pyFixture,
+  runPython,
+  runTool,
+} from "../../_helpers.ts";
 import { displaySize } from "../../../lib/viz/figure.ts";
 import { sortingSize } from "../../../lib/tomo/vo_sorting.ts";
 import { fitToPatch, NSN_PRESETS } from "../../../lib/pipelines/nostripesnet/model.ts";
@@ -16,26 +23,8 @@ import { main as visualize } from "../../../tools/nostripesnet/visualize.ts";
 const PERMS = ["--allow-read", "--allow-write=/tmp"];
 const noPy = !hasPython("numpy", "h5py");
 
-function trainArgs(root: string, dir: string, extra: string[] = [], preset = "tiny"): string[] {
-  return [
-    "--mode",
-    "patch",
-    "--root",
-    root,
-    "--save-dir",
-    dir,
-    "--name",
-    "s",
-    "--preset",
-    preset,
-    "-B",
-    "4",
-    "--threads",
-    "1",
-    "--quiet",
-    ...extra,
-  ];
-}
+const trainArgs = (root: string, dir: string, extra: string[] = [], preset = "tiny") =>
+  nsnTrainArgs(root, dir, extra, { name: "s", preset });
 
 Deno.test("fitToPatch: the paper's depths fit 1801×256; DIAD's 26 columns lower them", () => {
   assert.deepEqual(fitToPatch(NSN_PRESETS.paper, [1801, 256]).lowered, []);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { hasPython, interruptAt, nsnDataset, runTool } from "../../_helpers.ts";
+import { hasPython, interruptAt, nsnDataset, nsnTrainArgs, runTool } from "../../_helpers.ts";
 
 const noPy = !hasPython("numpy", "h5py");
 
@@ -9,26 +9,8 @@ async function dataset(): Promise<string> {
 }
 
 const PERMS = ["--allow-read", "--allow-write=/tmp"];
-const trainArgs = (root: string, dir: string, extra: string[]) => [
-  "--mode",
-  "patch",
-  "--root",
-  root,
-  "--save-dir",
-  dir,
-  "--name",
-  "t",
-  "--preset",
-  "tiny",
-  "-B",
-  "4",
-  "--save-every",
-  "1",
-  "--threads",
-  "1",
-  "--quiet",
-  ...extra,
-];
+const trainArgs = (root: string, dir: string, extra: string[]) =>
+  nsnTrainArgs(root, dir, ["--save-every", "1", ...extra]);
 const train = (root: string, dir: string, extra: string[]) =>
   runTool("nostripesnet/train", PERMS, trainArgs(root, dir, extra));
 
