@@ -10,6 +10,7 @@ import { defineTool, OVERWRITE, type Parsed, SEED, THREADS, UsageError } from ".
 import { callTool, runTool } from "../lib/run/main.ts";
 import { LumenError } from "../lib/run/errors.ts";
 import { type DemoResult, type DemoRun, writeDemoIndex } from "../lib/run/demo.ts";
+import { exportDashboard } from "../lib/dashboard/export.ts";
 import { runDemo as nostripesnet } from "./nostripesnet/_demo.ts";
 
 /** The tool's command line. */
@@ -75,6 +76,17 @@ async function demo(f: Flags): Promise<void> {
     console.log(`\n${name} demo done in ${seconds.toFixed(0)} s:`);
     for (const line of result.summary) console.log(`  ${line}`);
   }
+  // every run of every demo on one dashboard page (static, opens from file://)
+  const t = performance.now();
+  const dash = await exportDashboard([out], `${out}/dashboard`, { overwrite: true });
+  runs.push({
+    name: "dashboard",
+    seconds: (performance.now() - t) / 1000,
+    result: {
+      index: `${dash.dir}/index.html`,
+      summary: [`${dash.runs} runs of the demos, ${dash.pages} pages: ${dash.dir}/index.html`],
+    },
+  });
   const index = await writeDemoIndex(out, runs);
   const secs = ((performance.now() - t0) / 1000).toFixed(0);
   console.log(`\ndemo done in ${secs} s. index of all results: ${index}`);

@@ -17,6 +17,9 @@ Deno.test("demo: scan → mask → dataset → training → test → figures, in
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /demo done in \d+ s\. index of all results: .*index\.html/);
   assert.ok(existsSync(`${out}/index.html`));
+  // the demo ends with a static dashboard of its runs, linked from the index
+  assert.ok(existsSync(`${out}/dashboard/index.html`));
+  assert.match(await Deno.readTextFile(`${out}/index.html`), /dashboard\/index\.html/);
   assert.match(r.stdout, /report +.*demo\.report\.html/);
   for (
     const f of [
