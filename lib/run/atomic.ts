@@ -59,6 +59,32 @@ function existsError(path: string): LumenError {
   return new LumenError(path, "", "exists; pass --overwrite");
 }
 
+/**
+ * Refuses, before any work, to replace outputs that exist: one line naming the first one and
+ * `--overwrite` (and what else to do, `hint`). Nothing happens with `overwrite`.
+ *
+ * @example
+ * ```ts
+ * refuseExisting([`${out}/m.metrics.json`, `${out}/m.metrics.csv`], f.overwrite, "or choose another --name");
+ * ```
+ */
+export function refuseExisting(
+  paths: readonly string[],
+  overwrite: boolean,
+  hint = "",
+): void {
+  if (overwrite) return;
+  for (const p of paths) {
+    if (pathExists(p)) {
+      throw new LumenError(
+        p,
+        "",
+        `exists; pass --overwrite to replace it${hint ? `, ${hint}` : ""}`,
+      );
+    }
+  }
+}
+
 /** Turns an OS error from writing `path` into a one-line LumenError. */
 export function ioError(path: string, e: unknown, doing = "cannot write"): LumenError {
   if (e instanceof LumenError) return e;

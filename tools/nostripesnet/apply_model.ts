@@ -15,9 +15,9 @@
  *
  * @module
  */
-import { existsSync } from "node:fs";
 import { defineTool, type Parsed, provenanceArgs } from "../../lib/run/flags.ts";
 import { APPLY_MODEL_FLAGS } from "../../lib/pipelines/nostripesnet/apply_model_flags.ts";
+import { refuseExisting } from "../../lib/run/atomic.ts";
 import { callTool, runTool } from "../../lib/run/main.ts";
 import { LumenError } from "../../lib/run/errors.ts";
 import { progress } from "../../lib/run/progress.ts";
@@ -59,9 +59,7 @@ async function apply(f: Flags): Promise<void> {
   else if (f._.length === 1) f.h5 ??= f._[0];
   if (!f.h5) throw new LumenError("--h5", "", "the scan is required (H5 argument or --h5)");
   volumeFormat(f.out, "--out");
-  if (existsSync(f.out) && !f.overwrite) {
-    throw new LumenError(f.out, "", "exists; pass --overwrite to replace it");
-  }
+  refuseExisting([f.out], f.overwrite);
   if (f.method === "model" && !f.modelFile) {
     throw new LumenError("--model-file", "", "--method model needs a trained checkpoint");
   }

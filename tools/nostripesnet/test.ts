@@ -20,14 +20,14 @@
  * @module
  */
 import { basename, extname } from "node:path";
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { defineTool, type Parsed, provenanceArgs } from "../../lib/run/flags.ts";
 import { TEST_FLAGS } from "../../lib/pipelines/nostripesnet/test_flags.ts";
 import { callTool, runTool } from "../../lib/run/main.ts";
 import { LumenError } from "../../lib/run/errors.ts";
 import { progress } from "../../lib/run/progress.ts";
 import { makeProvenance, writeProvenance } from "../../lib/run/provenance.ts";
-import { writeFileAtomic, writeTextAtomic } from "../../lib/run/atomic.ts";
+import { refuseExisting, writeFileAtomic, writeTextAtomic } from "../../lib/run/atomic.ts";
 import { writeCsv } from "../../lib/io/csv.ts";
 import { initEngine } from "../../lib/tensor/engine.ts";
 import { sortingSize } from "../../lib/tomo/vo_sorting.ts";
@@ -82,15 +82,11 @@ async function test(f: Flags): Promise<void> {
   const name = f.name ?? basename(modelFile, extname(modelFile));
   const jsonPath = `${f.outDir}/${name}.metrics.json`, csvPath = `${f.outDir}/${name}.metrics.csv`;
   const pngPath = `${f.outDir}/${name}.batch.png`;
-  for (const p of f.visualOnly ? [pngPath] : [jsonPath, csvPath]) {
-    if (existsSync(p) && !f.overwrite) {
-      throw new LumenError(
-        p,
-        "",
-        "exists; pass --overwrite to replace it, or choose another --name",
-      );
-    }
-  }
+  refuseExisting(
+    f.visualOnly ? [pngPath] : [jsonPath, csvPath],
+    f.overwrite,
+    "or choose another --name",
+  );
   await initEngine({ backend: f.backend, threads: f.threads });
   const net = await loadNoStripesNet(modelFile, {
     preset: f.preset as keyof typeof NSN_PRESETS,

@@ -21,7 +21,7 @@
  * @module
  */
 import { basename, extname } from "node:path";
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { commandLine, defineTool, type Parsed } from "../../lib/run/flags.ts";
 import { VISUALIZE_FLAGS } from "../../lib/pipelines/nostripesnet/visualize_flags.ts";
 import { callTool, runTool } from "../../lib/run/main.ts";
@@ -32,7 +32,7 @@ import {
 } from "../../lib/pipelines/nostripesnet/visual_report.ts";
 import { LumenError } from "../../lib/run/errors.ts";
 import { progress } from "../../lib/run/progress.ts";
-import { writeFileAtomic } from "../../lib/run/atomic.ts";
+import { refuseExisting, writeFileAtomic } from "../../lib/run/atomic.ts";
 import { initEngine } from "../../lib/tensor/engine.ts";
 import { sortingSize } from "../../lib/tomo/vo_sorting.ts";
 import { writeHtmlReport } from "../../lib/viz/html_report.ts";
@@ -72,13 +72,7 @@ async function visualize(f: Flags): Promise<void> {
   const modelFile = resolveModelFile(f.modelFile);
   const name = f.name ?? basename(modelFile, extname(modelFile));
   const reportPath = `${f.outDir}/${name}.report.html`;
-  if (existsSync(reportPath) && !f.overwrite) {
-    throw new LumenError(
-      reportPath,
-      "",
-      "exists; pass --overwrite to replace it, or choose another --name",
-    );
-  }
+  refuseExisting([reportPath], f.overwrite, "or choose another --name");
   const idx = indexSample(f.root, f.sample, f.shift);
   const L = await sinogramLayout(idx, f.sinoSize);
   const theta = projectionAngles(L.angles, f.lastAngle);
