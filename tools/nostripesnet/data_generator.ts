@@ -16,34 +16,21 @@
  *
  * @module
  */
-import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, statSync } from "node:fs";
 import { defineTool, OVERWRITE, type Parsed, provenanceArgs, SEED } from "../../lib/run/flags.ts";
 import { callTool, runTool } from "../../lib/run/main.ts";
+import { makePatchSample } from "../../lib/pipelines/nostripesnet/patch_sample.ts";
 import { LumenError } from "../../lib/run/errors.ts";
 import { progress } from "../../lib/run/progress.ts";
 import { makeProvenance, writeProvenance } from "../../lib/run/provenance.ts";
-import { finishResumableDir, openResumableDir } from "../../lib/run/resume.ts";
-import {
-  checkShards,
-  finishShard,
-  mergeShards,
-  removeShards,
-  type Shard,
-  shardDir,
-  shardRange,
-} from "../../lib/run/shard.ts";
+import { type Shard } from "../../lib/run/shard.ts";
 import { openScan, type TomoScan } from "../../lib/io/nexus.ts";
 import { scanOptions } from "../../lib/tomo/scan_flags.ts";
-import { patchGrid } from "../../lib/data/patches.ts";
 import {
   checkGeneratorFlags,
   DATA_GENERATOR_FLAGS,
 } from "../../lib/pipelines/nostripesnet/generator_flags.ts";
 import { loadStripeMask } from "../../lib/pipelines/nostripesnet/stripe_mask.ts";
-import {
-  generatePatchSinograms,
-  makeSampleDirs,
-} from "../../lib/pipelines/nostripesnet/patch_dataset.ts";
 import {
   writeSyntheticSample,
   writeWholeSinograms,
@@ -77,12 +64,7 @@ async function provenance(f: Flags, scan: TomoScan | null) {
   });
 }
 
-async function patchMode(
-  f: Flags,
-  dir: string,
-  scan: TomoScan,
-  shard: Shard | null,
-): Promise<void> {
+async function patchMode(f: Flags, dir: string, scan: TomoScan, shard: Shard | null) {
   if (!f.mask) {
     throw new LumenError(
       "--mask",
@@ -90,52 +72,24 @@ async function patchMode(
       "A mask should be given: --mode patch needs the stripe-mask archive (make it with generate_mask)",
     );
   }
-  const angles = scan.projections.count, rows = scan.rows, cols = scan.cols;
-  const grid = patchGrid([angles, cols], [f.patchSize[0], f.patchSize[1]], f.hdfRoot);
-  const mask = await loadStripeMask(f.mask, {
-    key: f.maskName,
-    scan: f.hdfRoot,
-    shape: [angles, rows, cols],
-  });
-  if (f.merge !== undefined) {
-    mergeShards(dir, checkShards(dir, f.merge, rows), { overwrite: f.overwrite });
-    makeSampleDirs(dir);
-    await writeProvenance(dir, await provenance(f, scan));
-    removeShards(dir);
-    if (f.verbose) console.log(`merged ${f.merge} shards into ${dir}`);
-    return;
-  }
-  const [r0, r1] = shard ? shardRange(rows, shard) : [0, rows];
-  const outDir = shard ? shardDir(dir, shard) : dir;
-  if (shard && existsSync(`${outDir}/MANIFEST.json`)) {
-    if (f.verbose) console.log(`shard ${shard.index}/${shard.count} already complete`);
-    return;
-  }
-  if (f.overwrite && !shard) rmSync(`${dir}.prov.json`, { force: true });
-  openResumableDir(outDir, sampleArgs(f), { overwrite: f.overwrite });
-  makeSampleDirs(outDir);
-  const bar = progress("sinograms", r1 - r0, { quiet: f.quiet });
-  const opts = { dir: outDir, grid, sample: f.sample, shift: f.shift, seed: f.seed };
-  const r = await generatePatchSinograms({
-    ...opts,
+  const shape = [scan.projections.count, scan.rows, scan.cols];
+  await makePatchSample({
     scan,
-    mask,
-    rows: [r0, r1],
+    dir,
+    mask: await loadStripeMask(f.mask, { key: f.maskName, scan: f.hdfRoot, shape }),
+    patchSize: [f.patchSize[0], f.patchSize[1]],
+    sample: f.sample,
+    shift: f.shift,
+    seed: f.seed,
     chunkSize: f.chunkSize,
-    bar,
+    shard,
+    merge: f.merge,
+    overwrite: f.overwrite,
+    args: sampleArgs(f),
+    provenance: () => provenance(f, scan),
+    bar: (n) => progress("sinograms", n, { quiet: f.quiet }),
+    say: f.verbose ? (line) => console.log(line) : undefined,
   });
-  bar.done();
-  // a shard's staging folder keeps its record (it goes at the merge); a sample loses it
-  if (shard) finishShard(dir, shard, "data_generator", [r0, r1], r.files);
-  else {
-    await writeProvenance(dir, await provenance(f, scan));
-    finishResumableDir(outDir);
-  }
-  if (f.verbose) {
-    console.log(
-      `${r.made} sinograms written, ${r.skipped} already there, ${grid.count} patches each → ${outDir}`,
-    );
-  }
 }
 
 /** Makes the dataset the flags ask for. */
