@@ -23,6 +23,7 @@ export * from "./lib/metrics/mod.ts";
 export * from "./lib/viz/mod.ts";
 export * from "./lib/tomo/mod.ts";
 export * from "./lib/wasm/mod.ts";
+export * from "./lib/dashboard/mod.ts";
 
 export * as nostripesnet from "./lib/pipelines/nostripesnet/mod.ts";
 export * as seamless from "./lib/pipelines/seamless/mod.ts";
