@@ -12,6 +12,7 @@ import { LumenError } from "../lib/run/errors.ts";
 import { type DemoResult, type DemoRun, writeDemoIndex } from "../lib/run/demo.ts";
 import { exportDashboard } from "../lib/dashboard/export.ts";
 import { runDemo as nostripesnet } from "./nostripesnet/_demo.ts";
+import { runDemo as diffsims } from "./diffsims/_demo.ts";
 
 /** The tool's command line. */
 export const meta = defineTool({
@@ -48,6 +49,7 @@ const DEMOS: Record<string, (out: string, f: Flags) => Promise<DemoResult>> = {
       threads: f.threads,
       quiet: f.quiet,
     }),
+  diffsims: (out, f) => diffsims(out, { quiet: f.quiet, seed: f.seed, threads: f.threads }),
 };
 
 async function demo(f: Flags): Promise<void> {

@@ -15,14 +15,26 @@
  */
 import { LumenError } from "../../run/errors.ts";
 
-/** Atomic numbers by element symbol (H … Cf). */
+/**
+ * Atomic numbers by element symbol (H … Cf).
+ * @example
+ * ```ts
+ * ELEMENTS[81]; // "Pb"
+ * ```
+ */
 export const ELEMENTS: readonly string[] = (
   "H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar K Ca Sc Ti V Cr Mn Fe Co Ni Cu Zn Ga Ge As Se " +
   "Br Kr Rb Sr Y Zr Nb Mo Tc Ru Rh Pd Ag Cd In Sn Sb Te I Xe Cs Ba La Ce Pr Nd Pm Sm Eu Gd Tb " +
   "Dy Ho Er Tm Yb Lu Hf Ta W Re Os Ir Pt Au Hg Tl Pb Bi Po At Rn Fr Ra Ac Th Pa U Np Pu Am Cm Bk Cf"
 ).split(" ");
 
-/** The atomic number of an element symbol (0 when unknown). */
+/**
+ * The atomic number of an element symbol (0 when unknown).
+ * @example
+ * ```ts
+ * atomicNumber("Pb"); // 82
+ * ```
+ */
 export function atomicNumber(symbol: string): number {
   return ELEMENTS.indexOf(symbol) + 1;
 }
@@ -123,7 +135,13 @@ function tokenize(text: string): Token[] {
   return out;
 }
 
-/** A CIF number such as `4.557(3)` → 4.557; NaN for `?` or `.`. */
+/**
+ * A CIF number such as `4.557(3)` → 4.557; NaN for `?` or `.`.
+ * @example
+ * ```ts
+ * cifNumber("4.950(2)"); // 4.95
+ * ```
+ */
 export function cifNumber(s: string): number {
   const t = s.replace(/\(\d+\)$/, "");
   if (t === "?" || t === ".") return NaN;

@@ -1,6 +1,8 @@
 /**
  * diffsims XL (electron-diffraction phase classification): CIF reading with symmetry expansion,
- * and the X-ray powder peak list of pymatgen's XRDCalculator that its evaluator compares against.
+ * the X-ray powder peak list of pymatgen's XRDCalculator that its evaluator compares against,
+ * the parameter-space YAML, kinematical electron-diffraction simulation to 1D profiles, the 1D
+ * CNN with its training, predictions on experimental maps and the peak-position evaluation.
  *
  * @example
  * ```ts
@@ -12,3 +14,17 @@
  */
 export * from "./cif.ts";
 export * from "./xrd.ts";
+export * from "./param_space.ts";
+export * from "./kinematic.ts";
+export * from "./orientations.ts";
+export * from "./simulate.ts";
+export * from "./sim_io.ts";
+export * from "./sim_data.ts";
+export * from "./cnn.ts";
+export * from "./train_cnn.ts";
+export * from "./predict.ts";
+export * from "./npz_text.ts";
+export * from "./peaks.ts";
+export * from "./evaluate.ts";
+export * from "./exp_map.ts";
+export { DEMO_CIFS } from "./demo_cifs.ts";

@@ -10,7 +10,13 @@
  * @module
  */
 
-/** Coefficients [[a, b] ×4] by element symbol. */
+/**
+ * Coefficients [[a, b] ×4] by element symbol.
+ * @example
+ * ```ts
+ * XRAY_SCATTERING.Pb.length; // 4 (a, b) pairs
+ * ```
+ */
 export const XRAY_SCATTERING: Readonly<Record<string, readonly (readonly [number, number])[]>> = {
   Ac: [[6.278, 28.323], [5.195, 4.949], [2.321, 0.557], [0, 0]],
   Ag: [[2.036, 61.497], [3.272, 11.824], [2.511, 2.846], [0.837, 0.327]],

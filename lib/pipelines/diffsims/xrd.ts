@@ -42,7 +42,13 @@ export interface XrdOptions {
   qMax?: number;
 }
 
-/** The reciprocal metric tensor G* (row-major 3×3) of a cell. */
+/**
+ * The reciprocal metric tensor G* (row-major 3×3) of a cell.
+ * @example
+ * ```ts
+ * reciprocalMetric({ a: 4, b: 4, c: 4, alpha: 90, beta: 90, gamma: 90 }); // 1/16 on the diagonal
+ * ```
+ */
 export function reciprocalMetric(c: Cell): number[] {
   const r = Math.PI / 180;
   const [ca, cb, cg] = [Math.cos(c.alpha * r), Math.cos(c.beta * r), Math.cos(c.gamma * r)];
