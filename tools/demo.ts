@@ -13,6 +13,7 @@ import { type DemoResult, type DemoRun, writeDemoIndex } from "../lib/run/demo.t
 import { exportDashboard } from "../lib/dashboard/export.ts";
 import { runDemo as nostripesnet } from "./nostripesnet/_demo.ts";
 import { runDemo as diffsims } from "./diffsims/_demo.ts";
+import { runDemo as flair } from "./flair/_demo.ts";
 
 /** The tool's command line. */
 export const meta = defineTool({
@@ -50,6 +51,7 @@ const DEMOS: Record<string, (out: string, f: Flags) => Promise<DemoResult>> = {
       quiet: f.quiet,
     }),
   diffsims: (out, f) => diffsims(out, { quiet: f.quiet, seed: f.seed, threads: f.threads }),
+  flair: (out, f) => flair(out, { quiet: f.quiet, seed: f.seed, threads: f.threads }),
 };
 
 async function demo(f: Flags): Promise<void> {

@@ -1,7 +1,8 @@
 /**
  * Patient-level K-fold split for Flair Visibility: patients are shuffled with a seeded
  * generator and dealt into K folds (sizes differ by at most one, as scikit-learn's `KFold`), and
- * inside each fold a seeded validation proportion is marked. No patient lies in two folds.
+ * inside each fold a seeded validation proportion is marked (rounded, leaving at least one
+ * patient of each fold unmarked). No patient lies in two folds.
  *
  * @example
  * ```ts
@@ -72,7 +73,7 @@ export function kfoldSplit(
     const size = Math.floor(order.length / k) + (f < order.length % k ? 1 : 0);
     const members = shuffle(order.slice(start, start + size), r);
     start += size;
-    const nValid = Math.round(members.length * validProportion);
+    const nValid = Math.min(members.length - 1, Math.round(members.length * validProportion));
     members.forEach((p, i) => out.push({ patient: p, fold: f, isValid: i < nValid }));
   }
   return out;

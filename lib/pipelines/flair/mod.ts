@@ -1,6 +1,6 @@
 /**
- * Flair Visibility (stroke MRI): preparation helpers so far, brain-mask morphology and the
- * patient-level K-fold split.
+ * Flair Visibility (stroke MRI): preparation of NIfTI patients into a k-fold dataset, brain-mask
+ * morphology, the 2.5D segmentation network, training, ONNX export and inference.
  *
  * @example
  * ```ts
@@ -12,3 +12,17 @@
 export * from "./morphology.ts";
 export * from "./folds.ts";
 export * from "./slices.ts";
+export * from "./patient.ts";
+export * from "./npy_append.ts";
+export * from "./prepare.ts";
+export * from "./model.ts";
+export * from "./loss.ts";
+export * from "./dataset.ts";
+export * from "./augment.ts";
+export * from "./metrics.ts";
+export * from "./train.ts";
+export * from "./report.ts";
+export * from "./export.ts";
+export * from "./infer.ts";
+export * from "./infer_run.ts";
+export * from "./synth.ts";
