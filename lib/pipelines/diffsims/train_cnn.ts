@@ -13,7 +13,8 @@
  * ```
  * @module
  */
-import { existsSync, mkdirSync, readdirSync } from "node:fs";
+import { latestCheckpoint } from "../../nn/run_dir.ts";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { Adam } from "../../optim/adam.ts";
 import { trainLoop } from "../../nn/trainer.ts";
@@ -68,12 +69,6 @@ export interface CnnModelInfo {
   checkpoint: string;
 }
 
-function latestCheckpoint(dir: string): string | null {
-  const c = readdirSync(dir).filter((f) => /^ckpt_\d+\.json$/.test(f))
-    .sort((a, b) => Number(a.match(/\d+/)![0]) - Number(b.match(/\d+/)![0]));
-  return c.length ? join(dir, c[c.length - 1].replace(/\.json$/, "")) : null;
-}
-
 /**
  * Precision and recall per class from a confusion matrix (rows: truth, columns: prediction).
  * @example
@@ -110,7 +105,7 @@ export async function trainCnn(o: TrainCnnOptions): Promise<TrainCnnResult> {
     dir = o.resume;
     if (!existsSync(join(dir, "run.json"))) throw new LumenError(dir, "", "not a model folder");
     cnnId = JSON.parse(Deno.readTextFileSync(join(dir, "run.json"))).cnn_id;
-    resume = latestCheckpoint(dir) ?? undefined;
+    resume = latestCheckpoint(dir, "ckpt")?.path.replace(/\.json$/, "") ?? undefined;
   }
   mkdirSync(dir, { recursive: true });
   await writeTextAtomic(
