@@ -11,7 +11,7 @@ import { mkdirSync, renameSync, statSync } from "node:fs";
 import { basename, dirname, isAbsolute, join } from "node:path";
 import { defineTool, OVERWRITE, type Parsed } from "../../lib/run/flags.ts";
 import { callTool, runTool } from "../../lib/run/main.ts";
-import { pathExists, readInput } from "../../lib/run/atomic.ts";
+import { readInput, refuseExisting } from "../../lib/run/atomic.ts";
 import { LumenError } from "../../lib/run/errors.ts";
 import { makeProvenance, writeProvenance } from "../../lib/run/provenance.ts";
 import { safePoint } from "../../lib/run/interrupt.ts";
@@ -81,7 +81,7 @@ async function writePoint(f: Flags, dir: string, pt: SpacePoint, ts: string): Pr
   const id = `sim-${pt.uuid}`;
   const m = { id, timestamp: ts, params: pt.params };
   const h5 = join(dir, `${id}.hdf5`);
-  if (pathExists(h5) && !f.overwrite) throw new LumenError(h5, "", "exists; pass --overwrite");
+  refuseExisting([h5], f.overwrite);
   await writeSimHdf5(h5, r, m);
   const out = [`${id}.hdf5`];
   if (f.npz) {
