@@ -1,7 +1,8 @@
 /**
  * Backend registration and start-up: the `wasm` backend is always there (and is the default);
- * `webgpu` registers when its module exists (lib/tensor/webgpu). {@link initEngine} picks the
- * backend (`--backend wasm|webgpu|auto`) and starts the GEMM worker threads.
+ * `webgpu` registers when its module exists (lib/tensor/webgpu); `native` (oneDNN through FFI,
+ * lib/tensor/native) starts where libdnnl.so.2 loads and `--allow-ffi` names it. {@link initEngine}
+ * picks the backend (`--backend wasm|webgpu|native|auto`) and starts the worker threads.
  *
  * @module
  */
@@ -61,9 +62,49 @@ registerBackend("webgpu", async () => {
   return create ? await create() : null;
 });
 
+/**
+ * The native backend's module (evaluated on first use only), or null where it cannot be loaded.
+ * A literal specifier keeps it in the module graph (bundles, runs by URL), so loading it needs no
+ * permission; opening the library needs `--allow-ffi`.
+ */
+async function nativeModule(): Promise<Record<string, unknown> | null> {
+  try {
+    return await import("./native/backend.ts");
+  } catch {
+    return null;
+  }
+}
+
+let nativeInUse: { stopThreads(): void } | null = null;
+
+registerBackend("native", async () => {
+  // null (no warning) where the module, the library or the FFI permission is missing
+  const mod = await nativeModule();
+  return mod ? (mod.nativeBackendOrNull as () => Backend | null)() : null;
+});
+
+/** The native backend, or an error line naming what is missing (library, `--allow-ffi`). */
+async function startNative(threads: number | undefined, strict: boolean): Promise<Backend | null> {
+  const mod = await nativeModule();
+  if (!mod) {
+    if (strict) throw new Error("--backend native: lib/tensor/native is not part of this build");
+    return null;
+  }
+  if (threads) (mod.setNativeThreads as (n: number) => void)(threads);
+  if (!strict) return await getBackend("native");
+  try {
+    return (mod.createNativeBackend as () => Backend)();
+  } catch (e) {
+    throw new Error(`--backend native: ${(e as Error).message.replace(/^native backend: /, "")}`);
+  }
+}
+
 /** Options of {@link initEngine}. */
 export interface EngineOptions {
-  /** "wasm" (default), "webgpu", or "auto" (webgpu on a non-fallback adapter, else wasm). */
+  /**
+   * "wasm" (default), "webgpu", "native", or "auto" (webgpu on a non-fallback adapter, else
+   * native where oneDNN loads with the FFI permission granted, else wasm; never prompts).
+   */
   backend?: string;
   /** CPU threads for the wasm GEMMs (default: all cores). 1 = no workers. */
   threads?: number;
@@ -84,6 +125,9 @@ export async function initEngine(opts: EngineOptions = {}): Promise<Backend> {
         ? gpu
         : null;
     }
+    if (!b) b = await startNative(opts.threads, false).catch(() => null);
+  } else if (want === "native") {
+    b = await startNative(opts.threads, true);
   } else if (want !== "wasm") {
     if (!backendNames().includes(want)) {
       throw new Error(
@@ -92,6 +136,12 @@ export async function initEngine(opts: EngineOptions = {}): Promise<Backend> {
     }
     b = await getBackend(want);
     if (!b) throw new Error(`--backend ${want}: not available on this machine`);
+  }
+  if (b && b.name === "native") {
+    const n = opts.threads ?? Math.max(1, Math.min(navigator.hardwareConcurrency || 1, 16));
+    const nb = b as unknown as { startThreads(n: number): Promise<void>; stopThreads(): void };
+    await nb.startThreads(n);
+    nativeInUse = nb;
   }
   if (!b) {
     const w = wasmBackend();
@@ -109,4 +159,5 @@ export function closeEngine(): void {
   const w = wasmBackend();
   w.closeGemmPool();
   w.stopThreads();
+  nativeInUse?.stopThreads();
 }
