@@ -14,6 +14,7 @@ import { exportDashboard } from "../lib/dashboard/export.ts";
 import { runDemo as nostripesnet } from "./nostripesnet/_demo.ts";
 import { runDemo as diffsims } from "./diffsims/_demo.ts";
 import { runDemo as flair } from "./flair/_demo.ts";
+import { runDemo as nsw } from "./nsw/_demo.ts";
 
 /** The tool's command line. */
 export const meta = defineTool({
@@ -52,6 +53,7 @@ const DEMOS: Record<string, (out: string, f: Flags) => Promise<DemoResult>> = {
     }),
   diffsims: (out, f) => diffsims(out, { quiet: f.quiet, seed: f.seed, threads: f.threads }),
   flair: (out, f) => flair(out, { quiet: f.quiet, seed: f.seed, threads: f.threads }),
+  nsw: (out, f) => nsw(out, { quiet: f.quiet, seed: f.seed, threads: f.threads }),
 };
 
 async function demo(f: Flags): Promise<void> {

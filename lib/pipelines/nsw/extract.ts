@@ -12,7 +12,7 @@
  */
 import { LumenError } from "../../run/errors.ts";
 import { buildDirAtomic, ioError, pathExists } from "../../run/atomic.ts";
-import { extractTar, listTar } from "../../io/tar.ts";
+import { extractTar, listTar, type TarExtractResult } from "../../io/tar.ts";
 
 /** The exact entries an ARCHIVES folder must hold. */
 export const EXPECTED_ENTRIES: readonly string[] = [
@@ -101,9 +101,13 @@ export async function extractDataset(
   if (hadEmpty) Deno.removeSync(dest);
   try {
     await buildDirAtomic(dest, async (tmp) => {
-      const results = await Promise.all(
+      // wait for every extraction before failing, so that none writes after the cleanup
+      const settled = await Promise.allSettled(
         tars.map((n, i) => extractTar(`${archives}/${n}`, `${tmp}/.part${i}`)),
       );
+      const failed = settled.find((s) => s.status === "rejected");
+      if (failed) throw (failed as PromiseRejectedResult).reason;
+      const results = settled.map((s) => (s as PromiseFulfilledResult<TarExtractResult>).value);
       for (let i = 0; i < tars.length; i++) {
         files += results[i].files;
         bytes += results[i].bytes;
