@@ -15,6 +15,7 @@ import { runDemo as nostripesnet } from "./nostripesnet/_demo.ts";
 import { runDemo as diffsims } from "./diffsims/_demo.ts";
 import { runDemo as flair } from "./flair/_demo.ts";
 import { runDemo as nsw } from "./nsw/_demo.ts";
+import { runDemo as seamless } from "./seamless/_demo.ts";
 
 /** The tool's command line. */
 export const meta = defineTool({
@@ -54,6 +55,7 @@ const DEMOS: Record<string, (out: string, f: Flags) => Promise<DemoResult>> = {
   diffsims: (out, f) => diffsims(out, { quiet: f.quiet, seed: f.seed, threads: f.threads }),
   flair: (out, f) => flair(out, { quiet: f.quiet, seed: f.seed, threads: f.threads }),
   nsw: (out, f) => nsw(out, { quiet: f.quiet, seed: f.seed, threads: f.threads }),
+  seamless: (out, f) => seamless(out, { quiet: f.quiet, seed: f.seed, threads: f.threads }),
 };
 
 async function demo(f: Flags): Promise<void> {

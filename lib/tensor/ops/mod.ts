@@ -18,6 +18,8 @@ export * from "./resample.ts";
 export * from "./softmax.ts";
 export * from "./random.ts";
 export * from "./optim.ts";
+export * from "./flip.ts";
+export * from "./grid_sample_border.ts";
 export { broadcastShapes, sumTo } from "./util.ts";
 
 _setGradHooks({
