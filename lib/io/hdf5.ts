@@ -31,7 +31,15 @@
 import { f16ToF32 } from "./float16.ts";
 import { h5wasm } from "../deps.ts";
 import { LumenError } from "../run/errors.ts";
-import { type DType, DTYPE_SIZE, type NdArray, ndarray, sizeOf, type TypedArray } from "./array.ts";
+import {
+  type DType,
+  DTYPE_SIZE,
+  type NdArray,
+  ndarray,
+  sizeOf,
+  TYPED_ARRAY,
+  type TypedArray,
+} from "./array.ts";
 import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import { dirname, isAbsolute, resolve as resolvePath } from "node:path";
 
@@ -154,6 +162,11 @@ function hdf5Reason(e: unknown): string {
   for (const l of lines) {
     const m = l.match(/#\d+: .* in [\w.]+\(\): (.*)$/);
     if (m) reason = m[1].trim();
+  }
+  if (/Requires write access to "?\/tmp\/tmpfile_/.test(msg)) {
+    // HDF5 prints its error stack through a temporary file, which --allow-read alone forbids
+    return "HDF5 rejected the file as corrupt (its detailed reason needs a temporary file: " +
+      "run with --allow-write=/tmp to see it)";
   }
   return reason || lines.find((l) => l.trim())?.trim() || "HDF5 error";
 }
@@ -293,6 +306,37 @@ function hasSignature(path: string, size: number): boolean {
   }
 }
 
+/**
+ * The superblock's end-of-file address made absolute, where the file is shorter than that
+ * ([size, stored end]); null otherwise. Read before HDF5 opens the file, because HDF5's own
+ * report of a truncated file needs a temporary file, which `--allow-read` alone forbids.
+ */
+function truncatedAt(path: string, size: number): [number, number] | null {
+  const fd = openSync(path, "r");
+  try {
+    const buf = new Uint8Array(64);
+    for (let off = 0; off + 8 <= size; off = off === 0 ? 512 : off * 2) {
+      const n = readSync(fd, buf, 0, 64, off);
+      if (n < 8 || !SIGNATURE.every((b, i) => buf[i] === b)) continue;
+      const dv = new DataView(buf.buffer);
+      const v = buf[8];
+      const o = v >= 2 ? buf[9] : buf[13];
+      const at = v >= 2 ? 12 : v === 1 ? 28 : 24; // base address
+      if (o !== 8 && o !== 4) return null;
+      const addr = (p: number) =>
+        o === 8 ? Number(dv.getBigUint64(p, true)) : dv.getUint32(p, true);
+      if (at + 3 * o > n) return null;
+      const full = o === 8 ? 2 ** 64 - 1 : 2 ** 32 - 1;
+      const base = addr(at), eof = addr(at + 2 * o);
+      if (eof >= full || base >= full) return null;
+      return base + eof > size ? [size, base + eof] : null;
+    }
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function normPath(p: string): string {
   const parts = p.split("/").filter((s) => s && s !== ".");
   return "/" + parts.join("/");
@@ -336,20 +380,6 @@ function readDtype(m: H5Meta): DType | null {
   if (d === "string" || d === "compound" || d === "other") return null;
   return d;
 }
-
-const CTORS: Record<DType, new (b: ArrayBuffer, o: number, n: number) => TypedArray> = {
-  bool: Uint8Array,
-  int8: Int8Array,
-  uint8: Uint8Array,
-  int16: Int16Array,
-  uint16: Uint16Array,
-  int32: Int32Array,
-  uint32: Uint32Array,
-  int64: BigInt64Array,
-  uint64: BigUint64Array,
-  float32: Float32Array,
-  float64: Float64Array,
-};
 
 const H5WASM_DTYPE: Record<DType, string> = {
   bool: "<B",
@@ -461,6 +491,14 @@ export class H5File {
       if (!st.isFile()) throw new LumenError(path, "", "not a regular file");
       if (st.size < 8 || !hasSignature(abs, st.size)) {
         throw new LumenError(path, "", `not an HDF5 file (no HDF5 signature; ${st.size} bytes)`);
+      }
+      const cut = truncatedAt(abs, st.size);
+      if (cut) {
+        throw new LumenError(
+          path,
+          "",
+          `truncated HDF5 file: it has ${cut[0]} bytes, its superblock says ${cut[1]}`,
+        );
       }
     } else if (mode === "x" && existsSync(abs)) {
       throw new LumenError(path, "", "already exists");
@@ -1004,7 +1042,7 @@ export class H5File {
       for (let i = 0; i < n; i++) f[i] = f16ToF32(h[i]);
       data = f;
     } else {
-      data = new CTORS[dt](bytes.buffer as ArrayBuffer, bytes.byteOffset, n);
+      data = new TYPED_ARRAY[dt](bytes.buffer as ArrayBuffer, bytes.byteOffset, n);
     }
     return ndarray(data, hs.outShape, dt);
   }
@@ -1227,7 +1265,7 @@ export class H5File {
       chunks = shape.length ? guessChunks(shape, itemsize) : null;
     }
     if (shape.length === 0) chunks = null;
-    const Ctor = CTORS[dtype] as unknown as { new (n: number): TypedArray };
+    const Ctor = TYPED_ARRAY[dtype] as unknown as { new (n: number): TypedArray };
     // Without data: create with one item along the first axis and grow it (so nothing of full
     // size is allocated), as a fixed-size dataset (maxshape = shape).
     const initShape = data
@@ -1415,7 +1453,7 @@ function convertAttr(v: unknown, meta: H5Meta): AttrValue {
       data = Float32Array.from(h, f16ToF32);
     } else if (dt === "bool" || meta.type === H5T_ENUM) {
       const src = v as unknown as ArrayLike<number>;
-      data = (CTORS[rd] as unknown as { from(x: ArrayLike<number>): TypedArray }).from(src);
+      data = (TYPED_ARRAY[rd] as unknown as { from(x: ArrayLike<number>): TypedArray }).from(src);
     }
     if (shape.length === 0) return scalarOf(ndarray(data, [1], rd));
     return ndarray(data, [...shape], rd);
@@ -1451,7 +1489,9 @@ function attrPayload(
   }
   if (ArrayBuffer.isView(value)) {
     const ta = value as TypedArray;
-    const dt = (Object.keys(CTORS) as DType[]).find((k) => k !== "bool" && ta instanceof CTORS[k])!;
+    const dt = (Object.keys(TYPED_ARRAY) as DType[]).find((k) =>
+      k !== "bool" && ta instanceof TYPED_ARRAY[k]
+    )!;
     return { data: ta, shape: [ta.length], dtype: H5WASM_DTYPE[dt] };
   }
   const a = value as NdArray;

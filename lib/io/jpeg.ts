@@ -16,13 +16,39 @@ import { jpegJs } from "../deps.ts";
 import { type NdArray } from "./array.ts";
 import { LumenError } from "../run/errors.ts";
 import { readInput } from "../run/atomic.ts";
+import { checkMemory, maxMemory } from "./budget.ts";
 
 /** Options of {@link decodeJpeg}. */
 export interface JpegReadOptions {
   /** Refuse images above this many megapixels (default 250). */
   maxMegapixels?: number;
-  /** Refuse to use more than this many MiB while decoding (default 2048). */
+  /** Refuse to use more than this many MiB while decoding (default: the memory budget). */
   maxMemoryMB?: number;
+  /** Memory budget in bytes (default: the process-wide one, see lib/io/budget.ts). */
+  maxMemory?: number;
+}
+
+/** True when the bytes end with the EOI marker (after any trailing zero padding). */
+function hasEoi(bytes: Uint8Array): boolean {
+  let end = bytes.length;
+  while (end > 2 && bytes[end - 1] === 0) end--;
+  for (let p = end - 2; p >= Math.max(0, end - 64); p--) {
+    if (bytes[p] === 0xff && bytes[p + 1] === 0xd9) return true;
+  }
+  return false;
+}
+
+/**
+ * The one-line reason a decode failed: a file cut short is named as truncated; otherwise
+ * jpeg-js's own message where it names the problem, and where the decoder broke inside (a
+ * TypeError reading past its tables), what is damaged instead of the TypeError's text.
+ */
+function jpegProblem(e: unknown, bytes: Uint8Array): string {
+  if (!hasEoi(bytes)) return "corrupt JPEG data (truncated: no end-of-image marker)";
+  const internal = e instanceof TypeError || e instanceof RangeError ||
+    e instanceof ReferenceError || !(e instanceof Error);
+  if (!internal) return `corrupt or unsupported JPEG (${(e as Error).message.split("\n")[0]})`;
+  return "corrupt JPEG data (damaged entropy-coded data or tables)";
 }
 
 /** Number of components and size from the first SOF marker, or null if there is none. */
@@ -71,17 +97,32 @@ export function decodeJpeg(
   }
   const frame = jpegFrameInfo(bytes);
   if (!frame) throw new LumenError(file, "", "not a JPEG file or corrupt (no frame header)");
+  if (frame.width === 0 || frame.height === 0 || frame.components === 0) {
+    throw new LumenError(
+      file,
+      "frame header",
+      `empty image (${frame.width}×${frame.height}, ${frame.components} components)`,
+    );
+  }
+  // jpeg-js holds each component's samples and the RGB output; we may copy to grayscale
+  const limit = opts.maxMemory ?? maxMemory();
+  checkMemory(
+    file,
+    "frame header",
+    `${frame.width}×${frame.height}×${frame.components} image`,
+    frame.width * frame.height * (frame.components + 4),
+    limit,
+  );
   let img: { width: number; height: number; data: Uint8Array };
   try {
     img = jpegJs.decode(bytes, {
       useTArray: true,
       formatAsRGBA: false,
       maxResolutionInMP: opts.maxMegapixels ?? 250,
-      maxMemoryUsageInMB: opts.maxMemoryMB ?? 2048,
+      maxMemoryUsageInMB: opts.maxMemoryMB ?? Math.max(1, Math.floor(limit / 2 ** 20)),
     }) as { width: number; height: number; data: Uint8Array };
   } catch (e) {
-    const msg = (e instanceof Error ? e.message : String(e)).split("\n")[0];
-    throw new LumenError(file, "", `corrupt or unsupported JPEG (${msg})`);
+    throw new LumenError(file, "", jpegProblem(e, bytes));
   }
   const { width: w, height: h } = img;
   if (frame.components === 1) {

@@ -1,6 +1,6 @@
 /**
  * File formats: HDF5/NeXus (h5wasm), TIFF, NPY/NPZ (ZIP), NIfTI-1, tar/tar.gz, CSV, JSON, YAML,
- * PNG, JPEG, and the NdArray they share.
+ * PNG, JPEG, the NdArray they share, and the readers' memory budget (`--max-memory`).
  *
  * @example
  * ```ts
@@ -25,6 +25,8 @@ export * from "./npz.ts";
 export * from "./zip.ts";
 export * from "./nifti.ts";
 export * from "./tar.ts";
+export { scanTarFile, TAR_MAX_META, type TarScanHandlers, TarScanner } from "./tar_scan.ts";
+export * from "./budget.ts";
 export * from "./csv.ts";
 export * from "./json.ts";
 export * from "./yaml.ts";

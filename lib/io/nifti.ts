@@ -39,6 +39,8 @@ import { LumenError } from "../run/errors.ts";
 import { readInput, writeChunksAtomicSync } from "../run/atomic.ts";
 import { bytesToTyped, reorder, typedToBytes } from "./npy.ts";
 import { gunzipChecked, gzip, isGzip } from "./zip.ts";
+import { checkMemory, maxMemory } from "./budget.ts";
+import * as zlib from "node:zlib";
 
 /** The 348-byte NIfTI-1 header, field by field (names as in nifti1.h and nibabel). */
 export interface NiftiHeader {
@@ -632,6 +634,39 @@ export function isNiftiHeader(bytes: Uint8Array): boolean {
 export interface NiftiReadOptions {
   /** Also compute `scaled` = data * scl_slope + scl_inter (float64), as nibabel's get_fdata. */
   scale?: boolean;
+  /** Memory budget in bytes (default: the process-wide one, see lib/io/budget.ts). */
+  maxMemory?: number;
+}
+
+/**
+ * The first decompressed bytes of gzip data, from at most 4 KiB of it (so at most about 4 MiB
+ * out); null where they cannot be had.
+ */
+function gunzipPrefix(bytes: Uint8Array): Uint8Array | null {
+  try {
+    const out = zlib.gunzipSync(bytes.subarray(0, 4096), {
+      finishFlush: zlib.constants.Z_SYNC_FLUSH,
+    });
+    return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Refuses, before allocating, an image whose decode exceeds the memory budget: the voxels twice
+ * (stored order, then C order), the uncompressed file for `.nii.gz`, float64 voxels with `scale`.
+ */
+function checkNiftiMemory(
+  head: Uint8Array,
+  file: string,
+  gz: boolean,
+  opts: NiftiReadOptions,
+): void {
+  const { header: h } = parseNiftiHeader(head, file);
+  const { shape, dtype, offset, bytes } = niftiLayout(h, file);
+  const cost = 2 * bytes + (gz ? offset + bytes : 0) + (opts.scale ? sizeOf(shape) * 8 : 0);
+  checkMemory(file, "dim (byte 40)", `${shape.join("×")} ${dtype} voxels`, cost, opts.maxMemory);
 }
 
 /**
@@ -647,10 +682,15 @@ export function decodeNifti(
   file = "<nifti>",
   opts: NiftiReadOptions = {},
 ): NiftiImage {
-  if (isGzip(bytes)) bytes = gunzipChecked(bytes, file);
-  else if (file.endsWith(".gz")) bytes = gunzipChecked(bytes, file); // reports "no gzip magic"
+  const limit = opts.maxMemory ?? maxMemory();
+  if (isGzip(bytes)) {
+    const head = gunzipPrefix(bytes);
+    if (head && head.length >= 348) checkNiftiMemory(head, file, true, opts);
+    bytes = gunzipChecked(bytes, file, limit);
+  } else if (file.endsWith(".gz")) bytes = gunzipChecked(bytes, file); // reports "no gzip magic"
   const { header: h, littleEndian } = parseNiftiHeader(bytes, file);
   const { shape, dtype, offset } = niftiLayout(h, file, bytes.length);
+  checkNiftiMemory(bytes, file, false, opts);
   // Extensions (between byte 352 and vox_offset).
   const extensions: NiftiExtension[] = [];
   if (bytes.length >= 352 && bytes[348] !== 0) {
@@ -698,7 +738,38 @@ export function scaleNifti(img: Pick<NiftiImage, "header" | "data">, file = "<ni
 
 /** Reads a `.nii` or `.nii.gz` file (see {@link decodeNifti}). */
 export async function readNifti(path: string, opts: NiftiReadOptions = {}): Promise<NiftiImage> {
+  const head = fileHead(path, 352);
+  if (head && head.length >= 348 && !isGzip(head)) {
+    // an uncompressed file: a truncated one is refused as such, a huge one before it is read
+    const { header } = parseNiftiHeader(head, path);
+    niftiLayout(header, path, Deno.statSync(path).size);
+    checkNiftiMemory(head, path, false, opts);
+  }
   return decodeNifti(await readInput(path), path, opts);
+}
+
+/** The first `n` bytes of a file, or null where it cannot be opened (readInput says why). */
+function fileHead(path: string, n: number): Uint8Array | null {
+  let f: Deno.FsFile;
+  try {
+    f = Deno.openSync(path, { read: true });
+  } catch {
+    return null;
+  }
+  try {
+    const buf = new Uint8Array(n);
+    let off = 0;
+    while (off < n) {
+      const r = f.readSync(buf.subarray(off));
+      if (r === null || r === 0) break;
+      off += r;
+    }
+    return buf.subarray(0, off);
+  } catch {
+    return null; // a directory, a device…: readInput says why
+  } finally {
+    f.close();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

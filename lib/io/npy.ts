@@ -21,9 +21,19 @@
  * ```
  * @module
  */
-import { type DType, DTYPE_SIZE, type NdArray, sizeOf, type TypedArray } from "./array.ts";
+import {
+  allocTyped,
+  type DType,
+  DTYPE_SIZE,
+  type NdArray,
+  sizeOf,
+  type TypedArray,
+  typedView,
+} from "./array.ts";
 import { LumenError } from "../run/errors.ts";
-import { readInput, writeChunksAtomicSync } from "../run/atomic.ts";
+import { readInputSync, writeChunksAtomicSync } from "../run/atomic.ts";
+import { checkMemory } from "./budget.ts";
+import { safePoint } from "../run/interrupt.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Shared byte helpers
@@ -31,59 +41,8 @@ import { readInput, writeChunksAtomicSync } from "../run/atomic.ts";
 /** True on a little-endian host (every platform Deno runs on today). */
 export const HOST_LITTLE_ENDIAN: boolean = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** A new zero-filled typed array of `n` elements of `dtype`. */
-export function allocTyped(dtype: DType, n: number): TypedArray {
-  switch (dtype) {
-    case "bool":
-    case "uint8":
-      return new Uint8Array(n);
-    case "int8":
-      return new Int8Array(n);
-    case "int16":
-      return new Int16Array(n);
-    case "uint16":
-      return new Uint16Array(n);
-    case "int32":
-      return new Int32Array(n);
-    case "uint32":
-      return new Uint32Array(n);
-    case "int64":
-      return new BigInt64Array(n);
-    case "uint64":
-      return new BigUint64Array(n);
-    case "float32":
-      return new Float32Array(n);
-    case "float64":
-      return new Float64Array(n);
-  }
-}
-
-/** Views `buffer` (whose byteLength is a multiple of the element size) as `dtype`. */
-function viewAs(dtype: DType, buffer: ArrayBuffer): TypedArray {
-  switch (dtype) {
-    case "bool":
-    case "uint8":
-      return new Uint8Array(buffer);
-    case "int8":
-      return new Int8Array(buffer);
-    case "int16":
-      return new Int16Array(buffer);
-    case "uint16":
-      return new Uint16Array(buffer);
-    case "int32":
-      return new Int32Array(buffer);
-    case "uint32":
-      return new Uint32Array(buffer);
-    case "int64":
-      return new BigInt64Array(buffer);
-    case "uint64":
-      return new BigUint64Array(buffer);
-    case "float32":
-      return new Float32Array(buffer);
-    case "float64":
-      return new Float64Array(buffer);
-  }
-}
+/** A new zero-filled typed array of `n` elements of `dtype` (lib/io/array.ts). */
+export { allocTyped };
 
 /** Reverses the byte order of every `size`-byte element of `b`, in place. */
 export function byteswapInPlace(b: Uint8Array, size: number): void {
@@ -112,7 +71,7 @@ export function bytesToTyped(
   const copy = new Uint8Array(count * size);
   copy.set(bytes.subarray(0, count * size));
   if (littleEndian !== HOST_LITTLE_ENDIAN) byteswapInPlace(copy, size);
-  return viewAs(dtype, copy.buffer);
+  return typedView(dtype, copy.buffer);
 }
 
 /**
@@ -342,6 +301,15 @@ class HeaderParser {
   }
 }
 
+/** The longest NPY header read (1 MiB; numpy's own headers are under 100 bytes per dimension). */
+export const NPY_MAX_HEADER = 1 << 20;
+
+/** Options of {@link decodeNpy} and {@link readNpy}. */
+export interface NpyReadOptions {
+  /** Memory budget in bytes (default: the process-wide one, see lib/io/budget.ts). */
+  maxMemory?: number;
+}
+
 /**
  * Parses the header of an NPY file held in `bytes` (at least the header must be present).
  * `file` names the file in error messages.
@@ -363,6 +331,13 @@ export function parseNpyHeader(bytes: Uint8Array, file = "<npy>"): NpyHeader {
     if (bytes.length < 12) throw new LumenError(file, "byte 8", "header length field truncated");
     hlen = dv.getUint32(8, true);
     start = 12;
+  }
+  if (hlen > NPY_MAX_HEADER) {
+    throw new LumenError(
+      file,
+      "byte 8",
+      `header length ${hlen} is over the ${NPY_MAX_HEADER}-byte limit; corrupt or hostile file?`,
+    );
   }
   if (start + hlen > bytes.length) {
     throw new LumenError(
@@ -424,13 +399,28 @@ function latin1(b: Uint8Array): string {
  * const a = decodeNpy(await Deno.readFile("a.npy"), "a.npy");
  * ```
  */
-export function decodeNpy(bytes: Uint8Array, file = "<npy>"): NdArray {
+export function decodeNpy(
+  bytes: Uint8Array,
+  file = "<npy>",
+  opts: NpyReadOptions = {},
+): NdArray {
   const h = parseNpyHeader(bytes, file);
   const n = sizeOf(h.shape);
   checkNpyLength(h, bytes.length - h.dataOffset, file);
+  checkNpyMemory(h, file, opts.maxMemory);
   let data = bytesToTyped(bytes.subarray(h.dataOffset), h.dtype, n, h.littleEndian);
   if (h.fortranOrder && h.shape.length > 1) data = reorder(data, h.shape, true);
   return { dtype: h.dtype, shape: h.shape.slice(), data };
+}
+
+/**
+ * Refuses, before allocating, an array whose decoded size (twice that for Fortran order, which
+ * is reordered through a copy) exceeds the memory budget.
+ */
+function checkNpyMemory(h: NpyHeader, file: string, limit?: number): void {
+  const need = sizeOf(h.shape) * DTYPE_SIZE[h.dtype];
+  const copies = h.fortranOrder && h.shape.length > 1 ? 2 : 1;
+  checkMemory(file, "header", `shape (${h.shape.join(", ")}) of ${h.descr}`, need * copies, limit);
 }
 
 /** Refuses data shorter than the header's shape and dtype need (`have` bytes after it). */
@@ -494,6 +484,7 @@ export async function streamNpy(
           parseNpyHeader(head, file);
         }
         end = npyHeaderEnd(head)!;
+        if (end - 12 > NPY_MAX_HEADER) parseNpyHeader(head, file); // refuses the length
         if (held < end) continue;
       }
       header = parseNpyHeader(head, file);
@@ -504,6 +495,7 @@ export async function streamNpy(
     const take = Math.min(piece.length, need - got);
     if (take > 0) onData(piece.subarray(0, take), header);
     got += piece.length;
+    await safePoint();
   }
   if (!header) header = parseNpyHeader(joined(), file); // too short: throws the reason
   checkNpyLength(header, got, file);
@@ -592,9 +584,53 @@ export function encodeNpy(arr: NdArray, opts: NpyWriteOptions = {}): Uint8Array 
   return out;
 }
 
-/** Reads an NPY file into a C-ordered NdArray (see {@link decodeNpy}). */
-export async function readNpy(path: string): Promise<NdArray> {
-  return decodeNpy(await readInput(path), path);
+/**
+ * Reads an NPY file into a C-ordered NdArray (see {@link decodeNpy}). The header is read and
+ * checked (length, memory budget) before the data: a file too large for the budget is refused
+ * without reading it.
+ *
+ * @example
+ * ```ts
+ * const a = await readNpy("a.npy", { maxMemory: 2 ** 30 });
+ * ```
+ */
+export async function readNpy(path: string, opts: NpyReadOptions = {}): Promise<NdArray> {
+  await Promise.resolve();
+  let f: Deno.FsFile;
+  try {
+    f = Deno.openSync(path, { read: true });
+  } catch {
+    return decodeNpy(readInputSync(path), path, opts); // the proper LumenError (not found…)
+  }
+  let head: Uint8Array, size: number;
+  try {
+    size = f.statSync().size;
+    head = readSome(f, Math.min(size, 12));
+    const end = npyHeaderEnd(head);
+    if (end !== null && end <= size && end - 12 <= NPY_MAX_HEADER) {
+      head = new Uint8Array([...head, ...readSome(f, end - head.length)]);
+    }
+  } catch {
+    return decodeNpy(readInputSync(path), path, opts); // a directory…: the proper LumenError
+  } finally {
+    f.close();
+  }
+  const h = parseNpyHeader(head, path);
+  checkNpyLength(h, size - h.dataOffset, path);
+  checkNpyMemory(h, path, opts.maxMemory);
+  return decodeNpy(readInputSync(path), path, opts);
+}
+
+/** Up to `n` more bytes from an open file. */
+function readSome(f: Deno.FsFile, n: number): Uint8Array {
+  const buf = new Uint8Array(Math.max(0, n));
+  let off = 0;
+  while (off < buf.length) {
+    const r = f.readSync(buf.subarray(off));
+    if (r === null || r === 0) break;
+    off += r;
+  }
+  return buf.subarray(0, off);
 }
 
 /**

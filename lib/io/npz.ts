@@ -20,8 +20,22 @@
 import { type DType, type NdArray } from "./array.ts";
 import { LumenError } from "../run/errors.ts";
 import { ioError, pathExists, readInputSync, tempPathBeside, writeAllSync } from "../run/atomic.ts";
-import { decodeNpy, encodeNpyChunks, type NpyWriteOptions, parseNpyHeader } from "./npy.ts";
-import { type ByteSource, fileSource, memorySource, ZipReader, ZipWriter } from "./zip.ts";
+import {
+  decodeNpy,
+  encodeNpyChunks,
+  type NpyReadOptions,
+  type NpyWriteOptions,
+  parseNpyHeader,
+} from "./npy.ts";
+import {
+  type ByteSource,
+  fileSource,
+  memorySource,
+  type ZipEntry,
+  zipEntryChunks,
+  ZipReader,
+  ZipWriter,
+} from "./zip.ts";
 
 /** What {@link listNpz} reports per entry. */
 export interface NpzEntryInfo {
@@ -69,13 +83,17 @@ function isNpy(b: Uint8Array): boolean {
   return b.length >= 6 && b[0] === 0x93 && b[1] === 0x4e && b[2] === 0x55 && b[3] === 0x4d;
 }
 
-function decodeEntries(zip: ZipReader, file: string): Map<string, NdArray> {
+function decodeEntries(
+  zip: ZipReader,
+  file: string,
+  opts: NpyReadOptions,
+): Map<string, NdArray> {
   const out = new Map<string, NdArray>();
   for (const e of zip.entries) {
     if (e.name.endsWith("/")) continue;
-    const bytes = zip.read(e);
+    const bytes = zip.read(e, opts.maxMemory);
     if (!isNpy(bytes)) continue;
-    out.set(arrayName(e.name), decodeNpy(bytes, `${file}: ${e.name}`));
+    out.set(arrayName(e.name), decodeNpy(bytes, `${file}: ${e.name}`, opts));
   }
   return out;
 }
@@ -84,16 +102,23 @@ function decodeEntries(zip: ZipReader, file: string): Map<string, NdArray> {
  * Decodes an NPZ archive held in memory into a Map from array name to array (C order).
  * Errors name the archive and, for a bad array, the entry: `a.npz: x.npy: byte 10, …`.
  */
-export function decodeNpz(bytes: Uint8Array, file = "<npz>"): Map<string, NdArray> {
-  return decodeEntries(new ZipReader(memorySource(bytes), file), file);
+export function decodeNpz(
+  bytes: Uint8Array,
+  file = "<npz>",
+  opts: NpyReadOptions = {},
+): Map<string, NdArray> {
+  return decodeEntries(new ZipReader(memorySource(bytes), file), file, opts);
 }
 
-/** Reads every array of an NPZ file (entries are read one at a time from the file). */
-export function readNpz(path: string): Promise<Map<string, NdArray>> {
+/**
+ * Reads every array of an NPZ file (entries are read one at a time from the file); each member
+ * is checked against the memory budget (`maxMemory`) before it is inflated and decoded.
+ */
+export function readNpz(path: string, opts: NpyReadOptions = {}): Promise<Map<string, NdArray>> {
   return Promise.resolve().then(() => {
     const zip = openZip(path);
     try {
-      return decodeEntries(zip, path);
+      return decodeEntries(zip, path, opts);
     } finally {
       zip.close();
     }
@@ -101,7 +126,11 @@ export function readNpz(path: string): Promise<Map<string, NdArray>> {
 }
 
 /** Reads one array of an NPZ file; the error lists the names that exist when it is missing. */
-export function readNpzArray(path: string, name: string): Promise<NdArray> {
+export function readNpzArray(
+  path: string,
+  name: string,
+  opts: NpyReadOptions = {},
+): Promise<NdArray> {
   return Promise.resolve().then(() => {
     const zip = openZip(path);
     try {
@@ -114,39 +143,58 @@ export function readNpzArray(path: string, name: string): Promise<NdArray> {
           `no such array (the archive holds: ${names || "nothing"})`,
         );
       }
-      return decodeNpy(zip.read(e), `${path}: ${e.name}`);
+      return decodeNpy(zip.read(e, opts.maxMemory), `${path}: ${e.name}`, opts);
     } finally {
       zip.close();
     }
   });
 }
 
-/** Lists the entries of an NPZ file with the shape and dtype of each array (headers only). */
-export function listNpz(path: string): Promise<NpzEntryInfo[]> {
-  return Promise.resolve().then(() => {
-    const zip = openZip(path);
-    try {
-      return zip.entries.map((e) => {
-        const info: NpzEntryInfo = {
-          name: arrayName(e.name),
-          entry: e.name,
-          compressed: e.method === 8,
-          compressedSize: e.compressedSize,
-          size: e.size,
-        };
-        if (e.method === 0 && e.size >= 10) {
-          const head = zip.src.read(zip.dataOffset(e), Math.min(e.size, 65536 + 12));
-          if (isNpy(head)) Object.assign(info, npyInfo(head, `${path}: ${e.name}`));
-        } else if (e.name.endsWith(".npy")) {
-          const bytes = zip.read(e);
-          if (isNpy(bytes)) Object.assign(info, npyInfo(bytes, `${path}: ${e.name}`));
-        }
-        return info;
-      });
-    } finally {
-      zip.close();
+/**
+ * Lists the entries of an NPZ file with the shape and dtype of each array (headers only: a
+ * deflated member is inflated only as far as its NPY header).
+ */
+export async function listNpz(path: string): Promise<NpzEntryInfo[]> {
+  await Promise.resolve();
+  const zip = openZip(path);
+  try {
+    const out: NpzEntryInfo[] = [];
+    for (const e of zip.entries) {
+      const info: NpzEntryInfo = {
+        name: arrayName(e.name),
+        entry: e.name,
+        compressed: e.method === 8,
+        compressedSize: e.compressedSize,
+        size: e.size,
+      };
+      if (e.method === 0 && e.size >= 10) {
+        const head = zip.src.read(zip.dataOffset(e), Math.min(e.size, 65536 + 12));
+        if (isNpy(head)) Object.assign(info, npyInfo(head, `${path}: ${e.name}`));
+      } else if (e.name.endsWith(".npy")) {
+        const head = await entryHead(zip, e, 65536 + 12);
+        if (isNpy(head)) Object.assign(info, npyInfo(head, `${path}: ${e.name}`));
+      }
+      out.push(info);
     }
-  });
+    return out;
+  } finally {
+    zip.close();
+  }
+}
+
+/** The first `n` uncompressed bytes of an entry (fewer where it is shorter). */
+async function entryHead(zip: ZipReader, e: ZipEntry, n: number): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let got = 0;
+  for await (const piece of zipEntryChunks(zip, e, 1 << 16)) {
+    parts.push(piece);
+    got += piece.length;
+    if (got >= n) break;
+  }
+  const all = new Uint8Array(got);
+  let o = 0;
+  for (const p of parts) all.set(p, o), o += p.length;
+  return all;
 }
 
 function npyInfo(bytes: Uint8Array, file: string) {

@@ -20,6 +20,7 @@ import { type NdArray, sizeOf } from "./array.ts";
 import { LumenError } from "../run/errors.ts";
 import { readInput, writeFileAtomic } from "../run/atomic.ts";
 import { concat, crc32, deflate, inflateChecked } from "./zip.ts";
+import { checkMemory } from "./budget.ts";
 
 const SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
 
@@ -168,21 +169,24 @@ export interface PngInfo {
 
 const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
 
-/**
- * The most bytes a decoded PNG may take (1 GiB); a larger IHDR is refused before allocating.
- *
- * @example
- * ```ts
- * if (w * h * 4 > PNG_MAX_DECODED_BYTES) console.log("too big");
- * ```
- */
-export const PNG_MAX_DECODED_BYTES = 1 << 30;
+/** Options of {@link decodePng} and {@link readPng}. */
+export interface PngReadOptions {
+  /**
+   * Memory budget in bytes (default: the process-wide one, see lib/io/budget.ts): an IHDR whose
+   * image would take more is refused before anything is inflated.
+   */
+  maxMemory?: number;
+}
 
 /**
  * Decodes PNG bytes into an array (see the module notes for shapes).
  * Errors name the chunk: `a.png: chunk IDAT at byte 33: CRC mismatch`.
  */
-export function decodePng(bytes: Uint8Array, file = "<png>"): NdArray & { info: PngInfo } {
+export function decodePng(
+  bytes: Uint8Array,
+  file = "<png>",
+  opts: PngReadOptions = {},
+): NdArray & { info: PngInfo } {
   if (bytes.length < 8 || SIGNATURE.some((b, i) => bytes[i] !== b)) {
     throw new LumenError(file, "byte 0", "not a PNG file (bad signature)");
   }
@@ -231,14 +235,9 @@ export function decodePng(bytes: Uint8Array, file = "<png>"): NdArray & { info: 
       if (info.width === 0 || info.height === 0) throw new LumenError(file, place, "empty image");
       const decoded = info.width * info.height * CHANNELS[info.colorType] *
         (info.bitDepth === 16 ? 2 : 1);
-      if (decoded > PNG_MAX_DECODED_BYTES) {
-        throw new LumenError(
-          file,
-          place,
-          `${info.width}x${info.height} image would decode to ${decoded} bytes, over the ` +
-            `${PNG_MAX_DECODED_BYTES}-byte limit; corrupt or hostile header?`,
-        );
-      }
+      // the inflated rows (a filter byte each) and the decoded image
+      const cost = decoded + info.height * (Math.ceil(decoded / info.height) + 1);
+      checkMemory(file, place, `${info.width}x${info.height} image`, cost, opts.maxMemory);
     } else if (type === "PLTE") palette = data.slice();
     else if (type === "tRNS") trns = data.slice();
     else if (type === "IDAT") idat.push(data);
@@ -357,6 +356,9 @@ function unfilter(f: number, row: Uint8Array, prev: Uint8Array, bpp: number, fil
 }
 
 /** Reads a PNG file (see {@link decodePng}). */
-export async function readPng(path: string): Promise<NdArray & { info: PngInfo }> {
-  return decodePng(await readInput(path), path);
+export async function readPng(
+  path: string,
+  opts: PngReadOptions = {},
+): Promise<NdArray & { info: PngInfo }> {
+  return decodePng(await readInput(path), path, opts);
 }

@@ -32,8 +32,16 @@
  * ```
  * @module
  */
-import { type DType, DTYPE_SIZE, type NdArray, sizeOf, type TypedArray } from "./array.ts";
+import {
+  type DType,
+  DTYPE_SIZE,
+  type NdArray,
+  sizeOf,
+  type TypedArray,
+  typedView,
+} from "./array.ts";
 import { LumenError } from "../run/errors.ts";
+import { checkMemory } from "./budget.ts";
 import { readInput, writeChunksAtomicSync } from "../run/atomic.ts";
 import { allocTyped, byteswapInPlace, HOST_LITTLE_ENDIAN, typedToBytes } from "./npy.ts";
 import { concat, deflate, inflateChecked } from "./zip.ts";
@@ -632,41 +640,8 @@ function floatPredictorUndo(
 }
 
 function viewOf(buf: Uint8Array, dtype: DType): TypedArray {
-  const b = buf.buffer, o = buf.byteOffset, n = buf.byteLength / DTYPE_SIZE[dtype];
-  switch (dtype) {
-    case "int8":
-      return new Int8Array(b, o, n);
-    case "int16":
-      return new Int16Array(b, o, n);
-    case "uint16":
-      return new Uint16Array(b, o, n);
-    case "int32":
-      return new Int32Array(b, o, n);
-    case "uint32":
-      return new Uint32Array(b, o, n);
-    case "int64":
-      return new BigInt64Array(b, o, n);
-    case "uint64":
-      return new BigUint64Array(b, o, n);
-    case "float32":
-      return new Float32Array(b, o, n);
-    case "float64":
-      return new Float64Array(b, o, n);
-    default:
-      return new Uint8Array(b, o, n);
-  }
+  return typedView(dtype, buf.buffer, buf.byteOffset, buf.byteLength / DTYPE_SIZE[dtype]);
 }
-
-/**
- * The most bytes one decoded TIFF page may take (2 GiB); a larger page is refused before
- * allocating (read it by strips/tiles instead).
- *
- * @example
- * ```ts
- * if (w * h * 4 > TIFF_MAX_DECODED_BYTES) console.log("too big for one read");
- * ```
- */
-export const TIFF_MAX_DECODED_BYTES = 2 ** 31;
 
 /** Decodes a page into `target` (its bytes, native order) or a new array. */
 function decodePage(r: Reader, p: RawPage, target?: Uint8Array): NdArray {
@@ -675,13 +650,8 @@ function decodePage(r: Reader, p: RawPage, target?: Uint8Array): NdArray {
   const size = DTYPE_SIZE[info.dtype];
   const planes = info.planarConfig === 2 ? spp : 1;
   const pxSamples = info.planarConfig === 2 ? 1 : spp; // samples per pixel within a plane
-  if (!target && w * h * spp * size > TIFF_MAX_DECODED_BYTES) {
-    throw new LumenError(
-      r.file,
-      `page ${info.index}`,
-      `${w}×${h}×${spp} image would decode to ${w * h * spp * size} bytes, over the ` +
-        `${TIFF_MAX_DECODED_BYTES}-byte limit; corrupt or hostile header?`,
-    );
+  if (!target) {
+    checkMemory(r.file, `page ${info.index}`, `${w}×${h}×${spp} image`, w * h * spp * size);
   }
   const out = target ?? new Uint8Array(w * h * spp * size);
   const planeBytes = w * h * pxSamples * size;
@@ -780,6 +750,12 @@ export class TiffDocument {
     if (same.length === 1) out = decodePage(this.reader, same[0]);
     else {
       // Decode each page straight into the stack.
+      checkMemory(
+        this.file,
+        "page 0",
+        `a stack of ${same.length} pages of ${first.shape.join("×")} ${first.dtype}`,
+        per * same.length * DTYPE_SIZE[first.dtype],
+      );
       const data = allocTyped(first.dtype, per * same.length);
       const bytes = new Uint8Array(data.buffer);
       const pageBytes = per * DTYPE_SIZE[first.dtype];

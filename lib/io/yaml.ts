@@ -16,6 +16,7 @@ import { YAML } from "../deps.ts";
 import { LumenError } from "../run/errors.ts";
 import { readInput, writeTextAtomic } from "../run/atomic.ts";
 import { decodeText } from "./csv.ts";
+import process from "node:process";
 
 interface YamlErrorLike {
   name: string;
@@ -34,13 +35,47 @@ interface YamlErrorLike {
  */
 export function parseYaml<T = unknown>(text: string, file = "<yaml>"): T {
   try {
-    return YAML.parse(text, { prettyErrors: true, uniqueKeys: true }) as T;
+    return withoutEnv(() => YAML.parse(text, { prettyErrors: true, uniqueKeys: true }) as T);
   } catch (e) {
     const err = e as YamlErrorLike;
+    if (e instanceof ReferenceError) {
+      // the yaml package reports alias problems as ReferenceErrors, without a position
+      const m = e.message.split("\n")[0];
+      const problem = /Excessive alias count/.test(m)
+        ? "aliases expand too far (a 'billion laughs' document?); refusing to expand them"
+        : /Unresolved alias/.test(m)
+        ? `alias to an anchor that is not defined before it (${m.replace(/^.*: /, "*")})`
+        : m;
+      throw new LumenError(file, "", problem);
+    }
     if (err?.name !== "YAMLParseError" && err?.name !== "YAMLWarning") throw e;
     const pos = err.linePos?.[0];
     const msg = err.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
     throw new LumenError(file, pos ? `line ${pos.line}:${pos.col}` : "", msg);
+  }
+}
+
+/**
+ * Runs `fn` with an empty `process.env` unless env access is granted: the yaml package reads
+ * `LOG_TOKENS` and `LOG_STREAM` (debug switches) while parsing, which in Deno needs
+ * `--allow-env`; reading YAML should need no permission but `--allow-read`.
+ */
+function withoutEnv<T>(fn: () => T): T {
+  let granted = false;
+  try {
+    granted = Deno.permissions.querySync({ name: "env", variable: "LOG_TOKENS" }).state ===
+        "granted" &&
+      Deno.permissions.querySync({ name: "env", variable: "LOG_STREAM" }).state === "granted";
+  } catch {
+    granted = false;
+  }
+  const saved = Object.getOwnPropertyDescriptor(process, "env");
+  if (granted || !saved?.configurable) return fn();
+  Object.defineProperty(process, "env", { value: {}, configurable: true, writable: true });
+  try {
+    return fn();
+  } finally {
+    Object.defineProperty(process, "env", saved);
   }
 }
 

@@ -20,6 +20,8 @@
  */
 import * as zlib from "node:zlib";
 import { LumenError } from "../run/errors.ts";
+import { checkMemory } from "./budget.ts";
+import { safePoint } from "../run/interrupt.ts";
 
 // ---------------------------------------------------------------------------------------------
 // CRC-32 and gzip
@@ -69,15 +71,77 @@ function zlibMessage(e: unknown): string {
  * Decompresses gzip data (all members), or throws a LumenError naming `file`:
  * `x.tar.gz: gzip: invalid gzip data (incorrect header check)`.
  */
-export function gunzipChecked(bytes: Uint8Array, file: string): Uint8Array {
+export function gunzipChecked(bytes: Uint8Array, file: string, maxBytes?: number): Uint8Array {
   if (!isGzip(bytes)) {
     throw new LumenError(file, "byte 0", "invalid gzip data (no gzip magic 1f 8b)");
   }
   try {
-    const out = zlib.gunzipSync(bytes);
+    const out = zlib.gunzipSync(bytes, maxBytes ? { maxOutputLength: maxBytes } : {});
     return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   } catch (e) {
+    if (maxBytes && (e as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") {
+      throw new LumenError(
+        file,
+        "gzip",
+        `decompresses to more than ${maxBytes} bytes, the most this read may take ` +
+          `(--max-memory); a decompression bomb or a file too large for the budget`,
+      );
+    }
     throw new LumenError(file, "gzip", `invalid gzip data (${zlibMessage(e)})`);
+  }
+}
+
+/**
+ * Gunzips a stream of pieces as they come (all members, as {@link gunzipChecked}), so memory
+ * holds a few pieces whatever the size; corrupt data is the same one-line error as
+ * {@link gunzipChecked}'s. Stopping early (a `break`) stops reading `src`.
+ *
+ * @example
+ * ```ts
+ * const f = await Deno.open("a.tar.gz");
+ * let n = 0;
+ * for await (const piece of gunzipStream(f.readable, "a.tar.gz")) n += piece.length;
+ * ```
+ */
+export async function* gunzipStream(
+  src: AsyncIterable<Uint8Array>,
+  file: string,
+  chunkSize = 1 << 18,
+): AsyncGenerator<Uint8Array> {
+  const gz = zlib.createGunzip({ chunkSize });
+  let readError: unknown = null;
+  const ready = () =>
+    new Promise<void>((r) => {
+      const done = () => {
+        gz.off("drain", done);
+        gz.off("close", done);
+        r();
+      };
+      gz.once("drain", done);
+      gz.once("close", done);
+    });
+  const feed = (async () => {
+    try {
+      for await (const c of src) {
+        if (gz.destroyed) break;
+        if (!gz.write(c)) await ready();
+      }
+      if (!gz.destroyed) gz.end();
+    } catch (e) {
+      readError = e;
+      gz.destroy(e as Error);
+    }
+  })();
+  try {
+    for await (const out of gz) {
+      yield new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+    }
+  } catch (e) {
+    if (readError) throw readError;
+    throw new LumenError(file, "gzip", `invalid gzip data (${zlibMessage(e)})`);
+  } finally {
+    gz.destroy();
+    await feed;
   }
 }
 
@@ -94,11 +158,19 @@ export function deflateRaw(bytes: Uint8Array, level = 6): Uint8Array {
 }
 
 /** Inflates raw-deflate data; throws a LumenError naming `file` and `place` on bad data. */
-export function inflateRawChecked(bytes: Uint8Array, file: string, place: string): Uint8Array {
+export function inflateRawChecked(
+  bytes: Uint8Array,
+  file: string,
+  place: string,
+  maxBytes?: number,
+): Uint8Array {
   try {
-    const out = zlib.inflateRawSync(bytes);
+    const out = zlib.inflateRawSync(bytes, maxBytes ? { maxOutputLength: maxBytes } : {});
     return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   } catch (e) {
+    if (maxBytes && (e as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") {
+      throw new LumenError(file, place, `decompresses past the ${maxBytes - 1} bytes expected`);
+    }
     throw new LumenError(file, place, `invalid deflate data (${zlibMessage(e)})`);
   }
 }
@@ -360,14 +432,25 @@ export class ZipReader {
     return this.src.read(this.dataOffset(e), e.compressedSize);
   }
 
-  /** The entry's uncompressed bytes, checked against its size and CRC-32. */
-  read(e: ZipEntry): Uint8Array {
+  /**
+   * The entry's uncompressed bytes, checked against its size and CRC-32. The size its directory
+   * entry declares is checked against the memory budget (`maxMemory`, else the process-wide one
+   * of lib/io/budget.ts) before reading, and inflating stops as soon as it passes that size.
+   */
+  read(e: ZipEntry, maxMemory?: number): Uint8Array {
     const place = `entry '${e.name}'`;
     if (e.flags & 1) throw new LumenError(this.file, place, "encrypted entries are not supported");
+    checkMemory(
+      this.file,
+      place,
+      `a member of ${e.size} bytes (its directory entry)`,
+      e.size,
+      maxMemory,
+    );
     const raw = this.raw(e);
     let data: Uint8Array;
     if (e.method === 0) data = raw;
-    else if (e.method === 8) data = inflateRawChecked(raw, this.file, place);
+    else if (e.method === 8) data = inflateRawChecked(raw, this.file, place, e.size + 1);
     else {
       throw new LumenError(this.file, place, `compression method ${e.method} is not supported`);
     }
@@ -637,7 +720,10 @@ export async function* zipEntryChunks(
   };
   const stored = (p: number) => zip.src.read(off + p, Math.min(block, e.compressedSize - p));
   if (e.method === 0) {
-    for (let p = 0; p < e.compressedSize; p += block) yield count(stored(p));
+    for (let p = 0; p < e.compressedSize; p += block) {
+      yield count(stored(p));
+      await safePoint();
+    }
   } else {
     const inflate = new DecompressionStream("deflate-raw");
     const writer = inflate.writable.getWriter();
@@ -659,6 +745,7 @@ export async function* zipEntryChunks(
         }
         if (r.done) break;
         yield count(r.value);
+        await safePoint();
       }
     } finally {
       await reader.cancel().catch(() => {});

@@ -12,7 +12,8 @@
  * @module
  */
 import { LumenError } from "../../run/errors.ts";
-import type { ByteSource } from "../zip.ts";
+import { safePoint } from "../../run/interrupt.ts";
+import { type ByteSource, gunzipStream } from "../zip.ts";
 
 /**
  * The first `n` bytes of a file (fewer where it is shorter).
@@ -68,11 +69,15 @@ export function readAt(path: string, at: number, n: number): Uint8Array {
 }
 
 function gzipError(path: string, at: number, e: unknown): LumenError {
-  return new LumenError(
-    path,
-    `byte ${at} (uncompressed)`,
-    `corrupt gzip data (${(e as Error).message})`,
-  );
+  const m = e instanceof LumenError
+    ? e.problem.replace(/^invalid gzip data \((.*)\)$/, "$1")
+    : (e as Error).message;
+  return new LumenError(path, `byte ${at} (uncompressed)`, `corrupt gzip data (${m})`);
+}
+
+/** A file's pieces, gunzipped (every gzip member, as gzip and Python do) when `gz`. */
+function pieces(f: Deno.FsFile, path: string, gz: boolean): AsyncIterable<Uint8Array> {
+  return gz ? gunzipStream(f.readable, path) : f.readable;
 }
 
 /**
@@ -93,20 +98,18 @@ export async function gunzipHead(
   const out: Uint8Array[] = [];
   let got = 0;
   try {
-    const reader = f.readable.pipeThrough(new DecompressionStream("gzip")).getReader();
-    try {
-      while (got < n) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        out.push(value);
-        got += value.length;
-      }
-    } finally {
-      await reader.cancel().catch(() => {});
+    for await (const value of pieces(f, path, true)) {
+      out.push(value);
+      got += value.length;
+      if (got >= n) break;
     }
   } catch (e) {
     if (strict && got < n) throw gzipError(path, got, e);
     if (got === 0) return null;
+  } finally {
+    try {
+      f.close();
+    } catch { /* closed with its stream */ }
   }
   const all = new Uint8Array(got);
   let o = 0;
@@ -130,15 +133,19 @@ export async function streamBytes(
 ): Promise<number> {
   const f = await Deno.open(path, { read: true });
   let total = 0;
-  const stream = gz ? f.readable.pipeThrough(new DecompressionStream("gzip")) : f.readable;
   try {
-    for await (const chunk of stream) {
+    for await (const chunk of pieces(f, path, gz)) {
       total += chunk.length;
       push(chunk);
+      await safePoint();
     }
   } catch (e) {
-    if (e instanceof LumenError) throw e;
+    if (e instanceof LumenError && e.place !== "gzip") throw e;
     throw gzipError(path, total, e);
+  } finally {
+    try {
+      f.close();
+    } catch { /* closed with its stream */ }
   }
   return total;
 }

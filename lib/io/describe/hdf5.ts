@@ -3,7 +3,9 @@
  * attributes, soft and external links), small values, and every numeric dataset's minimum and
  * maximum read a hyperslab at a time. Datasets behind external links are described with their
  * data; a dataset that cannot be read (a filter h5wasm lacks) carries an `error` and does not
- * hide the rest of the file.
+ * hide the rest of the file. The work runs in a worker, so that a signal, or an HDF5 call that
+ * makes no progress for {@link HDF5_STALL_MS} (a corrupt file can make the library loop), stops
+ * it; where workers cannot start (a bundle), it runs in this thread.
  *
  * @example
  * ```ts
@@ -15,7 +17,8 @@
 import { LumenError } from "../../run/errors.ts";
 import { type NdArray, sizeOf } from "../array.ts";
 import { H5File, type H5Node } from "../hdf5.ts";
-import { BLOCK, forEachBlock, jsonNumber, MinMax, NO_STATS, type Stats } from "./stats.ts";
+import { safePoint } from "../../run/interrupt.ts";
+import { BLOCK, blocksOf, jsonNumber, MinMax, NO_STATS, type Stats } from "./stats.ts";
 import { clip, fmtArray, fmtAttrs, showName } from "./text.ts";
 import type { ArrayInfo, DescribeOptions, Description, Details } from "./types.ts";
 
@@ -62,13 +65,23 @@ function valueJson(v: unknown): unknown {
   return v;
 }
 
-/** A dataset's statistics, a hyperslab of at most BLOCK elements at a time. */
-function datasetStats(f: H5File, path: string, n: Dataset): Stats {
+/**
+ * A dataset's statistics, a hyperslab of at most BLOCK elements at a time, with a safe point
+ * between hyperslabs (a signal stops a long read there).
+ */
+async function datasetStats(
+  f: H5File,
+  path: string,
+  n: Dataset,
+  beat: () => void,
+): Promise<Stats> {
   const mm = new MinMax();
-  forEachBlock(n.shape, n.chunks, BLOCK, (offset, count) => {
+  for (const [offset, count] of blocksOf(n.shape, n.chunks, BLOCK)) {
     const sel = offset.map((o, i) => [o, o + count[i]] as [number, number]);
     mm.add(f.read(path, n.shape.length ? sel : undefined).data);
-  });
+    beat();
+    await safePoint();
+  }
   return mm.result();
 }
 
@@ -82,13 +95,140 @@ function datasetStats(f: H5File, path: string, n: Dataset): Stats {
  * ```
  */
 export async function describeHdf5(path: string, opts: DescribeOptions): Promise<Hdf5Details> {
+  let w: Worker;
+  try {
+    w = kept ?? new Worker(new URL("./hdf5_worker.ts", import.meta.url), { type: "module" });
+  } catch {
+    return await describeHdf5Here(path, opts); // no workers here (a bundle): in this thread
+  }
+  let healthy = false;
+  try {
+    const d = await new Promise<Hdf5Details>((resolve, reject) => {
+      let ready = w === kept, last = performance.now();
+      const stalled = new LumenError(
+        path,
+        "",
+        `the HDF5 library made no progress for ${HDF5_STALL_MS / 1000} s (stopped); a corrupt ` +
+          `file that makes it loop?`,
+      );
+      const watch = setInterval(() => {
+        const idle = performance.now() - last;
+        if (ready && idle > HDF5_STALL_MS) reject(stalled);
+        else if (!ready && idle > 6 * HDF5_STALL_MS) {
+          reject(new LumenError(path, "", "the HDF5 worker did not start in 30 s"));
+        }
+      }, 100);
+      const done = <T>(f: (x: T) => void) => (x: T) => (clearInterval(watch), f(x));
+      w.onerror = (e) => {
+        e.preventDefault();
+        if (ready) done(reject)(new LumenError(path, "", `HDF5 worker failed: ${e.message}`));
+        else describeHdf5Here(path, opts).then(done(resolve), done(reject)); // cannot load it
+      };
+      w.onmessage = (e: MessageEvent<Hdf5WorkerReply>) => {
+        const m = e.data;
+        last = performance.now();
+        if ("ready" in m) {
+          ready = true;
+          w.postMessage({ path, opts });
+        } else if ("ok" in m) (healthy = true), done(resolve)(m.ok);
+        else if ("lumen" in m) (healthy = true), done(reject)(new LumenError(...m.lumen));
+        else if ("raw" in m) done(reject)(new Error(m.raw));
+      };
+      if (ready) w.postMessage({ path, opts });
+    });
+    return d;
+  } finally {
+    if (healthy && reuse) kept = w;
+    else {
+      w.terminate();
+      if (kept === w) kept = null;
+    }
+  }
+}
+
+let reuse = false;
+let kept: Worker | null = null;
+
+/**
+ * Keeps the worker of {@link describeHdf5} between calls (for a process that describes many
+ * files: starting one costs a few hundred ms), or, with `false`, ends it. A worker that failed
+ * or stalled is never kept.
+ *
+ * @example
+ * ```ts
+ * keepHdf5Worker(true);
+ * for (const f of files) await describe(f);
+ * keepHdf5Worker(false);
+ * ```
+ */
+export function keepHdf5Worker(on: boolean): void {
+  reuse = on;
+  if (!on && kept) {
+    kept.terminate();
+    kept = null;
+  }
+}
+
+/**
+ * The longest an HDF5 call of {@link describeHdf5} may go without progress (5 s) before its
+ * worker is stopped: a corrupt file can make the HDF5 library loop for good, and a loop inside
+ * WebAssembly cannot stop at a safe point.
+ */
+export const HDF5_STALL_MS = 5000;
+
+/** What the worker of {@link describeHdf5} posts. */
+export type Hdf5WorkerReply =
+  | { ready: true }
+  | { beat: true }
+  | { ok: Hdf5Details }
+  | { lumen: [string, string, string] }
+  | { raw: string };
+
+/**
+ * Describes an HDF5 file in this thread ({@link describeHdf5} runs it in a worker, which a
+ * signal or a stalled HDF5 call can stop); `beat` is called after each unit of progress. A
+ * failure inside the HDF5 library (a WebAssembly trap, an abort) is one LumenError line.
+ *
+ * @example
+ * ```ts
+ * const d = await describeHdf5Here("scan.nxs", { stats: false });
+ * ```
+ */
+export async function describeHdf5Here(
+  path: string,
+  opts: DescribeOptions,
+  beat: () => void = () => {},
+): Promise<Hdf5Details> {
+  try {
+    return await describeOpen(path, opts, beat);
+  } catch (e) {
+    if (e instanceof WebAssembly.RuntimeError || /^Aborted\(/.test((e as Error)?.message)) {
+      throw new LumenError(
+        path,
+        "",
+        `the HDF5 library failed on this file (${
+          (e as Error).message.split("\n")[0]
+        }); corrupt file?`,
+      );
+    }
+    throw e;
+  }
+}
+
+async function describeOpen(
+  path: string,
+  opts: DescribeOptions,
+  beat: () => void,
+): Promise<Hdf5Details> {
   const f = await H5File.open(path, "r");
+  beat();
   try {
     const nodes = f.walk("/");
+    beat();
     const rootAttrs = attrsJson(f.attrs("/"));
     const arrays: ArrayInfo[] = [];
     const tree: Hdf5TreeNode[] = [];
-    const dataset = (n: Dataset, shownPath: string) => {
+    const dataset = async (n: Dataset, shownPath: string) => {
       const entry: Hdf5TreeNode = {
         path: shownPath,
         kind: "dataset",
@@ -107,11 +247,12 @@ export async function describeHdf5(path: string, opts: DescribeOptions): Promise
         } catch { /* an unreadable value is not an error of the file as a whole */ }
       }
       tree.push(entry);
+      beat();
       if (["string", "compound", "enum", "other"].includes(n.dtype)) return;
       let st = NO_STATS, error: string | undefined;
       if (opts.stats ?? true) {
         try {
-          st = datasetStats(f, shownPath, n);
+          st = await datasetStats(f, shownPath, n, beat);
         } catch (e) {
           if (!(e instanceof LumenError)) throw e;
           error = e.problem;
@@ -131,7 +272,7 @@ export async function describeHdf5(path: string, opts: DescribeOptions): Promise
       if (n.kind === "group") {
         tree.push({ path: n.path, kind: "group", attrs: attrsJson(n.attrs) });
       } else if (n.kind === "dataset") {
-        dataset(n, n.path);
+        await dataset(n, n.path);
       } else {
         const e: Hdf5TreeNode = { path: n.path, kind: n.kind, target: n.target };
         if (n.kind === "externallink") e.targetFile = n.targetFile;
@@ -141,7 +282,7 @@ export async function describeHdf5(path: string, opts: DescribeOptions): Promise
         // External links to datasets are listed with their data (a DIAD scan's projections live
         // behind one); soft links point inside the file, already listed.
         if (n.kind === "externallink" && n.resolved?.kind === "dataset") {
-          dataset(n.resolved, n.path);
+          await dataset(n.resolved, n.path);
           tree.pop();
         }
       }

@@ -31,7 +31,7 @@ export interface JpegDetails extends Details {
 export async function describeJpeg(path: string, opts: DescribeOptions): Promise<JpegDetails> {
   const bytes = await readInput(path);
   const frame = jpegFrameInfo(bytes);
-  const img = decodeJpeg(bytes, path);
+  const img = decodeJpeg(bytes, path, { maxMemory: opts.maxMemory });
   const st = opts.stats ?? true ? statsOf(img) : NO_STATS;
   return {
     arrays: [{ name: "image", shape: img.shape, dtype: img.dtype, ...st }],

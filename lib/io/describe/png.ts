@@ -29,7 +29,7 @@ export interface PngDetails extends Details {
  * ```
  */
 export async function describePng(path: string, opts: DescribeOptions): Promise<PngDetails> {
-  const img = decodePng(await readInput(path), path);
+  const img = decodePng(await readInput(path), path, { maxMemory: opts.maxMemory });
   const st = opts.stats ?? true ? statsOf(img) : NO_STATS;
   return {
     arrays: [{ name: "image", shape: img.shape, dtype: img.dtype, ...st }],

@@ -174,9 +174,48 @@ export function statsOf(arr: NdArray): Stats {
 }
 
 /**
- * Calls `visit(offset, count)` for blocks of at most `limit` elements (or one row of the last
- * axis, where that is longer) covering `shape` once, taking whole `chunks` along an axis where
- * a block spans several.
+ * The blocks of at most `limit` elements (or one row of the last axis, where that is longer)
+ * covering `shape` once, as `[offset, count]`, taking whole `chunks` along an axis where a block
+ * spans several. Lazy, so a loop over them can yield between blocks.
+ *
+ * @example
+ * ```ts
+ * [...blocksOf([4, 10], [2, 10], 20)]; // [[[0, 0], [2, 10]], [[2, 0], [2, 10]]]
+ * ```
+ */
+export function* blocksOf(
+  shape: readonly number[],
+  chunks: readonly number[] | null,
+  limit: number,
+): Generator<[offset: number[], count: number[]]> {
+  const rank = shape.length;
+  if (rank === 0 || sizeOf(shape) === 0) {
+    yield [shape.map(() => 0), [...shape]];
+    return;
+  }
+  function* rec(axis: number, offset: number[], count: number[]): Generator<[number[], number[]]> {
+    const inner = sizeOf(shape.slice(axis + 1));
+    if (inner <= limit || axis === rank - 1) {
+      let step = Math.max(1, Math.floor(limit / inner));
+      const c = chunks?.[axis];
+      if (c && step >= c) step -= step % c; // whole chunks along this axis
+      for (let i = 0; i < shape[axis]; i += step) {
+        const n = Math.min(step, shape[axis] - i);
+        yield [[...offset, i, ...shape.slice(axis + 1).map(() => 0)], [
+          ...count,
+          n,
+          ...shape.slice(axis + 1),
+        ]];
+      }
+      return;
+    }
+    for (let i = 0; i < shape[axis]; i++) yield* rec(axis + 1, [...offset, i], [...count, 1]);
+  }
+  yield* rec(0, [], []);
+}
+
+/**
+ * Calls `visit(offset, count)` for each block of {@link blocksOf}.
  *
  * @example
  * ```ts
@@ -190,25 +229,5 @@ export function forEachBlock(
   limit: number,
   visit: (offset: number[], count: number[]) => void,
 ): void {
-  const rank = shape.length;
-  if (rank === 0 || sizeOf(shape) === 0) return visit(shape.map(() => 0), [...shape]);
-  const rec = (axis: number, offset: number[], count: number[]) => {
-    const inner = sizeOf(shape.slice(axis + 1));
-    if (inner <= limit || axis === rank - 1) {
-      let step = Math.max(1, Math.floor(limit / inner));
-      const c = chunks?.[axis];
-      if (c && step >= c) step -= step % c; // whole chunks along this axis
-      for (let i = 0; i < shape[axis]; i += step) {
-        const n = Math.min(step, shape[axis] - i);
-        visit([...offset, i, ...shape.slice(axis + 1).map(() => 0)], [
-          ...count,
-          n,
-          ...shape.slice(axis + 1),
-        ]);
-      }
-      return;
-    }
-    for (let i = 0; i < shape[axis]; i++) rec(axis + 1, [...offset, i], [...count, 1]);
-  };
-  rec(0, [], []);
+  for (const [offset, count] of blocksOf(shape, chunks, limit)) visit(offset, count);
 }

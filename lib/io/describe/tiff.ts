@@ -11,6 +11,7 @@
  * @module
  */
 import { readInput } from "../../run/atomic.ts";
+import { safePoint } from "../../run/interrupt.ts";
 import { TiffDocument } from "../tiff.ts";
 import { MinMax, NO_STATS, statsOf } from "./stats.ts";
 import { clip } from "./text.ts";
@@ -80,7 +81,12 @@ export async function describeTiff(path: string, opts: DescribeOptions): Promise
   const arrays: ArrayInfo[] = [];
   if (same && info.pages.length > 0) {
     const mm = new MinMax();
-    if (stats) { for (let i = 0; i < doc.pageCount; i++) mm.add(doc.page(i).data); }
+    if (stats) {
+      for (let i = 0; i < doc.pageCount; i++) {
+        mm.add(doc.page(i).data);
+        await safePoint();
+      }
+    }
     arrays.push({
       name: "pages",
       shape: info.pages.length > 1 ? [info.pages.length, ...p0.shape] : p0.shape,
@@ -96,6 +102,7 @@ export async function describeTiff(path: string, opts: DescribeOptions): Promise
         dtype: p.dtype,
         ...(stats ? statsOf(doc.page(i)) : NO_STATS),
       });
+      await safePoint();
     }
   }
   return { arrays, byteOrder: info.littleEndian ? "little" : "big", bigTiff: info.bigTiff, pages };

@@ -73,4 +73,9 @@ export interface Description extends Details {
 export interface DescribeOptions {
   /** Compute the minimum and maximum of every array (default true). */
   stats?: boolean;
+  /**
+   * Memory budget in bytes for a reader that decodes a whole image (JPEG, PNG); default the
+   * process-wide one that `--max-memory` sets (lib/io/budget.ts).
+   */
+  maxMemory?: number;
 }

@@ -1,0 +1,115 @@
+/**
+ * Long reads stop on a signal: describe() passes safe points (lib/run/interrupt.ts) while it
+ * streams an NPY, NPZ member, NIfTI volume, tar.gz, HDF5 dataset or TIFF stack, so `inspect`
+ * (runTool's SIGINT handler) pauses at the N-th with LUMEN_PAUSE_AT=N and exits 130 on SIGINT;
+ * and a SIGINT in the middle of a long read (a 2 GiB NPY, or a file that makes HDF5 loop) ends
+ * the tool within about a second (2 s allowed for a loaded machine; it took 14.7 s before).
+ */
+import assert from "node:assert/strict";
+import { H5File } from "../../lib/io/hdf5.ts";
+import { encodeTiff } from "../../lib/io/tiff.ts";
+import { ROOT } from "../_helpers.ts";
+import {
+  niftiGzOfZeros,
+  sparseTarGz,
+  writeLoopingNexus,
+  writeSparseNpy,
+} from "../fixtures/hostile/make_hostile.ts";
+import { encodeNpz } from "../../lib/io/npz.ts";
+
+const INSPECT = `${ROOT}/tools/inspect.ts`;
+
+function inspect(path: string, pauseAt?: number): Deno.ChildProcess {
+  return new Deno.Command("deno", {
+    args: ["run", "--quiet", "--allow-read", "--allow-env=LUMEN_PAUSE_AT", INSPECT, path],
+    env: pauseAt ? { LUMEN_PAUSE_AT: String(pauseAt) } : {},
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+}
+
+/** Resolves with stderr so far once it contains `text` (or the stream ends). */
+async function waitFor(p: Deno.ChildProcess, text: string): Promise<string> {
+  let seen = "";
+  const reader = p.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  while (!seen.includes(text)) {
+    const r = await reader.read();
+    if (r.done) break;
+    seen += r.value;
+  }
+  reader.releaseLock();
+  p.stderr.cancel().catch(() => {});
+  return seen;
+}
+
+Deno.test("hostile interrupt: every streamed format pauses at a safe point, SIGINT exits 130", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    writeSparseNpy(`${dir}/a.npy`, [64, 1024, 1024]); // 512 MiB, 32 pieces
+    Deno.writeFileSync(`${dir}/b.nii.gz`, niftiGzOfZeros([128, 128, 128]));
+    Deno.writeFileSync(`${dir}/c.tar.gz`, sparseTarGz(64 * 2 ** 20));
+    const n = 2 ** 23;
+    Deno.writeFileSync(
+      `${dir}/d.npz`,
+      encodeNpz({ x: { dtype: "float64", shape: [n], data: new Float64Array(n) } }),
+    );
+    const h5 = await H5File.open(`${dir}/e.h5`, "w");
+    h5.write("/x", { dtype: "float32", shape: [64, 256, 1024], data: new Float32Array(2 ** 24) });
+    h5.close();
+    const page = { dtype: "uint8" as const, shape: [16, 16], data: new Uint8Array(256) };
+    Deno.writeFileSync(`${dir}/f.tif`, encodeTiff([page, page, page, page, page]));
+    for (const f of ["a.npy", "b.nii.gz", "c.tar.gz", "d.npz", "e.h5", "f.tif"]) {
+      const p = inspect(`${dir}/${f}`, 3);
+      const err = await waitFor(p, "paused at safe point 3");
+      assert.match(err, /lumen: paused at safe point 3/, `${f}: ${err}`);
+      p.kill("SIGINT");
+      const st = await p.status;
+      assert.equal(st.code, 130, f);
+    }
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("hostile interrupt: SIGINT during a long read ends the tool within a second", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    writeSparseNpy(`${dir}/big.npy`, [256, 1024, 1024]); // 2 GiB of zeros, read for seconds
+    const t0 = performance.now();
+    const p = inspect(`${dir}/big.npy`);
+    await new Promise((r) => setTimeout(r, 1500)); // started and reading
+    const sent = performance.now();
+    p.kill("SIGINT");
+    const st = await p.status;
+    const after = performance.now() - sent;
+    await p.stderr.cancel().catch(() => {});
+    assert.equal(st.code, 130, `exit ${st.code} after ${(performance.now() - t0).toFixed(0)} ms`);
+    assert.ok(after < 2000, `stopped ${after.toFixed(0)} ms after SIGINT`);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("hostile interrupt: a file that makes HDF5 loop is stopped, by SIGINT or by its stall", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const path = await writeLoopingNexus(`${dir}/loop.nxs`);
+    const p = inspect(path);
+    await new Promise((r) => setTimeout(r, 2000)); // inside the loop
+    const sent = performance.now();
+    p.kill("SIGINT");
+    const st = await p.status;
+    const after = performance.now() - sent;
+    await p.stderr.cancel().catch(() => {});
+    assert.equal(st.code, 130);
+    assert.ok(after < 2000, `stopped ${after.toFixed(0)} ms after SIGINT`);
+    const t0 = performance.now();
+    const q = inspect(path);
+    const err = await waitFor(q, "\n");
+    assert.equal((await q.status).code, 1);
+    assert.match(err, /loop\.nxs: the HDF5 library made no progress for 5 s \(stopped\)/);
+    assert.ok(performance.now() - t0 < 9000);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
