@@ -59,8 +59,13 @@ export function parseYaml<T = unknown>(text: string, file = "<yaml>"): T {
  * Runs `fn` with an empty `process.env` unless env access is granted: the yaml package reads
  * `LOG_TOKENS` and `LOG_STREAM` (debug switches) while parsing, which in Deno needs
  * `--allow-env`; reading YAML should need no permission but `--allow-read`.
+ *
+ * @example
+ * ```ts
+ * const doc = withoutEnv(() => YAML.parseDocument(text));
+ * ```
  */
-function withoutEnv<T>(fn: () => T): T {
+export function withoutEnv<T>(fn: () => T): T {
   let granted = false;
   try {
     granted = Deno.permissions.querySync({ name: "env", variable: "LOG_TOKENS" }).state ===

@@ -21,6 +21,7 @@
  * ```
  * @module
  */
+import { withoutEnv } from "../../io/yaml.ts";
 import process from "node:process";
 import { YAML } from "../../deps.ts";
 import { LumenError } from "../../run/errors.ts";
@@ -402,26 +403,6 @@ function collectSweep(ctx: Ctx, doc: YAML.Document, v: unknown, path: string[]):
     fail(ctx, line, path, "a sweep entry must be a non-empty list of values");
   }
   ctx.dims.push({ path, values: v, default: v[0], order: Infinity, line });
-}
-
-/** Runs `fn` with an empty `process.env` unless granted: the yaml package reads LOG_TOKENS/LOG_STREAM. */
-function withoutEnv<T>(fn: () => T): T {
-  let granted = false;
-  try {
-    granted = ["LOG_TOKENS", "LOG_STREAM"].every((variable) =>
-      Deno.permissions.querySync({ name: "env", variable }).state === "granted"
-    );
-  } catch {
-    granted = false;
-  }
-  const saved = Object.getOwnPropertyDescriptor(process, "env");
-  if (granted || !saved?.configurable) return fn();
-  Object.defineProperty(process, "env", { value: {}, configurable: true, writable: true });
-  try {
-    return fn();
-  } finally {
-    Object.defineProperty(process, "env", saved);
-  }
 }
 
 /**
