@@ -13,7 +13,7 @@ import {
   MinMax,
 } from "../tools/inspect.ts";
 
-const PERMS = ["--allow-read", "--allow-env=LOG_TOKENS,LOG_STREAM"];
+const PERMS = ["--allow-read"];
 const havePy = hasPython("numpy", "h5py", "tifffile", "nibabel", "PIL");
 
 interface Expected {
@@ -246,6 +246,6 @@ Deno.test("inspect: MinMax ignores NaN, handles 64-bit integers and empty input"
 Deno.test("inspect --help names its permissions", async () => {
   const r = await runTool("inspect", [], ["--help"]);
   assert.equal(r.code, 0);
-  assert.match(r.stdout, /Permissions: --allow-read --allow-env=LOG_TOKENS,LOG_STREAM\n/);
+  assert.match(r.stdout, /Permissions: --allow-read\n/);
   assert.ok(ROOT);
 });

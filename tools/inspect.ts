@@ -17,6 +17,7 @@
  * @module
  */
 import { defineTool } from "../lib/run/flags.ts";
+import { parseMemorySize, setMaxMemory } from "../lib/io/budget.ts";
 import { runTool } from "../lib/run/main.ts";
 import { describe, formatDescription } from "../lib/io/describe/mod.ts";
 
@@ -37,7 +38,7 @@ export {
 export const meta = defineTool({
   name: "inspect",
   summary: "prints what a scientific file holds",
-  permissions: ["--allow-read", "--allow-env=LOG_TOKENS,LOG_STREAM"],
+  permissions: ["--allow-read"],
   task: "inspect",
   args: [{
     name: "FILE",
@@ -46,14 +47,19 @@ export const meta = defineTool({
   flags: {
     json: { type: "boolean", help: "print one JSON document instead of text" },
     stats: { type: "boolean", default: true, help: "compute min/max of every array" },
+    maxMemory: {
+      type: "string",
+      arg: "SIZE",
+      default: "2G",
+      help: "refuse files whose headers declare more decoded data than this (512M, 2G…)",
+    },
   },
-  description:
-    `--allow-env=LOG_TOKENS,LOG_STREAM is for YAML files: the yaml package reads those two variables.`,
   examples: ["scan.nxs", "volume.tif --json", "big.h5 --no-stats"],
 });
 
 if (import.meta.main) {
   await runTool(meta, async (f) => {
+    setMaxMemory(parseMemorySize(f.maxMemory, "--max-memory"));
     const d = await describe(f._[0], { stats: f.stats });
     const bytes = new TextEncoder().encode(formatDescription(d, { json: f.json }));
     for (let off = 0; off < bytes.length;) off += await Deno.stdout.write(bytes.subarray(off));

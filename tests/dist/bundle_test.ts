@@ -111,7 +111,7 @@ Deno.test({
       const ins = await run("inspect");
       const help = await runBundle(`${ins}/inspect.js`, [], ["--help"], ins, denoDir);
       assert.equal(help.code, 0, help.stderr);
-      assert.match(help.stdout, /^Permissions: --allow-read --allow-env=LOG_TOKENS,LOG_STREAM$/m);
+      assert.match(help.stdout, /^Permissions: --allow-read$/m);
       const i1 = await runBundle(
         `${ins}/inspect.js`,
         [`--allow-read=${fx}`],

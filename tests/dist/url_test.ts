@@ -82,7 +82,7 @@ Deno.test({
       assert.match(
         ih.stdout,
         new RegExp(
-          `^Usage: deno run --allow-read --allow-env=LOG_TOKENS,LOG_STREAM ${base}/tools/inspect.ts FILE`,
+          `^Usage: deno run --allow-read ${base}/tools/inspect.ts FILE`,
           "m",
         ),
       );

@@ -22,7 +22,6 @@
  * @module
  */
 import { withoutEnv } from "../../io/yaml.ts";
-import process from "node:process";
 import { YAML } from "../../deps.ts";
 import { LumenError } from "../../run/errors.ts";
 import { canonicalJson, uuidFrom } from "../../run/provenance.ts";
