@@ -5,9 +5,9 @@
  * @module
  */
 import assert from "node:assert/strict";
-import type { NdArray } from "../lib/io/array.ts";
-import { typedToBytes } from "../lib/io/npy.ts";
-import { LumenError } from "../lib/run/errors.ts";
+import type { NdArray } from "../../lib/io/array.ts";
+import { typedToBytes } from "../../lib/io/npy.ts";
+import { LumenError } from "../../lib/run/errors.ts";
 
 /** What a fixture manifest says about an array. */
 export interface Expected {

@@ -5,7 +5,7 @@
  * for an affine matches nibabel's; a bad header size is a one-line error.
  */
 import assert from "node:assert/strict";
-import { hasPython, pyFixture, runPython } from "./_helpers.ts";
+import { hasPython, pyFixture, runPython } from "../_helpers.ts";
 import {
   arrayHash,
   assertArray,
@@ -14,8 +14,8 @@ import {
   listDir,
   tempDir,
 } from "./formats_helpers.ts";
-import { type DType, type NdArray } from "../lib/io/array.ts";
-import { allocTyped } from "../lib/io/npy.ts";
+import { type DType, type NdArray } from "../../lib/io/array.ts";
+import { allocTyped } from "../../lib/io/npy.ts";
 import {
   decodeNifti,
   encodeNifti,
@@ -26,7 +26,7 @@ import {
   parseNiftiHeader,
   readNifti,
   writeNifti,
-} from "../lib/io/nifti.ts";
+} from "../../lib/io/nifti.ts";
 
 const PY = hasPython("numpy", "nibabel");
 

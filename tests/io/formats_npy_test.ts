@@ -5,7 +5,7 @@
  * one-line errors with no partial output.
  */
 import assert from "node:assert/strict";
-import { hasPython, pyFixture, runPython } from "./_helpers.ts";
+import { hasPython, pyFixture, runPython } from "../_helpers.ts";
 import {
   arrayHash,
   assertArray,
@@ -14,7 +14,7 @@ import {
   listDir,
   tempDir,
 } from "./formats_helpers.ts";
-import { type DType, type NdArray, ndarray } from "../lib/io/array.ts";
+import { type DType, type NdArray, ndarray } from "../../lib/io/array.ts";
 import {
   allocTyped,
   decodeNpy,
@@ -22,9 +22,9 @@ import {
   parseNpyHeader,
   readNpy,
   writeNpy,
-} from "../lib/io/npy.ts";
-import { appendNpz, decodeNpz, listNpz, readNpz, readNpzArray, writeNpz } from "../lib/io/npz.ts";
-import { fileSource, ZipReader } from "../lib/io/zip.ts";
+} from "../../lib/io/npy.ts";
+import { appendNpz, decodeNpz, listNpz, readNpz, readNpzArray, writeNpz } from "../../lib/io/npz.ts";
+import { fileSource, ZipReader } from "../../lib/io/zip.ts";
 
 const PY = hasPython("numpy");
 

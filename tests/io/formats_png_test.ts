@@ -4,7 +4,7 @@
  * identically; JPEGs read within the usual IDCT differences of libjpeg; corrupt files give one line.
  */
 import assert from "node:assert/strict";
-import { hasPython, pyFixture, runPython } from "./_helpers.ts";
+import { hasPython, pyFixture, runPython } from "../_helpers.ts";
 import {
   arrayHash,
   assertArray,
@@ -13,10 +13,10 @@ import {
   listDir,
   tempDir,
 } from "./formats_helpers.ts";
-import { type NdArray } from "../lib/io/array.ts";
-import { decodePng, encodePng, readPng, writePng } from "../lib/io/png.ts";
-import { decodeJpeg, readJpeg } from "../lib/io/jpeg.ts";
-import { readNpy } from "../lib/io/npy.ts";
+import { type NdArray } from "../../lib/io/array.ts";
+import { decodePng, encodePng, readPng, writePng } from "../../lib/io/png.ts";
+import { decodeJpeg, readJpeg } from "../../lib/io/jpeg.ts";
+import { readNpy } from "../../lib/io/npy.ts";
 
 const PY = hasPython("numpy", "PIL");
 

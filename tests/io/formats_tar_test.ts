@@ -5,9 +5,9 @@
  * corrupt headers and invalid gzip are refused with one line and nothing written anywhere.
  */
 import assert from "node:assert/strict";
-import { hasPython, pyFixture } from "./_helpers.ts";
+import { hasPython, pyFixture } from "../_helpers.ts";
 import { assertLumenError, listDir, tempDir } from "./formats_helpers.ts";
-import { extractTar, listTar, parseTar } from "../lib/io/tar.ts";
+import { extractTar, listTar, parseTar } from "../../lib/io/tar.ts";
 
 const PY = hasPython();
 
@@ -40,7 +40,7 @@ async function extractInChild(
   dest: string,
   opts: { overwrite?: boolean } = {},
 ): Promise<{ result?: Record<string, unknown>; error?: string }> {
-  const mod = new URL("../lib/io/tar.ts", import.meta.url).href;
+  const mod = new URL("../../lib/io/tar.ts", import.meta.url).href;
   const code = `import { extractTar } from ${JSON.stringify(mod)};
 try { console.log(JSON.stringify({ result: await extractTar(${JSON.stringify(archive)}, ${
     JSON.stringify(dest)

@@ -3,11 +3,11 @@
  * module), parse errors as one line with line:column, atomic writes.
  */
 import assert from "node:assert/strict";
-import { hasPython, runPython } from "./_helpers.ts";
+import { hasPython, runPython } from "../_helpers.ts";
 import { assertLumenError, listDir, tempDir } from "./formats_helpers.ts";
-import { formatCsv, parseCsv, parseCsvRecords, readCsv, writeCsv } from "../lib/io/csv.ts";
-import { formatJson, parseJson, readJson, writeJson } from "../lib/io/json.ts";
-import { parseYaml, readYaml, stringifyYaml, writeYaml } from "../lib/io/yaml.ts";
+import { formatCsv, parseCsv, parseCsvRecords, readCsv, writeCsv } from "../../lib/io/csv.ts";
+import { formatJson, parseJson, readJson, writeJson } from "../../lib/io/json.ts";
+import { parseYaml, readYaml, stringifyYaml, writeYaml } from "../../lib/io/yaml.ts";
 
 const TRICKY = [
   ["id", "name", "note"],

@@ -5,7 +5,7 @@
  * give one-line errors.
  */
 import assert from "node:assert/strict";
-import { hasPython, pyFixture, runPython } from "./_helpers.ts";
+import { hasPython, pyFixture, runPython } from "../_helpers.ts";
 import {
   arrayHash,
   assertArray,
@@ -14,8 +14,8 @@ import {
   listDir,
   tempDir,
 } from "./formats_helpers.ts";
-import { type DType, type NdArray } from "../lib/io/array.ts";
-import { allocTyped } from "../lib/io/npy.ts";
+import { type DType, type NdArray } from "../../lib/io/array.ts";
+import { allocTyped } from "../../lib/io/npy.ts";
 import {
   decodeTiff,
   decodeTiffPages,
@@ -24,7 +24,7 @@ import {
   readTiff,
   readTiffPages,
   writeTiff,
-} from "../lib/io/tiff.ts";
+} from "../../lib/io/tiff.ts";
 
 const PY = hasPython("numpy", "tifffile", "PIL");
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { H5File } from "../lib/io/hdf5.ts";
-import { ndarray } from "../lib/io/array.ts";
+import { H5File } from "../../lib/io/hdf5.ts";
+import { ndarray } from "../../lib/io/array.ts";
 
 Deno.test("HDF5 files written at different times have the same bytes (same content → same file)", async () => {
   const dir = await Deno.makeTempDir();

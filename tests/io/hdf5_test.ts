@@ -5,10 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { dirname } from "node:path";
-import { hasPython, hasSharedData, pyFixture, ROOT, runPython, SHARED_DATA } from "./_helpers.ts";
-import { type AttrValue, H5File, type H5LinkInfo } from "../lib/io/hdf5.ts";
-import { type DType, type NdArray, ndarray } from "../lib/io/array.ts";
-import { LumenError } from "../lib/run/errors.ts";
+import { hasPython, hasSharedData, pyFixture, ROOT, runPython, SHARED_DATA } from "../_helpers.ts";
+import { type AttrValue, H5File, type H5LinkInfo } from "../../lib/io/hdf5.ts";
+import { type DType, type NdArray, ndarray } from "../../lib/io/array.ts";
+import { LumenError } from "../../lib/run/errors.ts";
 
 const PY = hasPython("h5py", "numpy");
 

@@ -4,14 +4,14 @@
  * broken files give one error line and a non-zero exit.
  */
 import assert from "node:assert/strict";
-import { hasPython, hasSharedData, pyFixture, ROOT, runTool, SHARED_DATA } from "./_helpers.ts";
+import { hasPython, hasSharedData, pyFixture, ROOT, runTool, SHARED_DATA } from "../_helpers.ts";
 import {
   type ArrayInfo,
   detectFormat,
   forEachBlock,
   inspectFile,
   MinMax,
-} from "../tools/inspect.ts";
+} from "../../tools/inspect.ts";
 
 const PERMS = ["--allow-read"];
 const havePy = hasPython("numpy", "h5py", "tifffile", "nibabel", "PIL");

@@ -5,18 +5,18 @@
  * ../shared/data/tomo.
  */
 import assert from "node:assert/strict";
-import { hasPython, hasSharedData, pyFixture, SHARED_DATA } from "./_helpers.ts";
-import { openScan } from "../lib/io/nexus.ts";
+import { hasPython, hasSharedData, pyFixture, SHARED_DATA } from "../_helpers.ts";
+import { openScan } from "../../lib/io/nexus.ts";
 import {
   flatDark,
   normaliseFrames,
   normaliseTS,
   readSinograms,
   TomoKernel,
-} from "../lib/tomo/normalise.ts";
-import { ndarray } from "../lib/io/array.ts";
-import { LumenError } from "../lib/run/errors.ts";
-import { loadWasm } from "../lib/wasm/load.ts";
+} from "../../lib/tomo/normalise.ts";
+import { ndarray } from "../../lib/io/array.ts";
+import { LumenError } from "../../lib/run/errors.ts";
+import { loadWasm } from "../../lib/wasm/load.ts";
 
 const PY = hasPython("h5py", "numpy");
 
@@ -262,7 +262,7 @@ Deno.test("normalise: WASM kernel = plain TS loop (u16, f32, f64; NaN, inf, ≤0
 });
 
 Deno.test("wasm: tomo.wasm loads through a file: URL and exports the kernels", async () => {
-  const url = new URL("../wasm/tomo.wasm", import.meta.url);
+  const url = new URL("../../wasm/tomo.wasm", import.meta.url);
   assert.equal(url.protocol, "file:");
   const inst = await loadWasm(url);
   for (const name of ["memory", "norm_u16", "norm_f32", "neg_log_f32", "__heap_base"]) {

@@ -3,14 +3,14 @@
  * `overwrite`, and no temporary names are left behind on success or failure.
  */
 import assert from "node:assert/strict";
-import { assertLumenError, listDir, tempDir } from "./formats_helpers.ts";
+import { assertLumenError, listDir, tempDir } from "../io/formats_helpers.ts";
 import {
   buildDirAtomic,
   readInput,
   writeChunksAtomicSync,
   writeFileAtomic,
   writeTextAtomic,
-} from "../lib/run/atomic.ts";
+} from "../../lib/run/atomic.ts";
 
 Deno.test("atomic: files are written whole, refused when present unless overwrite", async () => {
   const dir = tempDir();
