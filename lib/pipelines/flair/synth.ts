@@ -26,6 +26,8 @@ export interface SynthOptions {
   voxel?: [number, number, number];
   /** In-plane rotation of the affine in degrees (default 10). */
   angle?: number;
+  /** How much brighter the FLAIR-visible part of the lesion is on b0 (head 300 ± 10; default 60). */
+  visibleB0?: number;
   seed: number;
 }
 
@@ -64,7 +66,7 @@ export async function writeSyntheticPatient(dir: string, o: SynthOptions): Promi
   const side = r.uniform() < 0.5 ? -1 : 1;
   const lc = [side * r.range(25, 40), r.range(-20, 20), r.range(-5, 5)];
   const lr = [r.range(12, 20), r.range(10, 18), r.range(12, 20)];
-  const visFrac = r.range(0.2, 0.8);
+  const visFrac = r.range(0.2, 0.8), visB0 = o.visibleB0 ?? 60;
   const head = [0.42 * nx * vx, 0.45 * ny * vy, Math.max(0.55 * nz * vz, 40)];
   for (let i = 0; i < nx; i++) {
     for (let j = 0; j < ny; j++) {
@@ -79,7 +81,7 @@ export async function writeSyntheticPatient(dir: string, o: SynthOptions): Promi
         stroke[q] = inLes ? 1 : 0;
         vis[q] = inVis ? 1 : 0;
         const noise = r.normal();
-        b0[q] = inHead ? 300 + 10 * noise + (inVis ? 60 : 0) : 0.4 * r.uniform();
+        b0[q] = inHead ? 300 + 10 * noise + (inVis ? visB0 : 0) : 0.4 * r.uniform();
         b1000[q] = inHead ? Math.round(90 + 6 * noise + (inLes ? 170 : 0)) : 0;
       }
     }

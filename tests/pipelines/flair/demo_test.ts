@@ -6,8 +6,9 @@ Deno.test("flair demo: synthetic patients end to end (1 epoch per fold)", async 
   const out = await Deno.makeTempDir({ prefix: "flair_demo_" });
   const r = await runDemo(out, { quiet: true, seed: 0, threads: 1, epochs: 1 });
   assert.equal(r.index, `${out}/index.html`);
-  assert.equal(r.summary.length, 3);
+  assert.equal(r.summary.length, 4);
   assert.match(r.summary[0], /^4 held-out patients, mean stroke Dice \d/);
+  assert.match(r.summary[1], /visible within 15 %: (met|not met)$/);
   for (
     const f of [
       "saved_models_ONNX/model1.onnx",
