@@ -47,6 +47,8 @@ export interface TrainCheckpointOptions {
   provenance?: unknown;
   /** More JSON to record in every checkpoint's `extra` (e.g. what the model was trained on). */
   extra?: Record<string, unknown>;
+  /** Called (and awaited) after each checkpoint is written, with its path without extension. */
+  onSaved?: (base: string) => void | Promise<void>;
 }
 
 /** Options of {@link trainLoop}. */
@@ -132,6 +134,7 @@ export async function trainLoop<B>(o: TrainLoopOptions<B>): Promise<TrainLoopRes
       extra: { ...(o.checkpoint.extra ?? {}), epoch, batch, steps },
       provenance: o.checkpoint.provenance,
     });
+    await o.checkpoint.onSaved?.(base);
     written.push(base);
     o.log?.({ event: "checkpoint", path: base, epoch, batch, step: steps });
   };

@@ -59,6 +59,37 @@ function existsError(path: string): LumenError {
   return new LumenError(path, "", "exists; pass --overwrite");
 }
 
+/** The names {@link tempPathBeside} makes: `.<name>.<pid>-<random><counter><suffix>`. */
+const TEMP_NAME = /^\..+\.\d+-[0-9a-z]+(\.tmp|\.partial)(\.[a-z0-9]+)?$/;
+
+/**
+ * Removes the temporary files and folders that an earlier run killed without clean-up (SIGKILL,
+ * a crash) left under `dir`, so that a resumed output holds only complete files. Returns how
+ * many were removed.
+ *
+ * @example
+ * ```ts
+ * removeStaleTemps("data/0000"); // 2 (".0000_shift00_0003_w01.tif.4711-k3x9.tmp", …)
+ * ```
+ */
+export function removeStaleTemps(dir: string): number {
+  let n = 0;
+  let entries: Deno.DirEntry[];
+  try {
+    entries = [...Deno.readDirSync(dir)];
+  } catch {
+    return 0;
+  }
+  for (const e of entries) {
+    const path = join(dir, e.name);
+    if (TEMP_NAME.test(e.name)) {
+      Deno.removeSync(path, { recursive: true });
+      n++;
+    } else if (e.isDirectory) n += removeStaleTemps(path);
+  }
+  return n;
+}
+
 /**
  * Refuses, before any work, to replace outputs that exist: one line naming the first one and
  * `--overwrite` (and what else to do, `hint`). Nothing happens with `overwrite`.

@@ -15,7 +15,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { LumenError } from "./errors.ts";
-import { writeTextAtomicSync } from "./atomic.ts";
+import { removeStaleTemps, writeTextAtomicSync } from "./atomic.ts";
 import { canonicalJson, readProvenance, sidecarPath } from "./provenance.ts";
 
 /** Options of {@link resumeDiff} and {@link checkResumeArgs}. */
@@ -145,6 +145,7 @@ export function openResumableDir(
       throw new LumenError(record, "", "unreadable resume record; pass --overwrite to start again");
     }
     checkResumeArgs(dir, recorded, args, opts);
+    removeStaleTemps(dir); // what a killed run was writing
     return "resume";
   }
   if (existsSync(dir) && listDeep(dir).length) {

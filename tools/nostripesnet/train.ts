@@ -16,7 +16,7 @@ import { defineTool, type Parsed, provenanceArgs, UsageError } from "../../lib/r
 import { callTool, runTool } from "../../lib/run/main.ts";
 import { LumenError } from "../../lib/run/errors.ts";
 import { progress } from "../../lib/run/progress.ts";
-import { makeProvenance, writeProvenance } from "../../lib/run/provenance.ts";
+import { makeProvenance } from "../../lib/run/provenance.ts";
 import { initEngine } from "../../lib/tensor/engine.ts";
 import { NSN_PRESETS } from "../../lib/pipelines/nostripesnet/model.ts";
 import { ddpNote, resolveModelFile } from "../../lib/pipelines/nostripesnet/original_cli.ts";
@@ -96,7 +96,6 @@ async function train(f: Flags): Promise<void> {
     bar: (n) => progress("steps", n, { quiet: f.quiet }),
     say: f.verbose ? (line) => console.log(line) : undefined,
   });
-  for (const c of result.checkpoints) await writeProvenance(c, prov);
   if (f.verbose) {
     console.log(`trained ${result.steps} steps; checkpoints: ${result.checkpoints.join(", ")}`);
   }

@@ -14,7 +14,7 @@
 import { LumenError } from "../../run/errors.ts";
 import { openLog } from "../../run/log.ts";
 import type { Progress } from "../../run/progress.ts";
-import type { Provenance } from "../../run/provenance.ts";
+import { type Provenance, writeProvenance } from "../../run/provenance.ts";
 import { trainLoop, type TrainLoopResult } from "../../nn/trainer.ts";
 import { manualSeed } from "../../tensor/ops/random.ts";
 import { listPatchPairs, PatchSet, splitPairs } from "./patch_loader.ts";
@@ -152,6 +152,8 @@ export async function trainPatchGan(o: TrainRunOptions): Promise<TrainLoopResult
       everySteps: o.saveEverySteps ?? 0,
       provenance: o.provenance,
       extra: { data },
+      // each checkpoint's sidecar is written with it, so a killed run keeps them
+      onSaved: (base) => writeProvenance(base, o.provenance).then(() => {}),
       parts: () => ({
         modules: { gen: net.gen, disc: net.disc },
         optimizers: { gen: gan.optG, disc: gan.optD },

@@ -91,6 +91,16 @@ Deno.test({
     const sd = await gen(fx, root, ["--seed", "1"]);
     assert.equal(sd.code, 1);
     assert.match(sd.stderr, /--seed \(0 → 1\) differs/);
+    // what a SIGKILLed run was writing is removed when the same run resumes
+    const orphan = `${root}/0000/fake_artifacts/clean/.0000_shift00_0001_w00.tif.4711-k3x91.tmp`;
+    await Deno.writeTextFile(orphan, "half a file");
+    const same = await Deno.makeTempDir();
+    assert.equal((await gen(fx, same)).code, 0);
+    const resumed = await gen(fx, root);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.ok(!existsSync(orphan), "the orphan is gone");
+    assert.deepEqual(await treeHashes(root), await treeHashes(same));
+    await Deno.remove(same, { recursive: true });
     // --overwrite starts again with the new arguments: equal to a fresh run with them
     assert.equal((await gen(fx, root, ["--seed", "1", "--overwrite"])).code, 0);
     const fresh = await Deno.makeTempDir();

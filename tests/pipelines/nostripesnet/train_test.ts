@@ -75,6 +75,8 @@ Deno.test({
     );
     assert.ok(k.paused, k.stderr);
     assert.ok(existsSync(`${b}/t_1_b2.json`) && !existsSync(`${b}/t_2.json`));
+    // each checkpoint's provenance is written with it, so a killed run keeps them
+    for (const c of ["t_1", "t_1_b2"]) assert.ok(existsSync(`${b}/${c}.prov.json`), c);
     const rb = await train(root, b, extra);
     assert.equal(rb.code, 0, rb.stderr);
     for (const ext of [".safetensors", ".optim.safetensors"]) {
