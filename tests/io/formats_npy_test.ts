@@ -23,7 +23,14 @@ import {
   readNpy,
   writeNpy,
 } from "../../lib/io/npy.ts";
-import { appendNpz, decodeNpz, listNpz, readNpz, readNpzArray, writeNpz } from "../../lib/io/npz.ts";
+import {
+  appendNpz,
+  decodeNpz,
+  listNpz,
+  readNpz,
+  readNpzArray,
+  writeNpz,
+} from "../../lib/io/npz.ts";
 import { fileSource, ZipReader } from "../../lib/io/zip.ts";
 
 const PY = hasPython("numpy");

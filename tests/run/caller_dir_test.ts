@@ -9,13 +9,21 @@ import { ROOT } from "../_helpers.ts";
 import { writeNpy } from "../../lib/io/npy.ts";
 import { ndarray } from "../../lib/io/array.ts";
 
+function withoutInitCwd(): Record<string, string> {
+  const env = Deno.env.toObject();
+  delete env.INIT_CWD;
+  return env;
+}
+
 async function denoTask(cwd: string, args: string[]) {
   const r = await new Deno.Command("deno", {
     args: ["task", "--quiet", ...args],
     cwd,
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1" },
+    // a deno task inside `deno task test` would inherit the outer INIT_CWD: start clean
+    clearEnv: true,
+    env: { ...withoutInitCwd(), NO_COLOR: "1" },
   }).output();
   const dec = new TextDecoder();
   return { code: r.code, stdout: dec.decode(r.stdout), stderr: dec.decode(r.stderr) };
