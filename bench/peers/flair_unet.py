@@ -11,6 +11,7 @@ One warm-up batch is not timed. Run with OMP_NUM_THREADS=2 (the side-by-side con
 import json
 import sys
 import time
+from pathlib import Path
 
 import torch
 import torch.nn as nn
@@ -19,43 +20,12 @@ import torch.nn.functional as F
 torch.manual_seed(0)
 
 
-def block(i, c):
-    return nn.Sequential(
-        nn.Conv2d(i, c, 3, padding=1, bias=False), nn.BatchNorm2d(c), nn.ReLU(),
-        nn.Conv2d(c, c, 3, padding=1, bias=False), nn.BatchNorm2d(c), nn.ReLU())
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "flair"))
+from flair_unet_torch import FlairUNet, flair_loss as _loss  # noqa: E402
 
 
-class FlairUNet(nn.Module):
-    def __init__(self, f, d):
-        super().__init__()
-        self.d = d
-        for i in range(d + 1):
-            setattr(self, f"down{i}", block(14 if i == 0 else f * 2 ** (i - 1), f * 2 ** i))
-        for i in range(d, 0, -1):
-            setattr(self, f"up{i}", nn.ConvTranspose2d(f * 2 ** i, f * 2 ** (i - 1), 2, stride=2))
-            setattr(self, f"dec{i}", block(2 * f * 2 ** (i - 1), f * 2 ** (i - 1)))
-        self.head = nn.Conv2d(f, 3, 1)
-
-    def forward(self, x):
-        n, c, s, h, w = x.shape
-        y = x.reshape(n, c * s, h, w)
-        skips = []
-        for i in range(self.d + 1):
-            if i > 0:
-                y = F.max_pool2d(y, 2)
-            y = getattr(self, f"down{i}")(y)
-            skips.append(y)
-        for i in range(self.d, 0, -1):
-            y = getattr(self, f"up{i}")(y)
-            y = getattr(self, f"dec{i}")(torch.cat([y, skips[i - 1]], 1))
-        return self.head(y)
-
-
-def flair_loss(logits, target, eps=0.01):
-    m = target[:, 0:1]
-    sm = target * (1 - eps) + eps / 2
-    bce = lambda c, w=None: F.binary_cross_entropy_with_logits(logits[:, c:c + 1], sm[:, c:c + 1], weight=w)
-    return bce(0) + bce(1, m) + 100 * bce(2, m)
+def flair_loss(logits, target):
+    return _loss(logits, target)[0]
 
 
 def main():
