@@ -27,7 +27,7 @@ export const meta = defineTool({
   args: [{ name: "NAME", help: "pipelines to run (default: all)", optional: true, variadic: true }],
   flags: {
     out: { type: "string", default: "demo_out", arg: "OUT", help: "folder for everything" },
-    epochs: { type: "int", min: 1, default: 30, help: "NoStripesNet training epochs" },
+    epochs: { type: "int", min: 1, default: 20, help: "NoStripesNet training epochs" },
     preset: {
       type: "choice",
       choices: ["small", "tiny", "paper"],

@@ -33,6 +33,20 @@ export interface OnnxInferenceOptions {
 type Ort = any;
 
 /** An inference session. */
+/**
+ * Runs `fn` and puts back the web `Worker` constructor afterwards: onnxruntime-web's Emscripten
+ * glue sees Deno's `process` and replaces `globalThis.Worker` with node's worker_threads one,
+ * which would break every module worker started later (the engine's thread pools).
+ */
+async function keepingWebWorker<T>(fn: () => Promise<T>): Promise<T> {
+  const web = globalThis.Worker;
+  try {
+    return await fn();
+  } finally {
+    if (globalThis.Worker !== web) globalThis.Worker = web;
+  }
+}
+
 export class OnnxInference {
   private constructor(
     private readonly ort: Ort,
@@ -54,17 +68,19 @@ export class OnnxInference {
     const provider = o.provider ?? "wasm";
     const name = typeof model === "string" ? model : "<onnx bytes>";
     const bytes = typeof model === "string" ? await Deno.readFile(model) : model;
-    const ort: Ort = provider === "webgpu"
-      ? await loadOnnxRuntimeWebGpu()
-      : await loadOnnxRuntime();
+    const ort: Ort = await keepingWebWorker(() =>
+      provider === "webgpu" ? loadOnnxRuntimeWebGpu() : loadOnnxRuntime()
+    );
     ort.env.wasm.numThreads = o.threads ?? 1;
     ort.env.logLevel = "error";
     let session;
     try {
-      session = await ort.InferenceSession.create(bytes, {
-        executionProviders: [provider],
-        graphOptimizationLevel: o.graphOptimizationLevel ?? "all",
-      });
+      session = await keepingWebWorker(() =>
+        ort.InferenceSession.create(bytes, {
+          executionProviders: [provider],
+          graphOptimizationLevel: o.graphOptimizationLevel ?? "all",
+        })
+      );
     } catch (e) {
       throw new LumenError(
         name,
@@ -105,7 +121,8 @@ export class OnnxInference {
       }
       feeds[n] = new this.ort.Tensor(a.dtype === "float32" ? "float32" : a.dtype, a.data, a.shape);
     }
-    const r = await this.session.run(feeds);
+    // deno-lint-ignore no-explicit-any
+    const r: any = await keepingWebWorker(() => this.session.run(feeds));
     const out = new Map<string, NdArray>();
     for (const n of this.outputNames) {
       const t = r[n];

@@ -142,3 +142,23 @@ Deno.test("ONNX: the paper-size PatchUNet (54,413,313 parameters) passes onnx.ch
     console.log(`paper PatchUNet: onnxruntime-web vs engine max |diff| ${d.toExponential(2)}`);
   });
 });
+
+Deno.test("ONNX: onnxruntime-web leaves the web Worker in place (the engine's thread pools use it)", async () => {
+  const web = globalThis.Worker;
+  const m = new L.Conv2d(1, 2, 3, { padding: 1, rng: new InitRng(3) });
+  const bytes = await exportOnnx(m, { inputShape: [1, 8, 8], outputShape: [2, 8, 8] });
+  const s = await OnnxInference.create(bytes, { threads: 1 });
+  await s.run1({ dtype: "float32", shape: [1, 1, 8, 8], data: new Float32Array(64) });
+  await s.release();
+  assert.equal(globalThis.Worker, web);
+  // a module worker still starts and has its global scope
+  const w = new Worker(
+    URL.createObjectURL(
+      new Blob(["self.postMessage(typeof self);"], { type: "application/javascript" }),
+    ),
+    { type: "module" },
+  );
+  const got = await new Promise((r) => (w.onmessage = (e) => r(e.data)));
+  w.terminate();
+  assert.equal(got, "object");
+});
