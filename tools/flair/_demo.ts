@@ -22,7 +22,7 @@
 import { join } from "node:path";
 import type { DemoResult } from "../../lib/run/demo.ts";
 import { closeEngine, initEngine } from "../../lib/tensor/engine.ts";
-import { htmlReport } from "../../lib/viz/html_report.ts";
+import { flairDemoReport } from "../../lib/pipelines/flair/demo_report.ts";
 import { writeTextAtomic } from "../../lib/run/atomic.ts";
 import {
   exportFold,
@@ -135,80 +135,17 @@ export async function runDemo(
     overwrite: true,
   });
   const secs = (performance.now() - t0) / 1000;
-  const meanDice = rows.reduce((a, r) => a + r.dice.stroke, 0) / rows.length;
-  const visErr = rows.map((r) => {
-    const t = truth.get(r.patient)!.visibleMl;
-    return Math.abs(r.pred.visibleMl - t) / t;
-  });
-  const worstVis = Math.max(...visErr);
-  const accepted = meanDice >= 0.8 && worstVis <= 0.15;
-  const table = rows.map((r) => {
-    const t = truth.get(r.patient)!;
-    return [
-      r.patient,
-      r.fold,
-      t.strokeMl,
-      r.pred.strokeMl,
-      t.visibleMl,
-      r.pred.visibleMl,
-      r.dice.stroke,
-      r.dice.visible,
-    ];
-  });
-  const png = await Deno.readFile(join(results, "NEW", "key_slices.png"));
-  const html = htmlReport({
-    title: "Flair Visibility demo",
-    subtitle: "synthetic patients; tiny U-Net trained for a few epochs on the CPU",
-    meta: { seconds: Math.round(secs), folds: 2, patients: rows.length, seed: f.seed },
-    sections: [
-      {
-        heading: "Held-out patients (each fold's model on its own test patients)",
-        tables: [{
-          columns: [
-            "patient",
-            "fold",
-            "true stroke mL",
-            "stroke mL",
-            "true visible mL",
-            "visible mL",
-            "Dice stroke",
-            "Dice visible",
-          ],
-          rows: table,
-          digits: 4,
-        }],
-        text: `Mean Dice of the stroke on held-out patients: ${meanDice.toFixed(3)}; ` +
-          `worst visible volume error ${(100 * worstVis).toFixed(1)} % ` +
-          `(target: Dice ≥ 0.8, visible within 15 %: ${accepted ? "met" : "not met"}). ` +
-          "Training reports: " + reports.map((r) => r.slice(out.length + 1)).join(", ") +
-          `. ONNX (onnxruntime-web) − engine: ${parity.map((d) => d.toExponential(1)).join(", ")}.`,
-      },
-      {
-        heading: "New patient (majority vote of the 2 fold models)",
-        tables: [{
-          columns: [
-            "true stroke mL",
-            "stroke mL",
-            "true visible mL",
-            "visible mL (mean)",
-            "visible mL (majority)",
-          ],
-          rows: [[
-            fresh.strokeMl,
-            np.strokeMl,
-            fresh.visibleMl,
-            np.visibleMlMean,
-            np.visibleMlMajority,
-          ]],
-          digits: 4,
-        }],
-        images: [{
-          png,
-          title: "key slices",
-          caption: "heatmap: mask outline green, stroke outline blue, visible red",
-        }],
-      },
-    ],
+  const { html, meanDice, worstVis, accepted } = await flairDemoReport({
+    rows,
+    newPatient: np,
+    truth,
+    fresh,
+    results,
+    reports,
+    parity,
+    out,
+    seconds: secs,
+    seed: f.seed,
   });
   const index = join(out, "index.html");
   await writeTextAtomic(index, html, { overwrite: true });

@@ -26,3 +26,4 @@ export * from "./export.ts";
 export * from "./infer.ts";
 export * from "./infer_run.ts";
 export * from "./synth.ts";
+export * from "./demo_report.ts";
