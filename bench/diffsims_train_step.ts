@@ -12,6 +12,7 @@ import { initEngine } from "../lib/tensor/engine.ts";
 import { buildCnn, cnnBatch, cnnTrainStep } from "../lib/pipelines/diffsims/cnn.ts";
 import { Adam } from "../lib/optim/adam.ts";
 import { SimRng } from "../lib/data/rng.ts";
+import { cpus } from "node:os";
 
 const BATCH = 64, LEN = 147, REPEATS = 20;
 const HERE = new URL(".", import.meta.url).pathname;
@@ -61,6 +62,7 @@ if (want("diffsims_train_step_s") || want("diffsims_train_profiles_per_s")) {
     console.error(`peer failed: ${peerError}`);
   }
   const x = {
+    cpu: cpus()[0]?.model ?? "unknown",
     backend: backend.name,
     threads: 2,
     batch: BATCH,

@@ -29,6 +29,7 @@ MODULES=(
   "rust:tomo:"
   "rust:engine:-C target-feature=+atomics,+bulk-memory,+mutable-globals -C link-arg=--shared-memory -C link-arg=--import-memory -C link-arg=--max-memory=4294967296 -C link-arg=--no-check-features -C link-arg=--export=__heap_base -C link-arg=--export=__stack_pointer -C link-arg=-zstack-size=1048576"
   "rust:stripes:"
+  "rust:diffsims:"
   "wat:gemm/gemm_relaxed.wat:--enable-relaxed-simd --enable-threads"
   "wat:gemm/gemm_simd.wat:--enable-threads"
 )

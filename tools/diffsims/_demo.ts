@@ -29,6 +29,7 @@ import { parseCif } from "../../lib/pipelines/diffsims/cif.ts";
 import { DEMO_CIFS } from "../../lib/pipelines/diffsims/demo_cifs.ts";
 import { parseParamSpace, spacePoints } from "../../lib/pipelines/diffsims/param_space.ts";
 import { simulateMap, stripesLayout } from "../../lib/pipelines/diffsims/exp_map.ts";
+import { KinematicWasm } from "../../lib/pipelines/diffsims/kinematic_wasm.ts";
 import { phaseMap } from "../../lib/pipelines/diffsims/predict.ts";
 import { readNpzArray } from "../../lib/io/npz.ts";
 import { main as simulate } from "./simulate.ts";
@@ -128,7 +129,7 @@ export async function runDemo(out: string, f: DiffsimsDemoOptions): Promise<Demo
     name,
     cif: parseCif(text, `${name}.cif`),
   }));
-  const m = simulateMap(base, phases, layout, ny, nx, f.seed + 1000);
+  const m = simulateMap(base, phases, layout, ny, nx, f.seed + 1000, await KinematicWasm.load());
   const expDir = join(out, "experimental");
   mkdirSync(expDir, { recursive: true });
   const expPath = join(expDir, "demo_map.npz");

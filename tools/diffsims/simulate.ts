@@ -8,11 +8,10 @@
  * @module
  */
 import { mkdirSync, renameSync, statSync } from "node:fs";
-import { basename, dirname, isAbsolute, join } from "node:path";
-import { defineTool, OVERWRITE, type Parsed } from "../../lib/run/flags.ts";
+import { basename, join } from "node:path";
+import { defineTool, OVERWRITE, type Parsed, THREADS } from "../../lib/run/flags.ts";
 import { callTool, runTool } from "../../lib/run/main.ts";
 import { readInput, refuseExisting } from "../../lib/run/atomic.ts";
-import { LumenError } from "../../lib/run/errors.ts";
 import { makeProvenance, writeProvenance } from "../../lib/run/provenance.ts";
 import { safePoint } from "../../lib/run/interrupt.ts";
 import {
@@ -25,14 +24,14 @@ import {
   shardDir,
   shardRange,
 } from "../../lib/run/shard.ts";
-import { parseCif } from "../../lib/pipelines/diffsims/cif.ts";
 import {
   parseParamSpace,
   type SpacePoint,
   spacePoints,
 } from "../../lib/pipelines/diffsims/param_space.ts";
-import { simulatePoint } from "../../lib/pipelines/diffsims/simulate.ts";
+import { simulatePointThreads } from "../../lib/pipelines/diffsims/sim_threads.ts";
 import { writeSimHdf5, writeSimNpz } from "../../lib/pipelines/diffsims/sim_io.ts";
+import { fileStamp, pointInputs } from "../../lib/pipelines/diffsims/sim_point.ts";
 
 /** The tool's command line. */
 export const meta = defineTool({
@@ -47,6 +46,7 @@ export const meta = defineTool({
     shard: { type: "string", arg: "i/N", help: "simulate shard i of N of the points" },
     merge: { type: "int", min: 1, arg: "N", help: "merge N finished shards into --out" },
     npz: { type: "boolean", help: "also write sim-<uuid>.npz with the same keys" },
+    threads: THREADS,
     overwrite: OVERWRITE,
   },
   examples: ["--config param_space.yaml --out sims/", "--config p.yaml --out sims/ --shard 0/6"],
@@ -54,30 +54,10 @@ export const meta = defineTool({
 
 type Flags = Parsed<typeof meta.flags>;
 
-function stamp(d: Date): string {
-  const p = (n: number) => String(n).padStart(2, "0");
-  return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}_${p(d.getUTCHours())}${
-    p(d.getUTCMinutes())
-  }${p(d.getUTCSeconds())}`;
-}
-
 async function writePoint(f: Flags, dir: string, pt: SpacePoint, ts: string): Promise<string[]> {
-  const params = pt.params as Record<string, Record<string, unknown>> & { root_path: string };
-  const root = isAbsolute(params.root_path)
-    ? params.root_path
-    : join(dirname(f.config), params.root_path);
-  const sp = params.structure_parameters;
-  const files = (sp.phase_files as string[]).map((p) =>
-    isAbsolute(p) ? p : join(root, sp.phase_files_location_from_root as string, p)
-  );
-  if (files.length === 0) {
-    throw new LumenError(f.config, "", "structure_parameters.phase_files is empty");
-  }
-  const phases = await Promise.all(files.map(async (p) => ({
-    name: basename(p).replace(/\.[^.]*$/, ""),
-    cif: parseCif(new TextDecoder().decode(await readInput(p)), p),
-  })));
-  const r = simulatePoint(pt.params, phases, pt.seed);
+  const inp = await pointInputs(pt.params, f.config, pt.seed);
+  const threads = f.threads ?? navigator.hardwareConcurrency ?? 1;
+  const r = await simulatePointThreads(pt.params, inp.phases, pt.seed, inp.eulers, threads);
   const id = `sim-${pt.uuid}`;
   const m = { id, timestamp: ts, params: pt.params };
   const h5 = join(dir, `${id}.hdf5`);
@@ -92,7 +72,7 @@ async function writePoint(f: Flags, dir: string, pt: SpacePoint, ts: string): Pr
     tool: meta.name,
     args: { config: basename(f.config), point: pt.index, params: pt.params },
     seed: pt.seed,
-    inputs: [f.config, ...files],
+    inputs: [f.config, ...inp.files],
   });
   const side = await writeProvenance(h5, prov);
   out.push(basename(side));
@@ -115,7 +95,7 @@ export async function simulate(f: Flags): Promise<string[]> {
     }
     return [];
   }
-  const ts = stamp(statSync(f.config).mtime ?? new Date(0));
+  const ts = fileStamp(statSync(f.config).mtime ?? new Date(0));
   // shards stage inside --out (<out>/.staging.shards/i-of-N), within the tool's write scope
   const stage = join(f.out, ".staging");
   if (f.merge !== undefined) {

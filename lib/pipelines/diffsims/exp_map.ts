@@ -13,6 +13,7 @@
  */
 import type { Cif } from "./cif.ts";
 import { simulatePoint } from "./simulate.ts";
+import type { SimKernels } from "./kinematic_wasm.ts";
 
 /**
  * Vertical bands of `n` phases over an ny × nx map (phase = band index).
@@ -41,6 +42,7 @@ export function simulateMap(
   ny: number,
   nx: number,
   seed: number,
+  kernels?: SimKernels,
 ): { x: Float64Array; y: Float32Array; len: number } {
   const p = structuredClone(params) as Record<string, Record<string, unknown>>;
   let x = new Float64Array(), len = 0;
@@ -50,7 +52,7 @@ export function simulateMap(
     const pix = [...layout.keys()].filter((i) => layout[i] === k);
     if (pix.length === 0) return;
     p.orientations_parameters = { ...p.orientations_parameters, n_points: pix.length };
-    const r = simulatePoint(p, [ph], seed + 101 * k);
+    const r = simulatePoint(p, [ph], seed + 101 * k, undefined, kernels);
     const pp = p.postprocessing_parameters as Record<string, number>;
     len = r.crop;
     x = r.qAxis.slice(pp.cropping_start_px, pp.cropping_stop_px);

@@ -4,7 +4,8 @@
  * the Ewald sphere of radius 1/λ, kept where |ε| < relrod length, with the linear shape factor
  * 1 − |ε|/relrod; intensity = shape·|F|² with F = Σ occ·f(g)·exp(2πi h·x − ¼·B·g²), f the Lobato
  * electron scattering factor Σ aᵢ(2 + bᵢg²)/(1 + bᵢg²)² (or International Tables C 4.3.2.3:
- * Σ aᵢ·exp(−bᵢg²/4)) and B = 8π²·Uiso. Spots go to pixel
+ * Σ aᵢ·exp(−bᵢg²/4); Doyle & Turner (1968), Acta Cryst. A24, 390: the same form with four
+ * terms) and B = 8π²·Uiso. Spots go to pixel
  * ⌊g/cal + size/2⌋ (one value per pixel, the last wins), are blurred by a Gaussian (scipy's
  * `gaussian_filter`: truncate 4σ, mirrored edges) and the pattern is divided by its maximum.
  * The azimuthal integration bins pixel centres by radius from the detector centre into `nbins`
@@ -23,6 +24,7 @@
 import { type Cell, type Cif, expandCell } from "./cif.ts";
 import { LOBATO } from "./lobato_params.ts";
 import { XTABLES } from "./xtables_params.ts";
+import { DOYLE_TURNER } from "./doyle_turner_params.ts";
 import { LumenError } from "../../run/errors.ts";
 
 /** A phase ready to simulate: the direct basis (rows a, b, c in Å) and the atoms of the cell. */
@@ -35,7 +37,9 @@ export interface Phase {
 }
 
 /** diffsims' electron scattering-factor parameterisations. */
-export type ScatteringParams = "lobato" | "xtables";
+export type ScatteringParams = "lobato" | "xtables" | "doyle_turner";
+
+const TABLES = { lobato: LOBATO, xtables: XTABLES, doyle_turner: DOYLE_TURNER };
 
 /** Spots of one pattern. */
 export interface Spots {
@@ -129,8 +133,8 @@ export function reciprocalBasis(a: number[]): number[] {
 }
 
 /**
- * Expands a CIF to a {@link Phase} with Lobato (default) or International Tables C 4.3.2.3
- * (`xtables`) electron scattering factors; throws naming the file for elements without them.
+ * Expands a CIF to a {@link Phase} with Lobato (default), International Tables C 4.3.2.3
+ * (`xtables`) or Doyle–Turner (`doyle_turner`) electron scattering factors; throws naming the file for elements without them.
  *
  * @example
  * ```ts
@@ -142,7 +146,7 @@ export function preparePhase(
   name = cif.file,
   scattering: ScatteringParams = "lobato",
 ): Phase {
-  const table = scattering === "lobato" ? LOBATO : XTABLES;
+  const table = TABLES[scattering];
   const atoms = expandCell(cif).map((a) => {
     const c = table[a.element];
     if (!c) {
@@ -152,7 +156,7 @@ export function preparePhase(
       xyz: a.xyz,
       occupancy: a.occupancy,
       b: 8 * Math.PI * Math.PI * a.uiso,
-      coeffs: c.flat(),
+      coeffs: [...c.flat(), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0].slice(0, 10),
     };
   });
   return { name, basis: directBasis(cif.cell), atoms, scattering };

@@ -21,12 +21,13 @@ import type { Cif } from "./cif.ts";
 import {
   binQ,
   electronWavelength,
-  integrate,
-  kinematicSpots,
+  type Phase,
   preparePhase,
+  type RadialBins,
   radialBins,
-  renderPattern,
+  type ScatteringParams,
 } from "./kinematic.ts";
+import { type SimKernels, TS_KERNELS } from "./kinematic_wasm.ts";
 import { eulerToMatrix, randomRotation } from "./orientations.ts";
 import { SimRng } from "../../data/rng.ts";
 import { LumenError } from "../../run/errors.ts";
@@ -59,9 +60,216 @@ function variants(rng: SimRng, mode: unknown, all: number[][], none: boolean): n
   return none ? [[0, 0], ...all] : all;
 }
 
+/** What every chunk of a point shares (derived from the parameters once). */
+interface Setup {
+  size: number;
+  nbins: number;
+  calibration: number;
+  wavelength: number;
+  scattering: ScatteringParams;
+  rb: RadialBins;
+  qAxis: Float64Array;
+  c0: number;
+  c1: number;
+}
+
+const binsCache = new Map<string, RadialBins>();
+
+function setup(params: P): Setup {
+  const det = params.detector_geometry;
+  const size: number = det.detector_size;
+  const nbins = Math.ceil((Math.floor(size / 2) - 1) / 2) * 2;
+  const calList = ([] as number[]).concat(params.calibration_parameters.calibration_value);
+  const calibration = calList.reduce((a, b) => a + b, 0) / calList.length;
+  if (params.data_augmentation_parameters.simulated_direct_beam_bool) {
+    throw new LumenError(
+      "simulated_direct_beam_bool",
+      "",
+      "a simulated direct beam is not supported",
+    );
+  }
+  const scattering = params.structure_parameters.scattering_params;
+  if (!["lobato", "xtables", "doyle_turner"].includes(scattering)) {
+    throw new LumenError(
+      "structure_parameters.scattering_params",
+      "",
+      `'${scattering}' is not available (lobato, xtables and doyle_turner are)`,
+    );
+  }
+  const key = `${size},${nbins}`;
+  let rb = binsCache.get(key);
+  if (!rb) binsCache.set(key, rb = radialBins(size, nbins));
+  const pp = params.postprocessing_parameters;
+  return {
+    size,
+    nbins,
+    calibration,
+    wavelength: electronWavelength(det.beam_energy),
+    scattering,
+    rb,
+    qAxis: binQ(rb, calibration),
+    c0: pp.cropping_start_px,
+    c1: pp.cropping_stop_px,
+  };
+}
+
+/** A share of one phase's orientations: the unit of work that threads split. */
+export interface Chunk {
+  /** Phase index (the label). */
+  phase: number;
+  /** Chunk index within the phase. */
+  index: number;
+  /** First orientation and how many. */
+  start: number;
+  count: number;
+}
+
+/**
+ * The chunks of a point: per phase, `simulation_orientations_chunk_size` orientations each.
+ * @example
+ * ```ts
+ * pointChunks(params, 3); // [{ phase: 0, index: 0, start: 0, count: 1000 }, …]
+ * ```
+ */
+export function pointChunks(params: P, nPhases: number, eulers?: number[][][]): Chunk[] {
+  const size = Math.max(1, params.simulation_orientations_chunk_size ?? 1000);
+  const out: Chunk[] = [];
+  for (let pi = 0; pi < nPhases; pi++) {
+    const n = eulers ? eulers[pi].length : params.orientations_parameters.n_points;
+    for (let c = 0; c * size < n; c++) {
+      out.push({ phase: pi, index: c, start: c * size, count: Math.min(size, n - c * size) });
+    }
+  }
+  return out;
+}
+
+/** The seed of a chunk's own random stream (so chunks can run in any order, on any thread). */
+function chunkSeed(seed: number, c: Chunk): number {
+  return (Math.imul(seed | 0, 0x9e3779b1) ^ Math.imul(c.phase + 1, 0x85ebca6b) ^
+    Math.imul(c.index + 1, 0xc2b2ae35)) >>> 0;
+}
+
+/**
+ * The 256-bin profiles of one chunk (rows in order) with their labels.
+ * @example
+ * ```ts
+ * const part = simulateChunk(params, phase, pointChunks(params, 1)[0], seed);
+ * ```
+ */
+export function simulateChunk(
+  params: P,
+  ph: Phase,
+  chunk: Chunk,
+  seed: number,
+  eulers?: number[][],
+  kernels: SimKernels = TS_KERNELS,
+): { rows: Float64Array; labels: Float64Array } {
+  const st = setup(params);
+  const { size, rb, qAxis, calibration, wavelength } = st;
+  const rng = new SimRng(chunkSeed(seed, chunk));
+  const pi = chunk.phase;
+  const modPct: number = params.calibration_parameters.calibration_modify_percent ?? 0;
+  const rr = params.relrod_parameters, sg = params.sigma_parameters;
+  const aug = params.data_augmentation_parameters;
+  const pr = aug.peak_removal, nz = aug.noise_addition, bk = aug.background_parameters;
+  const range = params.structure_parameters.lattice_scaling_ranges?.[pi] as
+    | [number, number]
+    | null
+    | undefined;
+  const noiseAll = nz.snrs.flatMap((s: number) => nz.intensity_spikes.map((k: number) => [s, k]));
+  const bkgAll = bk.a_vals.flatMap((a: number) => bk.tau_vals.map((t: number) => [a, t]));
+  const rows: Float64Array[] = [];
+  for (let j = chunk.start; j < chunk.start + chunk.count; j++) {
+    const rot = eulers
+      ? eulerToMatrix(eulers[j][0], eulers[j][1], eulers[j][2])
+      : randomRotation(rng);
+    const relrods: number[] = rr.randomise_relrod ? [pick(rng, rr.relrod_list)] : rr.relrod_list;
+    for (const relrod of relrods) {
+      const c = modPct ? calibration * (1 + rng.range(-modPct, modPct) / 100) : calibration;
+      const scale = range ? rng.range(range[0], range[1]) : 1;
+      const spots = kernels.spots(ph, rot, { wavelength, calibration: c, relrod, size, scale });
+      if (pr.remove_peaks_from_diffraction_library) {
+        const order = [...spots.intensity.keys()].sort((a, b) =>
+          spots.intensity[b] - spots.intensity[a] || a - b
+        ).slice(0, pr.n_intensity_peaks);
+        const k = pr.num_peaks_to_remove === "random"
+          ? rng.int(0, order.length)
+          : Math.min(pr.num_peaks_to_remove, order.length);
+        for (let m = 0; m < k; m++) {
+          const at = rng.int(m, order.length - 1);
+          [order[m], order[at]] = [order[at], order[m]];
+          spots.intensity[order[m]] = 0;
+        }
+      }
+      const sigmas: number[] = sg.randomise_sigmas
+        ? [pick(rng, sg.sigma_2d_gaussian_list)]
+        : sg.sigma_2d_gaussian_list;
+      for (const sigma of sigmas) {
+        const noise = variants(rng, nz.add_noise, noiseAll, nz.include_also_non_noisy_simulation);
+        // the 2D pattern only when noise needs its pixels
+        const clean = noise.some(([, k]) => k) ? kernels.render(spots, size, sigma) : null;
+        for (const [snr, spike] of noise) {
+          const prof = !clean
+            ? kernels.profile(spots, size, sigma, rb)
+            : kernels.integrate(spike ? addNoise(clean, snr, spike, rng) : clean, rb);
+          const bkgs = variants(
+            rng,
+            bk.add_background_to_1d,
+            bkgAll,
+            bk.include_also_non_bkg_simulation,
+          );
+          for (const [a, tau] of bkgs) {
+            rows.push(
+              bk.add_background_to_1d === false ? prof : addBackground(prof, qAxis, a, tau),
+            );
+          }
+        }
+      }
+    }
+  }
+  const flat = new Float64Array(rows.length * st.nbins);
+  rows.forEach((r, i) => flat.set(r, i * st.nbins));
+  return { rows: flat, labels: new Float64Array(rows.length).fill(pi) };
+}
+
+/**
+ * Joins chunk results (in chunk order) into a point's {@link SimResult}: `x_all` and the
+ * cropped, renormalised `x_px`.
+ * @example
+ * ```ts
+ * const r = assemblePoint(params, ["pb"], [simulateChunk(params, phase, chunk, seed)]);
+ * ```
+ */
+export function assemblePoint(
+  params: P,
+  names: string[],
+  parts: { rows: Float64Array; labels: Float64Array }[],
+): SimResult {
+  const { nbins, c0, c1, qAxis } = setup(params);
+  const crop = c1 - c0;
+  const N = parts.reduce((a, p) => a + p.labels.length, 0);
+  const xAll = new Float32Array(N * nbins), xPx = new Float32Array(N * crop);
+  const yAll = new Float64Array(N);
+  let i = 0;
+  for (const p of parts) {
+    yAll.set(p.labels, i);
+    for (let k = 0; k < p.labels.length; k++, i++) {
+      const r = p.rows.subarray(k * nbins, (k + 1) * nbins);
+      xAll.set(r, i * nbins);
+      let max = 0;
+      for (let b = c0; b < c1; b++) max = Math.max(max, r[b]);
+      for (let b = c0; b < c1; b++) xPx[i * crop + b - c0] = max > 0 ? r[b] / max : 0;
+    }
+  }
+  return { phases: names, xAll, yAll, xPx, qAxis, nbins, crop };
+}
+
 /**
  * Simulates one parameter-space point. `phases` are the parsed CIFs in label order; `eulers`
- * (per phase, Bunge degrees) replace the random orientations when given.
+ * (per phase, Bunge degrees) replace the random orientations when given; `kernels` run the
+ * hot loops (default the TypeScript reference; `KinematicWasm` gives the same profiles). Each
+ * chunk of orientations draws from its own seeded stream, so the result does not depend on how
+ * chunks are spread over threads (`simulatePointThreads`).
  * @example
  * ```ts
  * const r = simulatePoint(point.params, [{ name: "pb", cif }], point.seed); r.xPx.length / 147;
@@ -72,115 +280,14 @@ export function simulatePoint(
   phases: { name: string; cif: Cif }[],
   seed: number,
   eulers?: number[][][],
+  kernels: SimKernels = TS_KERNELS,
 ): SimResult {
-  const rng = new SimRng(seed);
-  const det = params.detector_geometry;
-  const size: number = det.detector_size;
-  const nbins = Math.ceil((Math.floor(size / 2) - 1) / 2) * 2;
-  const cal = params.calibration_parameters;
-  const calList = ([] as number[]).concat(cal.calibration_value);
-  const calibration = calList.reduce((a, b) => a + b, 0) / calList.length;
-  const modPct: number = cal.calibration_modify_percent ?? 0;
-  const wavelength = electronWavelength(det.beam_energy);
-  const rr = params.relrod_parameters, sg = params.sigma_parameters;
-  const aug = params.data_augmentation_parameters;
-  const pr = aug.peak_removal, nz = aug.noise_addition, bk = aug.background_parameters;
-  if (aug.simulated_direct_beam_bool) {
-    throw new LumenError(
-      "simulated_direct_beam_bool",
-      "",
-      "a simulated direct beam is not supported",
-    );
-  }
-  const scattering = params.structure_parameters.scattering_params;
-  if (scattering !== "lobato" && scattering !== "xtables") {
-    throw new LumenError(
-      "structure_parameters.scattering_params",
-      "",
-      `'${scattering}' is not available (lobato and xtables are)`,
-    );
-  }
-  const scaling: ([number, number] | null)[] | null =
-    params.structure_parameters.lattice_scaling_ranges;
-  const [c0, c1] = [
-    params.postprocessing_parameters.cropping_start_px,
-    params.postprocessing_parameters.cropping_stop_px,
-  ];
-  const crop = c1 - c0;
-  const rb = radialBins(size, nbins);
-  const qAxis = binQ(rb, calibration);
-  const noiseAll = nz.snrs.flatMap((s: number) => nz.intensity_spikes.map((k: number) => [s, k]));
-  const bkgAll = bk.a_vals.flatMap((a: number) => bk.tau_vals.map((t: number) => [a, t]));
-  const rows: Float64Array[] = [], labels: number[] = [];
-  phases.forEach((phase, pi) => {
-    const ph = preparePhase(phase.cif, phase.name, scattering);
-    const n = eulers ? eulers[pi].length : params.orientations_parameters.n_points;
-    for (let j = 0; j < n; j++) {
-      const rot = eulers
-        ? eulerToMatrix(eulers[pi][j][0], eulers[pi][j][1], eulers[pi][j][2])
-        : randomRotation(rng);
-      const relrods: number[] = rr.randomise_relrod ? [pick(rng, rr.relrod_list)] : rr.relrod_list;
-      for (const relrod of relrods) {
-        const c = modPct ? calibration * (1 + rng.range(-modPct, modPct) / 100) : calibration;
-        const range = scaling?.[pi];
-        const scale = range ? rng.range(range[0], range[1]) : 1;
-        const spots = kinematicSpots(ph, rot, { wavelength, calibration: c, relrod, size, scale });
-        if (pr.remove_peaks_from_diffraction_library) {
-          const order = [...spots.intensity.keys()].sort((a, b) =>
-            spots.intensity[b] - spots.intensity[a] || a - b
-          ).slice(0, pr.n_intensity_peaks);
-          const k = pr.num_peaks_to_remove === "random"
-            ? rng.int(0, order.length)
-            : Math.min(pr.num_peaks_to_remove, order.length);
-          for (let m = 0; m < k; m++) {
-            const at = rng.int(m, order.length - 1);
-            [order[m], order[at]] = [order[at], order[m]];
-            spots.intensity[order[m]] = 0;
-          }
-        }
-        const sigmas: number[] = sg.randomise_sigmas
-          ? [pick(rng, sg.sigma_2d_gaussian_list)]
-          : sg.sigma_2d_gaussian_list;
-        for (const sigma of sigmas) {
-          const clean = renderPattern(spots, size, sigma);
-          const noise = variants(rng, nz.add_noise, noiseAll, nz.include_also_non_noisy_simulation);
-          for (const [snr, spike] of noise) {
-            const img = spike ? addNoise(clean, snr, spike, rng) : clean;
-            const prof = integrate(img, rb);
-            const bkgs = variants(
-              rng,
-              bk.add_background_to_1d,
-              bkgAll,
-              bk.include_also_non_bkg_simulation,
-            );
-            for (const [a, tau] of bkgs) {
-              rows.push(
-                bk.add_background_to_1d === false ? prof : addBackground(prof, qAxis, a, tau),
-              );
-              labels.push(pi);
-            }
-          }
-        }
-      }
-    }
-  });
-  const N = rows.length;
-  const xAll = new Float32Array(N * nbins), xPx = new Float32Array(N * crop);
-  rows.forEach((r, i) => {
-    xAll.set(r, i * nbins);
-    let max = 0;
-    for (let b = c0; b < c1; b++) max = Math.max(max, r[b]);
-    for (let b = c0; b < c1; b++) xPx[i * crop + b - c0] = max > 0 ? r[b] / max : 0;
-  });
-  return {
-    phases: phases.map((p) => p.name),
-    xAll,
-    yAll: Float64Array.from(labels),
-    xPx,
-    qAxis,
-    nbins,
-    crop,
-  };
+  const { scattering } = setup(params);
+  const prepared = phases.map((p) => preparePhase(p.cif, p.name, scattering));
+  const parts = pointChunks(params, phases.length, eulers).map((c) =>
+    simulateChunk(params, prepared[c.phase], c, seed, eulers?.[c.phase], kernels)
+  );
+  return assemblePoint(params, phases.map((p) => p.name), parts);
 }
 
 /**
