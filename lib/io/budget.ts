@@ -113,15 +113,37 @@ export function checkMemory(
   file: string,
   place: string,
   what: string,
-  bytes: number,
+  bytes: number | bigint,
   limit: number = budget,
 ): void {
-  if (bytes <= limit) return;
-  const n = Number.isFinite(bytes) ? BigInt(Math.round(bytes)).toString() : String(bytes);
+  const approx = Number(bytes);
+  if (approx <= limit) return;
+  const n = typeof bytes === "bigint"
+    ? bytes.toString()
+    : Number.isFinite(bytes)
+    ? BigInt(Math.round(bytes)).toString()
+    : String(bytes);
   throw new LumenError(
     file,
     place,
-    `${what} would take ${n} bytes (${human(bytes)}), over the ${limit}-byte limit of ` +
+    `${what} would take ${n} bytes (${human(approx)}), over the ${limit}-byte limit of ` +
       `--max-memory (${human(limit)}); corrupt or hostile header?`,
   );
+}
+
+/**
+ * The exact product of sizes (dimensions, then bytes per element) as a BigInt, so that a size
+ * beyond 2^53 that a header declares prints as declared, not rounded.
+ *
+ * @example
+ * ```ts
+ * exactBytes([3, 2 ** 52 + 1], 1); // 13510798882111491n (as a number: 13510798882111492)
+ * ```
+ */
+export function exactBytes(...factors: readonly (number | readonly number[])[]): bigint {
+  let n = 1n;
+  for (const f of factors) {
+    for (const x of typeof f === "number" ? [f] : f) n *= BigInt(Math.trunc(x));
+  }
+  return n;
 }

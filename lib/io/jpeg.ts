@@ -17,6 +17,7 @@ import { type NdArray } from "./array.ts";
 import { LumenError } from "../run/errors.ts";
 import { readInput } from "../run/atomic.ts";
 import { checkMemory, maxMemory } from "./budget.ts";
+import { checkJpegHeaders, hasEoi } from "./jpeg_check.ts";
 
 /** Options of {@link decodeJpeg}. */
 export interface JpegReadOptions {
@@ -26,16 +27,6 @@ export interface JpegReadOptions {
   maxMemoryMB?: number;
   /** Memory budget in bytes (default: the process-wide one, see lib/io/budget.ts). */
   maxMemory?: number;
-}
-
-/** True when the bytes end with the EOI marker (after any trailing zero padding). */
-function hasEoi(bytes: Uint8Array): boolean {
-  let end = bytes.length;
-  while (end > 2 && bytes[end - 1] === 0) end--;
-  for (let p = end - 2; p >= Math.max(0, end - 64); p--) {
-    if (bytes[p] === 0xff && bytes[p + 1] === 0xd9) return true;
-  }
-  return false;
 }
 
 /**
@@ -104,6 +95,7 @@ export function decodeJpeg(
       `empty image (${frame.width}×${frame.height}, ${frame.components} components)`,
     );
   }
+  checkJpegHeaders(bytes, file);
   // jpeg-js holds each component's samples and the RGB output; we may copy to grayscale
   const limit = opts.maxMemory ?? maxMemory();
   checkMemory(

@@ -39,7 +39,7 @@ import { LumenError } from "../run/errors.ts";
 import { readInput, writeChunksAtomicSync } from "../run/atomic.ts";
 import { bytesToTyped, reorder, typedToBytes } from "./npy.ts";
 import { gunzipChecked, gzip, isGzip } from "./zip.ts";
-import { checkMemory, maxMemory } from "./budget.ts";
+import { checkMemory, exactBytes, maxMemory } from "./budget.ts";
 import * as zlib from "node:zlib";
 
 /** The 348-byte NIfTI-1 header, field by field (names as in nifti1.h and nibabel). */
@@ -599,6 +599,14 @@ export function niftiLayout(h: NiftiHeader, file = "<nifti>", available?: number
       name ? `${name} data is not supported` : `unknown datatype code ${h.datatype}`,
     );
   }
+  // 0 means "right after the header" (nibabel reads it so); anything else inside it is corrupt
+  if (!Number.isFinite(h.vox_offset) || h.vox_offset < 0 || (h.vox_offset && h.vox_offset < 352)) {
+    throw new LumenError(
+      file,
+      "vox_offset (byte 108)",
+      `voxel offset ${h.vox_offset} is not a position after the 352-byte header`,
+    );
+  }
   const offset = Math.max(352, Math.floor(h.vox_offset));
   const need = sizeOf(shape) * DTYPE_SIZE[dtype];
   if (available !== undefined && offset + need > available) {
@@ -664,8 +672,10 @@ function checkNiftiMemory(
   opts: NiftiReadOptions,
 ): void {
   const { header: h } = parseNiftiHeader(head, file);
-  const { shape, dtype, offset, bytes } = niftiLayout(h, file);
-  const cost = 2 * bytes + (gz ? offset + bytes : 0) + (opts.scale ? sizeOf(shape) * 8 : 0);
+  const { shape, dtype, offset } = niftiLayout(h, file);
+  const exact = exactBytes(shape, DTYPE_SIZE[dtype]);
+  const cost = 2n * exact + (gz ? BigInt(offset) + exact : 0n) +
+    (opts.scale ? exactBytes(shape, 8) : 0n);
   checkMemory(file, "dim (byte 40)", `${shape.join("×")} ${dtype} voxels`, cost, opts.maxMemory);
 }
 
@@ -718,6 +728,27 @@ export function decodeNifti(
 }
 
 /**
+ * True when the header scales its voxels (a finite, non-zero `scl_slope`); refuses a valid
+ * slope with a NaN or infinite `scl_inter`, as nibabel does.
+ *
+ * @example
+ * ```ts
+ * checkScaling({ scl_slope: 2, scl_inter: 0 }, "a.nii"); // true
+ * checkScaling({ scl_slope: NaN, scl_inter: NaN }, "a.nii"); // false
+ * ```
+ */
+export function checkScaling(
+  h: Pick<NiftiHeader, "scl_slope" | "scl_inter">,
+  file = "<nifti>",
+): boolean {
+  const scaled = h.scl_slope !== 0 && Number.isFinite(h.scl_slope);
+  if (scaled && !Number.isFinite(h.scl_inter)) {
+    throw new LumenError(file, "scl_inter", `valid slope but invalid intercept ${h.scl_inter}`);
+  }
+  return scaled;
+}
+
+/**
  * The voxel values with `scl_slope`/`scl_inter` applied, as float64 (nibabel's `get_fdata()`).
  * A slope of 0, NaN or ±Inf means unscaled.
  */
@@ -725,10 +756,7 @@ export function scaleNifti(img: Pick<NiftiImage, "header" | "data">, file = "<ni
   const { scl_slope: slope, scl_inter: inter } = img.header;
   const src = img.data.data;
   const out = new Float64Array(src.length);
-  const scaled = slope !== 0 && Number.isFinite(slope);
-  if (scaled && !Number.isFinite(inter)) {
-    throw new LumenError(file, "scl_inter", `valid slope but invalid intercept ${inter}`);
-  }
+  const scaled = checkScaling(img.header, file);
   for (let i = 0; i < src.length; i++) {
     const v = Number(src[i]);
     out[i] = scaled ? v * slope + inter : v;

@@ -32,7 +32,7 @@ import {
 } from "./array.ts";
 import { LumenError } from "../run/errors.ts";
 import { readInputSync, writeChunksAtomicSync } from "../run/atomic.ts";
-import { checkMemory } from "./budget.ts";
+import { checkMemory, exactBytes } from "./budget.ts";
 import { safePoint } from "../run/interrupt.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -219,8 +219,9 @@ class HeaderParser {
     throw new LumenError(this.file, place, problem);
   }
 
+  /** Skips Python's whitespace (space, tab, newlines, form feed), not other spaces. */
   ws() {
-    while (this.pos < this.text.length && /\s/.test(this.text[this.pos])) this.pos++;
+    while (this.pos < this.text.length && /[ \t\n\r\f]/.test(this.text[this.pos])) this.pos++;
   }
 
   expect(ch: string, what: string, field = "") {
@@ -266,6 +267,9 @@ class HeaderParser {
         }
         const m = /^(\d+)L?/.exec(this.text.slice(this.pos));
         if (!m) this.fail("header dict: expected a non-negative integer in the shape tuple", field);
+        if (!Number.isSafeInteger(Number(m[1]))) {
+          this.fail(`header dict: shape dimension ${m[1]} is beyond 2^53; corrupt header?`, field);
+        }
         out.push(Number(m[1]));
         this.pos += m[0].length;
         this.ws();
@@ -418,9 +422,9 @@ export function decodeNpy(
  * is reordered through a copy) exceeds the memory budget.
  */
 function checkNpyMemory(h: NpyHeader, file: string, limit?: number): void {
-  const need = sizeOf(h.shape) * DTYPE_SIZE[h.dtype];
   const copies = h.fortranOrder && h.shape.length > 1 ? 2 : 1;
-  checkMemory(file, "header", `shape (${h.shape.join(", ")}) of ${h.descr}`, need * copies, limit);
+  const need = exactBytes(h.shape, DTYPE_SIZE[h.dtype], copies);
+  checkMemory(file, "header", `shape (${h.shape.join(", ")}) of ${h.descr}`, need, limit);
 }
 
 /** Refuses data shorter than the header's shape and dtype need (`have` bytes after it). */
@@ -430,9 +434,9 @@ function checkNpyLength(h: NpyHeader, have: number, file: string): void {
     throw new LumenError(
       file,
       `byte ${h.dataOffset}`,
-      `data truncated: shape (${
-        h.shape.join(", ")
-      }) of ${h.descr} needs ${need} bytes, found ${have}`,
+      `data truncated: shape (${h.shape.join(", ")}) of ${h.descr} needs ${
+        exactBytes(h.shape, DTYPE_SIZE[h.dtype])
+      } bytes, found ${have}`,
     );
   }
 }

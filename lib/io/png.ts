@@ -20,7 +20,8 @@ import { type NdArray, sizeOf } from "./array.ts";
 import { LumenError } from "../run/errors.ts";
 import { readInput, writeFileAtomic } from "../run/atomic.ts";
 import { concat, crc32, deflate, inflateChecked } from "./zip.ts";
-import { checkMemory } from "./budget.ts";
+import { checkMemory, exactBytes } from "./budget.ts";
+import { safePoint } from "../run/interrupt.ts";
 
 const SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
 
@@ -169,6 +170,20 @@ export interface PngInfo {
 
 const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
 
+/** Adam7's passes: x0, y0, dx, dy. */
+const ADAM7 = [
+  [0, 0, 8, 8],
+  [4, 0, 8, 8],
+  [0, 4, 4, 8],
+  [2, 0, 4, 4],
+  [0, 2, 2, 4],
+  [1, 0, 2, 2],
+  [0, 1, 1, 2],
+];
+
+/** Compressed data past the image's rows that is tolerated (and ignored), bytes. */
+const EXTRA_IDAT = 1 << 20;
+
 /** Options of {@link decodePng} and {@link readPng}. */
 export interface PngReadOptions {
   /**
@@ -187,6 +202,41 @@ export function decodePng(
   file = "<png>",
   opts: PngReadOptions = {},
 ): NdArray & { info: PngInfo } {
+  const steps = decodeSteps(bytes, file, opts);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * {@link decodePng} with a safe point (lib/run/interrupt.ts) every 256 rows, so that a signal
+ * stops a large image's decoding there.
+ *
+ * @example
+ * ```ts
+ * const img = await decodePngAsync(await Deno.readFile("big.png"), "big.png");
+ * ```
+ */
+export async function decodePngAsync(
+  bytes: Uint8Array,
+  file = "<png>",
+  opts: PngReadOptions = {},
+): Promise<NdArray & { info: PngInfo }> {
+  const steps = decodeSteps(bytes, file, opts);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    await safePoint();
+  }
+}
+
+/** The decoding of {@link decodePng}, yielding every 256 rows and every 2^20 palette pixels. */
+function* decodeSteps(
+  bytes: Uint8Array,
+  file: string,
+  opts: PngReadOptions,
+): Generator<void, NdArray & { info: PngInfo }> {
   if (bytes.length < 8 || SIGNATURE.some((b, i) => bytes[i] !== b)) {
     throw new LumenError(file, "byte 0", "not a PNG file (bad signature)");
   }
@@ -233,10 +283,18 @@ export function decodePng(
         );
       }
       if (info.width === 0 || info.height === 0) throw new LumenError(file, place, "empty image");
-      const decoded = info.width * info.height * CHANNELS[info.colorType] *
-        (info.bitDepth === 16 ? 2 : 1);
+      // PNG defines one compression method (0), one filter method (0) and two interlace methods
+      if (data[10] !== 0 || data[11] !== 0 || data[12] > 1) {
+        throw new LumenError(
+          file,
+          place,
+          `unknown compression/filter/interlace method ${data[10]}/${data[11]}/${data[12]} ` +
+            "(PNG defines 0/0/0 or 1)",
+        );
+      }
       // the inflated rows (a filter byte each) and the decoded image
-      const cost = decoded + info.height * (Math.ceil(decoded / info.height) + 1);
+      const row = exactBytes(info.width, CHANNELS[info.colorType], info.bitDepth === 16 ? 2 : 1);
+      const cost = exactBytes(info.height) * (2n * row + 1n); // decoded + inflated rows
       checkMemory(file, place, `${info.width}x${info.height} image`, cost, opts.maxMemory);
     } else if (type === "PLTE") palette = data.slice();
     else if (type === "tRNS") trns = data.slice();
@@ -250,24 +308,20 @@ export function decodePng(
   if (!info) throw new LumenError(file, "byte 8", "no IHDR chunk");
   if (idat.length === 0) throw new LumenError(file, "", "no IDAT chunk");
   if (!ended) throw new LumenError(file, `byte ${p}`, "no IEND chunk; truncated file?");
-  const raw = inflateChecked(concat(idat), file, "IDAT");
   const { width: w, height: h, bitDepth: depth, colorType: ct } = info;
   const ch = CHANNELS[ct];
   const bitsPerPixel = ch * depth;
   const bpp = Math.max(1, bitsPerPixel >> 3);
+  const passes = info.interlaced ? ADAM7 : [[0, 0, 1, 1]];
+  // the filtered rows the image needs: the IDAT stream may not inflate to more (a bomb)
+  let need = 0;
+  for (const [x0, y0, dx, dy] of passes) {
+    const pw = Math.ceil((w - x0) / dx), ph = Math.ceil((h - y0) / dy);
+    if (pw > 0 && ph > 0) need += ph * (1 + Math.ceil((pw * bitsPerPixel) / 8));
+  }
+  const raw = inflateChecked(concat(idat), file, "IDAT", need + EXTRA_IDAT);
   // Samples (unpacked) in image order.
   const samples = depth === 16 ? new Uint16Array(w * h * ch) : new Uint8Array(w * h * ch);
-  const passes = info.interlaced
-    ? [
-      [0, 0, 8, 8],
-      [4, 0, 8, 8],
-      [0, 4, 4, 8],
-      [2, 0, 4, 4],
-      [0, 2, 2, 4],
-      [1, 0, 2, 2],
-      [0, 1, 1, 2],
-    ]
-    : [[0, 0, 1, 1]];
   let off = 0;
   for (const [x0, y0, dx, dy] of passes) {
     const pw = Math.ceil((w - x0) / dx), ph = Math.ceil((h - y0) / dy);
@@ -282,6 +336,7 @@ export function decodePng(
       const row = raw.slice(off + 1, off + 1 + rowBytes);
       off += 1 + rowBytes;
       unfilter(f, row, prev, bpp, file);
+      if ((y & 255) === 255) yield;
       // Unpack samples of this row.
       const yy = y0 + y * dy;
       for (let x = 0; x < pw; x++) {
@@ -307,6 +362,7 @@ export function decodePng(
     const outCh = trns ? 4 : 3;
     const out = new Uint8Array(w * h * outCh);
     for (let i = 0; i < w * h; i++) {
+      if ((i & 0xfffff) === 0xfffff) yield;
       const idx = samples[i];
       if (idx * 3 + 2 >= palette.length) {
         throw new LumenError(file, "PLTE", `palette index ${idx} out of range`);
@@ -360,5 +416,5 @@ export async function readPng(
   path: string,
   opts: PngReadOptions = {},
 ): Promise<NdArray & { info: PngInfo }> {
-  return decodePng(await readInput(path), path, opts);
+  return decodePngAsync(await readInput(path), path, opts);
 }

@@ -83,6 +83,31 @@ function cstr(b: Uint8Array, off: number, len: number): string {
   return dec.decode(b.subarray(off, end));
 }
 
+/** A numeric header field, exactly (octal, or GNU base-256 for large or negative values). */
+function numExact(
+  b: Uint8Array,
+  off: number,
+  len: number,
+  file: string,
+  place: string,
+  field: string,
+): bigint {
+  if (b[off] & 0x80) {
+    // GNU base-256: big-endian two's complement in the remaining bits.
+    let v = BigInt(b[off] & 0x7f);
+    const neg = (b[off] & 0x40) !== 0;
+    for (let i = 1; i < len; i++) v = (v << 8n) | BigInt(b[off + i]);
+    if (neg) v -= 1n << BigInt(8 * len - 1);
+    return v;
+  }
+  const s = cstr(b, off, len).trim();
+  if (s === "") return 0n;
+  if (!/^[0-7]+$/.test(s)) {
+    throw new LumenError(file, place, `bad ${field} field '${s}' (expected octal digits)`);
+  }
+  return BigInt("0o" + s);
+}
+
 function num(
   b: Uint8Array,
   off: number,
@@ -91,20 +116,7 @@ function num(
   place: string,
   field: string,
 ): number {
-  if (b[off] & 0x80) {
-    // GNU base-256: big-endian two's complement in the remaining bits.
-    let v = BigInt(b[off] & 0x7f);
-    const neg = (b[off] & 0x40) !== 0;
-    for (let i = 1; i < len; i++) v = (v << 8n) | BigInt(b[off + i]);
-    if (neg) v -= 1n << BigInt(8 * len - 1);
-    return Number(v);
-  }
-  const s = cstr(b, off, len).trim();
-  if (s === "") return 0;
-  if (!/^[0-7]+$/.test(s)) {
-    throw new LumenError(file, place, `bad ${field} field '${s}' (expected octal digits)`);
-  }
-  return parseInt(s, 8);
+  return Number(numExact(b, off, len, file, place, field));
 }
 
 function typeOf(flag: string): TarEntryType {
@@ -134,18 +146,21 @@ function typeOf(flag: string): TarEntryType {
 
 function parsePax(data: Uint8Array, file: string, place: string): Map<string, string> {
   const out = new Map<string, string>();
+  const bad = (why: string) =>
+    new LumenError(file, place, `malformed pax extended header record (${why})`);
   let p = 0;
-  while (p < data.length) {
+  // records "LEN KEY=VALUE\n", LEN counting the whole record; a NUL ends them (as tarfile reads)
+  while (p < data.length && data[p] !== 0) {
     let sp = p;
-    while (sp < data.length && data[sp] !== 0x20) sp++;
+    while (sp < data.length && data[sp] >= 0x30 && data[sp] <= 0x39) sp++;
+    if (sp === p || data[sp] !== 0x20) throw bad(`at byte ${p}: no length`);
     const len = parseInt(dec.decode(data.subarray(p, sp)), 10);
-    if (!(len > 0) || p + len > data.length) {
-      if (data[p] === 0) break;
-      throw new LumenError(file, place, "malformed pax extended header record");
-    }
+    if (len < 5 || p + len > data.length) throw bad(`length ${len} at byte ${p}`);
+    if (data[p + len - 1] !== 0x0a) throw bad(`record at byte ${p} does not end in a newline`);
     const rec = dec.decode(data.subarray(sp + 1, p + len - 1));
     const eq = rec.indexOf("=");
-    if (eq > 0) out.set(rec.slice(0, eq), rec.slice(eq + 1));
+    if (eq <= 0) throw bad(`record at byte ${p} has no 'key=value'`);
+    out.set(rec.slice(0, eq), rec.slice(eq + 1));
     p += len;
   }
   return out;
@@ -207,6 +222,7 @@ export class TarScanner {
   private metaBuf: Uint8Array | null = null;
   private metaFlag = "";
   private metaPlace = "";
+  private paxPad = false; // the padding after a pax header: its first byte must be NUL
   private pending = ""; // name of the member whose data is being read, for errors
   private pendingPlace = "";
   private longName: string | null = null;
@@ -252,6 +268,17 @@ export class TarScanner {
         if (this.left === 0) this.afterData();
       } else {
         const n = Math.min(this.pad, rest);
+        if (this.paxPad && n > 0) {
+          // tarfile reads a pax header's records on into its padding, up to a NUL
+          this.paxPad = false;
+          if (chunk[i] !== 0) {
+            throw new LumenError(
+              this.file,
+              this.metaPlace,
+              `malformed pax extended header (byte ${chunk[i]} after its records, not NUL)`,
+            );
+          }
+        }
         this.pad -= n;
         i += n;
         this.pos += n;
@@ -268,6 +295,13 @@ export class TarScanner {
         this.file,
         `member '${this.pending}' (${this.pendingPlace})`,
         `data (${size} bytes) runs past the end of the archive; truncated?`,
+      );
+    }
+    if (this.mode === "skip" && this.pad > 0) {
+      throw new LumenError(
+        this.file,
+        `member '${this.pending}' (${this.pendingPlace})`,
+        `the archive ends inside the padding after its data (${this.pad} bytes short); truncated?`,
       );
     }
     if (
@@ -294,6 +328,7 @@ export class TarScanner {
       else if (this.metaFlag === "x") this.pax = parsePax(data, this.file, this.metaPlace);
       else for (const [k, v] of parsePax(data, this.file, this.metaPlace)) this.global.set(k, v);
     }
+    this.paxPad = this.mode === "meta" && (this.metaFlag === "x" || this.metaFlag === "g");
     this.mode = this.pad > 0 ? "skip" : "header";
   }
 
@@ -322,12 +357,17 @@ export class TarScanner {
       const prefix = cstr(h, 345, 155);
       if (prefix) name = `${prefix}/${name}`;
     }
-    let size = num(h, 124, 12, file, place, "size");
+    let exact = numExact(h, 124, 12, file, place, "size");
     const ext = this.pax ? new Map([...this.global, ...this.pax]) : this.global;
-    if (ext.has("size")) size = Number(ext.get("size"));
-    if (!(size >= 0) || !Number.isSafeInteger(size)) {
-      throw new LumenError(file, place, `bad size ${size}`);
+    if (ext.has("size")) {
+      const v = ext.get("size")!.trim();
+      if (!/^\d+$/.test(v)) throw new LumenError(file, place, `bad size '${v}' in its pax header`);
+      exact = BigInt(v);
     }
+    if (exact < 0n || exact > BigInt(Number.MAX_SAFE_INTEGER)) {
+      throw new LumenError(file, place, `bad size ${exact} (beyond 2^53 bytes, or negative)`);
+    }
+    const size = Number(exact);
     this.pending = this.longName ?? ext.get("path") ?? name;
     this.pendingPlace = place;
     const dataOffset = p + 512;
@@ -424,6 +464,10 @@ export async function scanTarFile(path: string, on: TarScanHandlers): Promise<vo
     f.close();
     await readInput(path); // a directory…: the proper LumenError
     throw e;
+  }
+  if (got === 0) {
+    f.close();
+    throw new LumenError(path, "byte 0", "empty file (0 bytes), not a tar archive");
   }
   const gz = (got === 2 && magic[0] === 0x1f && magic[1] === 0x8b) || /\.(tgz|gz)$/i.test(path);
   if (gz && !(got === 2 && magic[0] === 0x1f && magic[1] === 0x8b)) {

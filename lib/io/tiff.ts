@@ -41,7 +41,7 @@ import {
   typedView,
 } from "./array.ts";
 import { LumenError } from "../run/errors.ts";
-import { checkMemory } from "./budget.ts";
+import { checkMemory, exactBytes } from "./budget.ts";
 import { readInput, writeChunksAtomicSync } from "../run/atomic.ts";
 import { allocTyped, byteswapInPlace, HOST_LITTLE_ENDIAN, typedToBytes } from "./npy.ts";
 import { concat, deflate, inflateChecked } from "./zip.ts";
@@ -125,6 +125,9 @@ interface RawPage {
 }
 
 /** Tags whose values we need; a bad offset in any other tag is ignored, as tifffile does. */
+/** BYTE, SHORT, LONG, SBYTE, SSHORT, SLONG, IFD, LONG8, SLONG8, IFD8. */
+const INTEGER_TYPES = new Set([1, 3, 4, 6, 8, 9, 13, 16, 17, 18]);
+
 const NEEDED = new Set([
   254,
   256,
@@ -246,9 +249,17 @@ class Reader {
       for (let i = 0; i < n; i++) {
         const e = ifd + head + i * entry;
         const tag = this.u16(e), type = this.u16(e + 2);
+        if (tags.has(tag)) continue; // a repeated tag: the first counts (as libtiff, tifffile)
         const count = this.big ? this.u64(e + 4) : this.u32(e + 4);
         const tsize = TYPE_SIZE[type];
         if (!tsize) continue;
+        if (NEEDED.has(tag) && !INTEGER_TYPES.has(type)) {
+          throw new LumenError(
+            this.file,
+            `${place}, tag ${tag}`,
+            `stored as type ${type}, not an integer type; corrupt file?`,
+          );
+        }
         const nbytes = count * tsize;
         const inline = this.big ? 8 : 4;
         const voff = nbytes <= inline ? e + (this.big ? 12 : 8) : this.off(e + (this.big ? 12 : 8));
@@ -563,7 +574,7 @@ function decodeSegment(
         break;
       case 8:
       case 32946:
-        data = inflateChecked(raw, r.file, place);
+        data = inflateChecked(raw, r.file, place, expected + (1 << 20)); // no bomb
         break;
       case 32773:
         data = packbitsDecode(raw, expected);
@@ -651,7 +662,12 @@ function decodePage(r: Reader, p: RawPage, target?: Uint8Array): NdArray {
   const planes = info.planarConfig === 2 ? spp : 1;
   const pxSamples = info.planarConfig === 2 ? 1 : spp; // samples per pixel within a plane
   if (!target) {
-    checkMemory(r.file, `page ${info.index}`, `${w}×${h}×${spp} image`, w * h * spp * size);
+    checkMemory(
+      r.file,
+      `page ${info.index}`,
+      `${w}×${h}×${spp} image`,
+      exactBytes(w, h, spp, size),
+    );
   }
   const out = target ?? new Uint8Array(w * h * spp * size);
   const planeBytes = w * h * pxSamples * size;
@@ -754,7 +770,7 @@ export class TiffDocument {
         this.file,
         "page 0",
         `a stack of ${same.length} pages of ${first.shape.join("×")} ${first.dtype}`,
-        per * same.length * DTYPE_SIZE[first.dtype],
+        exactBytes(first.shape, same.length, DTYPE_SIZE[first.dtype]),
       );
       const data = allocTyped(first.dtype, per * same.length);
       const bytes = new Uint8Array(data.buffer);

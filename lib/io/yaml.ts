@@ -34,8 +34,23 @@ interface YamlErrorLike {
  * ```
  */
 export function parseYaml<T = unknown>(text: string, file = "<yaml>"): T {
+  checkPrintable(text, file);
+  // YAML line breaks are \r\n, \r or \n, all read as \n (§5.4); the parser takes a lone \r as
+  // text and fails on \r\n inside quotes
+  const lf = text.replace(/\r\n?/g, "\n");
   try {
-    return withoutEnv(() => YAML.parse(text, { prettyErrors: true, uniqueKeys: true }) as T);
+    return withoutEnv(() => {
+      const doc = YAML.parseDocument(lf, {
+        prettyErrors: true,
+        uniqueKeys: true,
+        logLevel: "error",
+      });
+      // warnings (an application tag such as `!pspace`, read as the node it tags) are not
+      // printed: logLevel "error" keeps the multiple-documents error, which "silent" drops
+      if (doc.errors[0]) throw doc.errors[0];
+      emptyKey(doc, lf, file);
+      return doc.toJS() as T;
+    });
   } catch (e) {
     const err = e as YamlErrorLike;
     if (e instanceof ReferenceError) {
@@ -53,6 +68,60 @@ export function parseYaml<T = unknown>(text: string, file = "<yaml>"): T {
     const msg = err.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
     throw new LumenError(file, pos ? `line ${pos.line}:${pos.col}` : "", msg);
   }
+}
+
+/**
+ * Refuses a mapping entry with no key at all (`: 10`, or `a: [1]: 2`, which the parser reads
+ * as a second entry with an empty key): YAML 1.1 readers (PyYAML) reject both, and no config
+ * means them; `~: 1` and `"": 1` are keys and pass.
+ */
+function emptyKey(doc: ReturnType<typeof YAML.parseDocument>, text: string, file: string): void {
+  let at = -1;
+  YAML.visit(doc, {
+    Pair(_, p) {
+      const k = p.key as unknown;
+      const none = k === null ||
+        (YAML.isScalar(k) && k.value === null && (k as { source?: string }).source === "");
+      if (!none) return;
+      at = YAML.isScalar(k) && k.range ? k.range[0] : 0;
+      return YAML.visit.BREAK;
+    },
+  });
+  if (at < 0) return;
+  const before = text.slice(0, at);
+  const line = before.split("\n").length, col = at - before.lastIndexOf("\n");
+  throw new LumenError(
+    file,
+    `line ${line}:${col}`,
+    "a mapping entry without a key (a ':' with nothing before it); corrupt file?",
+  );
+}
+
+/** Characters a YAML stream may not hold (YAML 1.2 §5.1: outside c-printable). */
+const NON_PRINTABLE = /[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\ud800-\udfff]/;
+
+/**
+ * Refuses a control character (NUL, a form feed…) that YAML does not allow, naming its line
+ * and column: the npm parser would take it as text.
+ *
+ * @example
+ * ```ts
+ * checkPrintable("a: 1\n", "c.yaml"); // fine
+ * checkPrintable("a: \0\n", "c.yaml"); // throws "c.yaml: line 1:4: control character U+0000 …"
+ * ```
+ */
+export function checkPrintable(text: string, file: string): void {
+  const m = NON_PRINTABLE.exec(text);
+  if (!m) return;
+  const before = text.slice(0, m.index);
+  const line = before.split("\n").length;
+  const col = m.index - before.lastIndexOf("\n");
+  const code = m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0");
+  throw new LumenError(
+    file,
+    `line ${line}:${col}`,
+    `control character U+${code}, which YAML does not allow (a damaged or binary file?)`,
+  );
 }
 
 /**

@@ -176,11 +176,25 @@ export function inflateRawChecked(
 }
 
 /** Inflates zlib-wrapped data (as TIFF and PNG store it); LumenError on bad data. */
-export function inflateChecked(bytes: Uint8Array, file: string, place: string): Uint8Array {
+export function inflateChecked(
+  bytes: Uint8Array,
+  file: string,
+  place: string,
+  maxBytes?: number,
+): Uint8Array {
   try {
-    const out = zlib.inflateSync(bytes);
+    const out = maxBytes === undefined
+      ? zlib.inflateSync(bytes)
+      : zlib.inflateSync(bytes, { maxOutputLength: Math.max(1, maxBytes) });
     return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   } catch (e) {
+    if ((e as { code?: string })?.code === "ERR_BUFFER_TOO_LARGE" || e instanceof RangeError) {
+      throw new LumenError(
+        file,
+        place,
+        `inflates to more than the ${maxBytes} bytes it can hold (a decompression bomb?)`,
+      );
+    }
     throw new LumenError(file, place, `invalid deflate data (${zlibMessage(e)})`);
   }
 }
@@ -275,9 +289,12 @@ function dv(b: Uint8Array): DataView {
   return new DataView(b.buffer, b.byteOffset, b.byteLength);
 }
 
-function u64(d: DataView, off: number): number {
+/** A ZIP64 field; one beyond 2^53 is refused with its exact value. */
+function u64(d: DataView, off: number, file: string, what: string): number {
   const v = d.getBigUint64(off, true);
-  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new RangeError("64-bit size too large");
+  if (v > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new LumenError(file, "ZIP64 record", `${what} ${v} is beyond 2^53; corrupt archive?`);
+  }
   return Number(v);
 }
 
@@ -316,18 +333,20 @@ export class ZipReader {
     let count = td.getUint16(eocd + 10, true);
     let cdSize = td.getUint32(eocd + 12, true);
     let cdOff = td.getUint32(eocd + 16, true);
+    let zip64At = -1;
     const clen = td.getUint16(eocd + 20, true);
     this.comment = new TextDecoder("latin1").decode(tail.subarray(eocd + 22, eocd + 22 + clen));
     if (eocd >= 20 && td.getUint32(eocd - 20, true) === SIG_LOC64) {
-      const off64 = u64(td, eocd - 20 + 8);
+      const off64 = u64(td, eocd - 20 + 8, file, "end-of-directory offset");
+      zip64At = off64;
       const rec = src.read(off64, 56);
       const rd = dv(rec);
       if (rec.length < 56 || rd.getUint32(0, true) !== SIG_EOCD64) {
         throw new LumenError(file, `byte ${off64}`, "bad ZIP64 end-of-central-directory record");
       }
-      count = u64(rd, 32);
-      cdSize = u64(rd, 40);
-      cdOff = u64(rd, 48);
+      count = u64(rd, 32, file, "entry count");
+      cdSize = u64(rd, 40, file, "central directory size");
+      cdOff = u64(rd, 48, file, "central directory offset");
       this.zip64 = true;
     } else if (count === 0xffff || cdSize === U32 || cdOff === U32) {
       throw new LumenError(file, `byte ${eocdAbs}`, "ZIP64 locator missing");
@@ -337,6 +356,16 @@ export class ZipReader {
         file,
         `byte ${eocdAbs}`,
         `central directory (${cdSize} bytes at ${cdOff}) runs past the end of the file (${size} bytes); truncated archive?`,
+      );
+    }
+    // the directory ends where its end record (or the ZIP64 one) begins, as zipfile expects
+    const cdEnd = this.zip64 ? zip64At : eocdAbs;
+    if (cdOff + cdSize !== cdEnd) {
+      throw new LumenError(
+        file,
+        `byte ${eocdAbs}`,
+        `the central directory (${cdSize} bytes at ${cdOff}) does not end where its end record ` +
+          `begins (byte ${cdEnd}); damaged archive?`,
       );
     }
     const cd = src.read(cdOff, cdSize);
@@ -377,9 +406,15 @@ export class ZipReader {
           zip64 = true;
           let q = x + 4;
           const qend = Math.min(xend, q + len);
-          if (usize === U32 && q + 8 <= qend) (usize = u64(cdv, q)), (q += 8);
-          if (csize === U32 && q + 8 <= qend) (csize = u64(cdv, q)), (q += 8);
-          if (local === U32 && q + 8 <= qend) (local = u64(cdv, q)), (q += 8);
+          if (usize === U32 && q + 8 <= qend) {
+            (usize = u64(cdv, q, file, `size of entry ${i}`)), (q += 8);
+          }
+          if (csize === U32 && q + 8 <= qend) {
+            (csize = u64(cdv, q, file, `compressed size of entry ${i}`)), (q += 8);
+          }
+          if (local === U32 && q + 8 <= qend) {
+            (local = u64(cdv, q, file, `local header offset of entry ${i}`)), (q += 8);
+          }
         }
         x += 4 + len;
       }
@@ -397,6 +432,13 @@ export class ZipReader {
         zip64,
       });
       p += 46 + nlen + xlen + mlen;
+    }
+    if (p !== cd.length) {
+      throw new LumenError(
+        file,
+        `byte ${eocdAbs}`,
+        `the central directory is ${cd.length} bytes, its ${count} entries take ${p}; damaged archive?`,
+      );
     }
   }
 
@@ -416,7 +458,20 @@ export class ZipReader {
         "bad local file header signature",
       );
     }
-    const off = e.localHeaderOffset + 30 + hd.getUint16(26, true) + hd.getUint16(28, true);
+    const nlen = hd.getUint16(26, true);
+    const off = e.localHeaderOffset + 30 + nlen + hd.getUint16(28, true);
+    // the local header repeats the name: a different one is a damaged archive (as zipfile says)
+    const nameBytes = this.src.read(e.localHeaderOffset + 30, nlen);
+    const local = e.flags & 0x800
+      ? new TextDecoder().decode(nameBytes)
+      : new TextDecoder("latin1").decode(nameBytes);
+    if (local !== e.name) {
+      throw new LumenError(
+        this.file,
+        `entry '${e.name}' (byte ${e.localHeaderOffset})`,
+        `its local header names it '${local}'; damaged archive?`,
+      );
+    }
     if (off + e.compressedSize > this.src.size) {
       throw new LumenError(
         this.file,

@@ -25,6 +25,8 @@ export interface Outcome {
   ms: number;
   /** Peak resident memory seen while it ran, bytes. */
   rss: number;
+  /** For a report: the shapes, dtypes and counts the child found (see _describe_child.ts). */
+  summary?: Record<string, unknown>;
 }
 
 const CHILD = new URL("./_describe_child.ts", import.meta.url).pathname;
@@ -162,17 +164,29 @@ export class DescribeChild {
         rss,
       };
     }
-    if (r.ok) return { kind: "report", ms: r.ms, rss };
+    if (r.ok) return { kind: "report", ms: r.ms, rss, summary: r.summary };
     return { kind: r.lumen ? "error" : "raw", error: r.error, ms: r.ms, rss };
   }
 
-  /** Ends the child. */
+  /** Ends the child: its stdin closed, then killed if it has not exited within 5 s. */
   async close(): Promise<void> {
     if (!this.proc) return;
     const p = this.proc;
     this.proc = null;
     await this.writer!.close().catch(() => {});
     await this.lines!.cancel().catch(() => {});
-    await p.status;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<"late">((r) => timer = setTimeout(() => r("late"), 5000));
+    if (await Promise.race([p.status, late]) === "late") {
+      this.lingered++;
+      try {
+        p.kill("SIGKILL");
+      } catch { /* gone */ }
+      await p.status;
+    }
+    clearTimeout(timer);
   }
+
+  /** Children that did not exit within 5 s of their stdin closing (and were killed). */
+  lingered = 0;
 }

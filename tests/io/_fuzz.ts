@@ -8,11 +8,15 @@
  * is a report, a one-line error, or a failure: a raw exception, a crash, a hang, or memory over
  * the limit. The same seed gives the same files.
  *
- *   deno run --allow-read --allow-write=/tmp,tests/fixtures/out --allow-run=deno \
- *     tests/io/_fuzz.ts [FORMAT…] [--count N] [--seed S] [--jobs J]
+ *   deno run --allow-read --allow-write=/tmp,tests/fixtures/out --allow-run=deno,/usr/bin/python3 \
+ *     tests/io/_fuzz.ts [FORMAT…] [--count N] [--seed S] [--jobs J] [--timeout S] [--no-reference]
  *
  * prints one JSON line per format (tried, reports, errors, raw, crashes, hangs, memory, peak RSS,
- * slowest) and saves each failing input under tests/fixtures/out/fuzz_failures/.
+ * slowest, and the reference check's counts) and saves each failing input under
+ * tests/fixtures/out/fuzz_failures/. Each report is checked against the Python reference reader
+ * of its format (tests/io/_fuzz_reference.ts, one Python process per batch of 500): a file
+ * reported as fine that the reference rejects for corruption, or whose shapes, dtypes or counts
+ * differ, is a failure. CIF files go through the diffsims CIF parser and pymatgen.
  *
  * @example
  * ```ts
@@ -37,7 +41,9 @@ import {
   sparseTarGz,
   tarHeader,
 } from "../fixtures/hostile/make_hostile.ts";
+import { DEMO_CIFS } from "../../lib/pipelines/diffsims/demo_cifs.ts";
 import { DescribeChild, type Outcome } from "./_describe_pool.ts";
+import { referenceAvailable, referenceCheck, type RefVerdict } from "./_fuzz_reference.ts";
 
 /** The formats fuzzed, by the name `--format` takes. */
 export const FUZZ_FORMATS = [
@@ -55,6 +61,7 @@ export const FUZZ_FORMATS = [
   "csv",
   "json",
   "yaml",
+  "cif",
 ] as const;
 
 /** One of {@link FUZZ_FORMATS}. */
@@ -80,7 +87,25 @@ export interface FuzzFigures {
   peakMiB: number;
   /** The slowest file, ms. */
   slowestMs: number;
-  /** The failures: mutation name and what happened. */
+  /** Reports checked against the Python reference reader (tests/io/_fuzz_reference.ts). */
+  refChecked: number;
+  /** Both read it and agree on shapes, dtypes and counts. */
+  refMatch: number;
+  /** Both read it and disagree. */
+  refMismatch: number;
+  /** Reported as fine by Lumen, rejected for corruption by the reference. */
+  refFindings: number;
+  /** Lumen flagged a part unreadable and the reference rejects the file. */
+  refAgreeDamaged: number;
+  /** Lumen flagged a part unreadable that the reference reads. */
+  refLumenStricter: number;
+  /** The reference lacks a codec, or hit its own time or size limit. */
+  refUnsupported: number;
+  /** HDF5: h5py's visititems failed on object-info metadata, a walk of the links agrees. */
+  refVisitOnly: number;
+  /** HDF5: h5py's HDF5 1.10 refuses damaged heap metadata that h5wasm's HDF5 reads past. */
+  refHdf5Strict: number;
+  /** The failures: mutation name and what happened (reference findings and mismatches too). */
   failures: string[];
 }
 
@@ -102,6 +127,15 @@ export interface FuzzOptions {
   budget?: number;
   /** Where failing inputs are saved (default tests/fixtures/out/fuzz_failures; "" = nowhere). */
   keepFailures?: string;
+  /**
+   * Check reports against the Python reference readers: every report (true, the default where
+   * /usr/bin/python3 may be run), none (false), or every k-th report (a number k).
+   */
+  reference?: boolean | number;
+  /** Reports per reference batch, one Python process each (default 500). */
+  referenceBatch?: number;
+  /** Called after each file with the number done and the total. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** mulberry32: a small seeded generator, uniform in [0, 1). */
@@ -129,8 +163,43 @@ function tarOf(files: [string, string][]): Uint8Array {
   return concat(parts);
 }
 
+/** A CIF in the style of the COD and ICSD: uncertainties, comments, a text field, Biso. */
+const QUARTZ_CIF = `# alpha quartz
+data_quartz
+_chemical_name_mineral 'Quartz'
+_publ_section_title
+;
+ A text field; it spans lines
+;
+_cell_length_a 4.9134(2)
+_cell_length_b 4.9134(2)
+_cell_length_c 5.4052(3)
+_cell_angle_alpha 90.
+_cell_angle_beta 90.
+_cell_angle_gamma 120.
+_space_group_name_H-M_alt 'P 32 2 1'
+loop_
+_space_group_symop_id
+_space_group_symop_operation_xyz
+1 'x, y, z'
+2 '-y, x-y, z+2/3'
+3 '-x+y, -x, z+1/3'
+4 'y, x, -z'
+5 '-x, -x+y, -z+2/3'
+6 'x-y, -y, -z+1/3'
+loop_
+_atom_site_label
+_atom_site_type_symbol
+_atom_site_fract_x
+_atom_site_fract_y
+_atom_site_fract_z
+_atom_site_B_iso_or_equiv
+Si1 Si4+ 0.4697(1) 0 0 0.52
+O1 O2- 0.4135(3) 0.2669(3) 0.1191(2) 1.02
+`;
+
 /** Seed files of each format: [file name, bytes]. */
-async function seedFiles(dir: string): Promise<Record<FuzzFormat, [string, Uint8Array][]>> {
+export async function seedFiles(dir: string): Promise<Record<FuzzFormat, [string, Uint8Array][]>> {
   const ramp = (n: number) => new Float32Array(n).map((_, i) => Math.sin(i / 7) * 100);
   const u16 = new Uint16Array(32 * 24).map((_, i) => (i * 37) & 0xffff);
   const h5 = async (name: string, nexus: boolean) => {
@@ -228,6 +297,12 @@ async function seedFiles(dir: string): Promise<Record<FuzzFormat, [string, Uint8
       "c.yaml",
       enc.encode("epochs: 10\nlr: 1.0e-3\nlayers: [64, 128]\nopt: &o {name: adam}\nalso: *o\n"),
     ]],
+    cif: [
+      ...Object.entries(DEMO_CIFS).map((
+        [k, t],
+      ): [string, Uint8Array] => [`${k}.cif`, enc.encode(t)]),
+      ["quartz.cif", enc.encode(QUARTZ_CIF)],
+    ],
   };
   // the reference files written by the Python fixture scripts, where present
   const out = new URL("../fixtures/out/inspect_files/", import.meta.url).pathname;
@@ -411,9 +486,23 @@ export async function runFuzz(opts: FuzzOptions = {}): Promise<Record<string, Fu
       memory: 0,
       peakMiB: 0,
       slowestMs: 0,
+      refChecked: 0,
+      refMatch: 0,
+      refMismatch: 0,
+      refFindings: 0,
+      refAgreeDamaged: 0,
+      refLumenStricter: 0,
+      refUnsupported: 0,
+      refVisitOnly: 0,
+      refHdf5Strict: 0,
       failures: [],
     };
   }
+  const save = (j: Job) => {
+    if (!keep) return;
+    Deno.mkdirSync(keep, { recursive: true });
+    Deno.writeFileSync(`${keep}/${j.path.replace(/^.*\//, "")}`, j.bytes);
+  };
   const tally = (j: Job, o: Outcome) => {
     const f = figures[j.format];
     f.tried++;
@@ -437,13 +526,48 @@ export async function runFuzz(opts: FuzzOptions = {}): Promise<Record<string, Fu
     if (o.kind === "error" && o.error!.includes("\n")) f.raw++;
     if (o.kind !== "report" && o.kind !== "error") {
       f.failures.push(`${j.name}: ${o.kind}: ${o.error?.split("\n").slice(0, 3).join(" | ")}`);
-      if (keep) {
-        Deno.mkdirSync(keep, { recursive: true });
-        Deno.writeFileSync(`${keep}/${j.path.replace(/^.*\//, "")}`, j.bytes);
-      }
+      save(j);
     }
   };
-  let next = 0;
+  const refOpt = opts.reference ?? true;
+  const every = refOpt === false ? 0 : refOpt === true ? 1 : Math.max(1, Math.round(refOpt));
+  const useRef = every > 0 && await referenceAvailable();
+  const batchSize = opts.referenceBatch ?? 500;
+  let pending: { job: Job; summary: Record<string, unknown> }[] = [];
+  let reportsSeen = 0;
+  const tallyRef = (j: Job, v: RefVerdict) => {
+    const f = figures[j.format];
+    f.refChecked++;
+    const key = ({
+      match: "refMatch",
+      "visit-only": "refVisitOnly",
+      "hdf5-strict": "refHdf5Strict",
+      mismatch: "refMismatch",
+      finding: "refFindings",
+      "agree-damaged": "refAgreeDamaged",
+      "lumen-stricter": "refLumenStricter",
+      unsupported: "refUnsupported",
+      limit: "refUnsupported",
+    } as const)[v.verdict];
+    f[key]++;
+    if (v.verdict === "finding" || v.verdict === "mismatch") {
+      f.failures.push(`${j.name}: reference ${v.verdict}: ${v.detail}`);
+      save(j);
+    }
+  };
+  const flush = async () => {
+    const batch = pending;
+    pending = [];
+    if (!batch.length) return;
+    const verdicts = await referenceCheck(
+      batch.map((b) => ({ path: b.job.path, summary: b.summary })),
+    );
+    batch.forEach((b, i) => {
+      tallyRef(b.job, verdicts[i]);
+      Deno.removeSync(b.job.path);
+    });
+  };
+  let next = 0, done = 0;
   const worker = async () => {
     const child = new DescribeChild({
       timeoutMs: opts.timeoutMs ?? 10_000,
@@ -455,8 +579,13 @@ export async function runFuzz(opts: FuzzOptions = {}): Promise<Record<string, Fu
       while (next < jobs.length) {
         const j = jobs[next++];
         Deno.writeFileSync(j.path, j.bytes);
-        tally(j, await child.run(j.path));
-        Deno.removeSync(j.path);
+        const o = await child.run(j.path);
+        tally(j, o);
+        opts.onProgress?.(++done, jobs.length);
+        if (useRef && o.kind === "report" && o.summary && reportsSeen++ % every === 0) {
+          pending.push({ job: j, summary: o.summary });
+          if (pending.length >= batchSize) await flush();
+        } else Deno.removeSync(j.path);
       }
     } finally {
       await child.close();
@@ -464,6 +593,7 @@ export async function runFuzz(opts: FuzzOptions = {}): Promise<Record<string, Fu
   };
   try {
     await Promise.all(Array.from({ length: opts.jobs ?? 4 }, worker));
+    await flush();
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
@@ -477,13 +607,34 @@ if (import.meta.main) {
     return i >= 0 ? Number(args.splice(i, 2)[1]) : undefined;
   };
   const count = take("--count"), seed = take("--seed"), jobs = take("--jobs");
+  const timeout = take("--timeout");
+  const noRef = args.indexOf("--no-reference");
+  if (noRef >= 0) args.splice(noRef, 1);
   const formats = args.length ? args as FuzzFormat[] : undefined;
   const bad = formats?.find((f) => !FUZZ_FORMATS.includes(f));
   if (bad) {
     console.error(`fuzz: unknown format '${bad}' (one of ${FUZZ_FORMATS.join(", ")})`);
     Deno.exit(2);
   }
-  const figures = await runFuzz({ formats, count, seed, jobs });
+  if (noRef < 0 && !(await referenceAvailable())) {
+    console.error("fuzz: no reference check (it needs --allow-run=/usr/bin/python3)");
+  }
+  const t0 = performance.now();
+  const onProgress = (done: number, total: number) => {
+    if (done % 1000 === 0) {
+      const s = (performance.now() - t0) / 1000;
+      console.error(`fuzz: ${done}/${total} files in ${s.toFixed(0)} s`);
+    }
+  };
+  const figures = await runFuzz({
+    formats,
+    count,
+    seed,
+    jobs,
+    timeoutMs: timeout === undefined ? undefined : timeout * 1000,
+    reference: noRef < 0,
+    onProgress,
+  });
   let failed = 0;
   for (const [format, f] of Object.entries(figures)) {
     const { failures, ...rest } = f;

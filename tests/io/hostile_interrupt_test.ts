@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { H5File } from "../../lib/io/hdf5.ts";
+import { encodePng } from "../../lib/io/png.ts";
 import { encodeTiff } from "../../lib/io/tiff.ts";
 import { ROOT } from "../_helpers.ts";
 import {
@@ -66,6 +67,36 @@ Deno.test("hostile interrupt: every streamed format pauses at a safe point, SIGI
       const st = await p.status;
       assert.equal(st.code, 130, f);
     }
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("hostile interrupt: PNG decoding passes safe points (every 256 rows)", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    // 4096 rows of zeros: 16 safe points while rows are unfiltered
+    const img = { dtype: "uint8" as const, shape: [4096, 512], data: new Uint8Array(2 ** 21) };
+    Deno.writeFileSync(`${dir}/g.png`, encodePng(img));
+    const p = inspect(`${dir}/g.png`, 5);
+    const err = await waitFor(p, "paused at safe point 5");
+    assert.match(err, /lumen: paused at safe point 5/, err);
+    p.kill("SIGINT");
+    assert.equal((await p.status).code, 130);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("hostile interrupt: CSV parsing passes safe points (every 65,536 rows)", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    Deno.writeTextFileSync(`${dir}/t.csv`, "a,b\n" + "1,2\n".repeat(300_000)); // 4 safe points
+    const p = inspect(`${dir}/t.csv`, 3);
+    const err = await waitFor(p, "paused at safe point 3");
+    assert.match(err, /lumen: paused at safe point 3/, err);
+    p.kill("SIGINT");
+    assert.equal((await p.status).code, 130);
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }

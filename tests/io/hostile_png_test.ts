@@ -41,3 +41,34 @@ Deno.test("hostile png: huge IHDR is refused with one line before allocating", (
     return true;
   });
 });
+
+Deno.test("hostile png: an IDAT that inflates past the image's rows (a bomb) is refused", () => {
+  const ihdr = new Uint8Array(13);
+  const d = new DataView(ihdr.buffer);
+  d.setUint32(0, 4);
+  d.setUint32(4, 4);
+  ihdr[8] = 8; // 4×4 gray: 20 bytes of filtered rows
+  const bomb = deflate(new Uint8Array(256 * 2 ** 20), 9); // 256 MiB of zeros, ~250 KB
+  const bytes = new Uint8Array([
+    ...[137, 80, 78, 71, 13, 10, 26, 10],
+    ...chunk("IHDR", ihdr),
+    ...chunk("IDAT", bomb),
+    ...chunk("IEND", new Uint8Array(0)),
+  ]);
+  const rss0 = Deno.memoryUsage().rss;
+  assert.throws(() => decodePng(bytes, "bomb.png"), (e: unknown) => {
+    assert.ok(e instanceof LumenError, String(e));
+    assert.match(e.message, /^bomb\.png: IDAT: inflates to more than the \d+ bytes it can hold/);
+    return true;
+  });
+  assert.ok(Deno.memoryUsage().rss - rss0 < 128 * 2 ** 20, "inflated the bomb");
+  // extra compressed data after the rows, within a MiB, is ignored as libpng does
+  const rows = new Uint8Array(20 + 1000);
+  const ok = new Uint8Array([
+    ...[137, 80, 78, 71, 13, 10, 26, 10],
+    ...chunk("IHDR", ihdr),
+    ...chunk("IDAT", deflate(rows)),
+    ...chunk("IEND", new Uint8Array(0)),
+  ]);
+  assert.deepEqual(decodePng(ok, "ok.png").shape, [4, 4]);
+});

@@ -10,7 +10,7 @@
  * @module
  */
 import { readInput } from "../../run/atomic.ts";
-import { decodeText, parseCsv } from "../csv.ts";
+import { decodeText, parseCsvAsync } from "../csv.ts";
 import type { DescribeOptions, Details } from "./types.ts";
 
 /** One described column. */
@@ -28,7 +28,8 @@ export interface CsvColumn {
 const numeric = (s: string) => s.trim() !== "" && Number.isFinite(Number(s));
 
 /**
- * Describes a CSV file, or a TSV file (by its `.tsv` name); empty rows are skipped.
+ * Describes a CSV file, or a TSV file (by its `.tsv` name); empty rows are skipped. Rows whose
+ * field count differs from the header's are counted in `ragged` (with the field counts found).
  *
  * @example
  * ```ts
@@ -38,7 +39,9 @@ const numeric = (s: string) => s.trim() !== "" && Number.isFinite(Number(s));
 export async function describeCsv(path: string, opts: DescribeOptions): Promise<Details> {
   const text = decodeText(await readInput(path), path);
   const delimiter = path.toLowerCase().endsWith(".tsv") ? "\t" : ",";
-  const rows = parseCsv(text, path, { delimiter }).filter((r) => r.some((c) => c !== ""));
+  const rows = (await parseCsvAsync(text, path, { delimiter })).filter((r) =>
+    r.some((c) => c !== "")
+  );
   if (rows.length === 0) return { arrays: [], rows: 0, columns: [] };
   const hasHeader = rows.length > 1 && !rows[0].every(numeric);
   const header = hasHeader ? rows[0] : rows[0].map((_, i) => `column ${i}`);
@@ -56,5 +59,12 @@ export async function describeCsv(path: string, opts: DescribeOptions): Promise<
     }
     return col;
   });
-  return { arrays: [], rows: body.length, header: hasHeader, columns };
+  const out: Details = { arrays: [], rows: body.length, header: hasHeader, columns };
+  // rows whose field count differs from the header's: counted, with the counts found
+  const odd = body.filter((r) => r.length !== header.length);
+  if (odd.length) {
+    const widths = [...new Set(rows.map((r) => r.length))].sort((a, b) => a - b);
+    out.ragged = { rows: odd.length, widths };
+  }
+  return out;
 }

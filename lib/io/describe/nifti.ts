@@ -11,7 +11,7 @@
  * @module
  */
 import { LumenError } from "../../run/errors.ts";
-import { niftiAffine, niftiLayout, parseNiftiHeader } from "../nifti.ts";
+import { checkScaling, niftiAffine, niftiLayout, parseNiftiHeader } from "../nifti.ts";
 import { gunzipHead, readHead, streamBytes } from "./bytes.ts";
 import { isGzipFile } from "./detect.ts";
 import { ByteStats, jsonNumber, NO_STATS } from "./stats.ts";
@@ -42,6 +42,7 @@ export async function describeNifti(path: string, opts: DescribeOptions): Promis
   const head = gz ? (await gunzipHead(path, 352, true))! : readHead(path, 352);
   const { header: h, littleEndian } = parseNiftiHeader(head, path);
   const { shape, dtype, offset, bytes: need } = niftiLayout(h, path);
+  checkScaling(h, path); // a valid slope with a NaN intercept: no values can be given
   const bs = new ByteStats(dtype, littleEndian);
   const stats = opts.stats ?? true;
   let pos = 0;
@@ -56,7 +57,7 @@ export async function describeNifti(path: string, opts: DescribeOptions): Promis
   const arr: ArrayInfo = { name: "data", shape, dtype, ...st };
   const slope = h.scl_slope, inter = h.scl_inter;
   if (
-    slope !== 0 && Number.isFinite(slope) && (slope !== 1 || inter !== 0) &&
+    checkScaling(h, path) && (slope !== 1 || inter !== 0) &&
     typeof st.min === "number" && typeof st.max === "number"
   ) {
     const a = st.min * slope + inter, b = st.max * slope + inter;

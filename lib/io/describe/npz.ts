@@ -1,6 +1,7 @@
 /**
  * NPZ and other ZIP archives described: the members (size, compressed size, method) and each
- * `.npy` member as an array, streamed through (inflated as it is read, CRC-32 checked). An
+ * `.npy` member as an array, streamed through (inflated as it is read, CRC-32 checked; other
+ * stored or deflated members are read through for their CRC-32 too). An
  * archive whose members are all `.npy` files is "npz", any other "zip".
  *
  * @example
@@ -61,7 +62,13 @@ export async function describeZip(path: string, opts: DescribeOptions): Promise<
     }));
     const arrays: ArrayInfo[] = [];
     for (const e of zip.entries) {
-      if (!e.name.endsWith(".npy")) continue;
+      if (!e.name.endsWith(".npy")) {
+        // other members are read through too, for their CRC-32 (stored or deflated ones)
+        const readable = (e.method === 0 || e.method === 8) && !(e.flags & 1);
+        if (readable) { for await (const _ of zipEntryChunks(zip, e, BLOCK * 4)) { /* CRC */ } }
+        else zip.dataOffset(e); // its local header, at least
+        continue;
+      }
       const chunks = zipEntryChunks(zip, e, BLOCK * 4);
       const info = await describeNpyStream(chunks, `${path}: ${e.name}`, e.name.slice(0, -4), opts);
       arrays.push({ ...info, compressed: e.method === 8 });

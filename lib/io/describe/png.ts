@@ -10,7 +10,7 @@
  * @module
  */
 import { readInput } from "../../run/atomic.ts";
-import { decodePng, type PngInfo } from "../png.ts";
+import { decodePngAsync, type PngInfo } from "../png.ts";
 import { NO_STATS, statsOf } from "./stats.ts";
 import type { DescribeOptions, Details } from "./types.ts";
 
@@ -29,7 +29,7 @@ export interface PngDetails extends Details {
  * ```
  */
 export async function describePng(path: string, opts: DescribeOptions): Promise<PngDetails> {
-  const img = decodePng(await readInput(path), path, { maxMemory: opts.maxMemory });
+  const img = await decodePngAsync(await readInput(path), path, { maxMemory: opts.maxMemory });
   const st = opts.stats ?? true ? statsOf(img) : NO_STATS;
   return {
     arrays: [{ name: "image", shape: img.shape, dtype: img.dtype, ...st }],

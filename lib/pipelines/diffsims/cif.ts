@@ -100,7 +100,7 @@ interface Token {
 
 function tokenize(text: string): Token[] {
   const out: Token[] = [];
-  const lines = text.split(/\r?\n/);
+  const lines = text.split(/\r\n|\n|\r/);
   for (let i = 0; i < lines.length; i++) {
     const ln = lines[i];
     if (ln.startsWith(";")) {
@@ -114,7 +114,7 @@ function tokenize(text: string): Token[] {
     let j = 0;
     while (j < ln.length) {
       const ch = ln[j];
-      if (ch === " " || ch === "\t") {
+      if (/\s/.test(ch)) {
         j++;
       } else if (ch === "#") break;
       else if (ch === "'" || ch === '"') {
@@ -278,7 +278,17 @@ export function parseCif(text: string, file: string): Cif {
       if (v) symops = [parseSymOp(v.text, file, v.line)];
     }
   }
-  if (symops.length === 0) symops = [parseSymOp("x,y,z")];
+  if (symops.length === 0) {
+    if (spaceGroup && spaceGroup.replace(/\s+/g, "").toUpperCase() !== "P1") {
+      throw new LumenError(
+        file,
+        sgTok ? `line ${sgTok.line}` : "",
+        `space group '${spaceGroup}' but no symmetry operations (${SYMOP_TAGS[0]} or ` +
+          `${SYMOP_TAGS[1]}): the cell cannot be expanded`,
+      );
+    }
+    symops = [parseSymOp("x,y,z")];
+  }
   const siteLoop = loops.find((l) => l.tags.includes("_atom_site_fract_x"));
   if (!siteLoop) throw new LumenError(file, "", "no _atom_site_fract_x loop: no atom sites");
   const col = (tag: string) => siteLoop.tags.indexOf(tag);
@@ -292,12 +302,15 @@ export function parseCif(text: string, file: string): Cif {
     "_atom_site_u_iso_or_equiv",
     "_atom_site_b_iso_or_equiv",
   ].map(col);
+  if (cl < 0) {
+    throw new LumenError(file, `line ${siteLoop.line}`, "atom sites lack _atom_site_label");
+  }
   if (cy < 0 || cz < 0) {
     throw new LumenError(file, `line ${siteLoop.line}`, "atom sites lack y or z");
   }
   const sites: Site[] = siteLoop.rows.map((r) => {
     const line = r[cx].line;
-    const label = cl >= 0 ? r[cl].text : "";
+    const label = r[cl].text;
     const sym = ct >= 0 ? r[ct].text : label;
     const m = /^([A-Za-z]{1,2})(\d*)([+-]?)(\d*)/.exec(sym);
     let element = "";
