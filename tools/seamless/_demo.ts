@@ -19,19 +19,15 @@
  */
 import type { DemoResult } from "../../lib/run/demo.ts";
 import { makeProvenance } from "../../lib/run/provenance.ts";
-import { writeHtmlReport } from "../../lib/viz/html_report.ts";
-import { figurePng, type Panel } from "../../lib/viz/figure.ts";
 import { closeEngine, initEngine } from "../../lib/tensor/engine.ts";
-import { alignSection, alignStack } from "../../lib/pipelines/seamless/align.ts";
-import {
-  residualDisplacement,
-  synthStack,
-  writeSynthStacks,
-} from "../../lib/pipelines/seamless/synth.ts";
+import { alignStack } from "../../lib/pipelines/seamless/align.ts";
+import { synthStack, writeSynthStacks } from "../../lib/pipelines/seamless/synth.ts";
+import { scoreSynthetic } from "../../lib/pipelines/seamless/synth_score.ts";
+import { writeDemoPage } from "../../lib/pipelines/seamless/demo_report.ts";
 import { TRAIN_DEFAULTS } from "../../lib/pipelines/seamless/trainer.ts";
 import { trainRun } from "../../lib/pipelines/seamless/train_run.ts";
 
-const DIM = 32, SHIFT = 2;
+const DIM = 32, SHIFT = 2, PADDING = 4, STACKS = 24, DEPTH = 10;
 
 /** Runs the demo into `out` (created; it should not hold an earlier run). */
 export async function runDemo(
@@ -58,16 +54,16 @@ async function demoSteps(
   f: { quiet: boolean; seed: number; epochs?: number },
   say: (s: string) => void,
 ): Promise<DemoResult> {
-  say("1/4 synthetic EM stacks (4 × 6 sections, 32 px, a crack in section 2)");
+  say(`1/4 synthetic EM stacks (${STACKS} × ${DEPTH} sections, ${DIM} px, a crack in section 2)`);
   const stackPath = `${out}/synth_train_mip0.h5`;
-  await writeSynthStacks(stackPath, 4, {
-    depth: 6,
+  await writeSynthStacks(stackPath, STACKS, {
+    depth: DEPTH,
     dim: DIM,
     cracks: [2],
     seed: f.seed,
     maxShift: SHIFT,
   });
-  const epochs = f.epochs ?? 12;
+  const epochs = f.epochs ?? 1;
   say(`2/4 train (size 3, k 3, all levels fine-tuned from the start, ${epochs} epochs)`);
   const args = {
     ...TRAIN_DEFAULTS,
@@ -75,7 +71,7 @@ async function demoSteps(
     trunc: 0,
     fine_tuning: true,
     fall_time: 1000,
-    padding: 0,
+    padding: PADDING,
     lr: 0.015,
     lambda1: 0.1,
     lambda2: 0.04,
@@ -101,64 +97,20 @@ async function demoSteps(
     provenance,
     commandLine:
       "seamless-train --stack synth_train_mip0.h5 --size 3 --k 3 --trunc 0 --fine_tuning --fall_time 1000 " +
-      "--padding 0 --lr 0.015 --lambda2 0.04 --lambda3 0 --lambda4 5 --lambda5 0 --lambda6 0 demo",
+      `--padding ${PADDING} --lr 0.015 --lambda2 0.04 --lambda3 0 --lambda4 5 --lambda5 0 --lambda6 0 demo`,
   });
-  say("3/4 align a fresh stack (6 sections) and score it");
-  const test = synthStack({ depth: 6, dim: DIM, seed: f.seed + 101, maxShift: SHIFT });
-  const aligned = await alignStack(run.net, test.sections, { chunk: 8 });
+  say("3/4 align fresh stacks (3 × 6 sections) and score them");
+  const tests = [101, 102, 103].map((k) =>
+    synthStack({ depth: 6, dim: DIM, seed: f.seed + k, maxShift: SHIFT })
+  );
+  const test = tests[0];
+  const aligned = await alignStack(run.net, test.sections, { chunk: 8, padding: PADDING });
   // Each section against its raw neighbour: the network's own field, scored against the truth.
-  const fields = new Map<number, Float32Array>();
-  for (let z = 1; z < test.sections.length; z++) {
-    fields.set(z, (await alignSection(run.net, test.sections[z], test.sections[z - 1])).field);
-  }
-  const r = residualDisplacement(test, fields, DIM, SHIFT + 3);
+  const r = await scoreSynthetic(run.net, tests, PADDING, SHIFT + 3);
   const ratio = r.residual / r.unaligned;
   say("4/4 report");
-  const panels: Panel[] = [];
-  for (const z of [1, 3]) {
-    const diff = (a: Float32Array, b: Float32Array) => a.map((v, i) => v - b[i]);
-    panels.push(
-      {
-        data: diff(test.sections[z].data, test.sections[z - 1].data),
-        shape: [DIM, DIM],
-        title: `${z}−${z - 1} raw`,
-        colormap: "RdBu_r",
-        range: "symmetric",
-      },
-      {
-        data: diff(aligned[z].aligned.data, aligned[z - 1].aligned.data),
-        shape: [DIM, DIM],
-        title: `${z}−${z - 1} aligned`,
-        colormap: "RdBu_r",
-        range: "symmetric",
-      },
-    );
-  }
-  const rows = aligned.slice(1).map((s, i) => [i + 1, s.cpcBefore, s.cpcAfter]);
   const index = `${out}/seamless_demo.html`;
-  await writeHtmlReport(index, {
-    title: "SEAMLeSS demo: synthetic EM alignment",
-    meta: { sections: test.sections.length, dim: DIM, epochs, "max shift (px)": SHIFT },
-    sections: [
-      {
-        heading: "Residual displacement against the known field",
-        text:
-          `Mean |predicted − true| ${r.residual.toFixed(3)} px against ${
-            r.unaligned.toFixed(3)
-          } px unaligned ` +
-          `(${(100 * ratio).toFixed(0)} %). Training report: out/demo/report.html.`,
-      },
-      {
-        heading: "Chunked Pearson correlation with the previous section",
-        tables: [{ columns: ["section", "before", "after"], rows }],
-      },
-      {
-        heading: "Neighbour differences before / after",
-        images: [{ png: figurePng(panels, { columns: 4 }) }],
-      },
-    ],
-  });
-  const mean = (k: 1 | 2) => rows.reduce((s, x) => s + (x[k] as number), 0) / rows.length;
+  const cpc = await writeDemoPage(index, test, aligned, r, { epochs, shift: SHIFT });
   return {
     index,
     summary: [
@@ -166,7 +118,7 @@ async function demoSteps(
       `residual displacement ${r.residual.toFixed(3)} px vs ${
         r.unaligned.toFixed(3)
       } px unaligned (${(100 * ratio).toFixed(0)} %)`,
-      `chunked Pearson ${mean(1).toFixed(3)} → ${mean(2).toFixed(3)}`,
+      `chunked Pearson ${cpc.before.toFixed(3)} → ${cpc.after.toFixed(3)}`,
       `report: ${index}`,
     ],
   };

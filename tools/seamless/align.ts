@@ -35,6 +35,12 @@ export const meta = defineTool({
     },
     out: { type: "string", arg: "FILE", required: true, help: "aligned HDF5 to write" },
     chunk: { type: "int", min: 2, default: 32, help: "tile side of the Pearson quality measure" },
+    padding: {
+      type: "int",
+      min: 0,
+      arg: "PX",
+      help: "zero frame around each section (default: the network's training --padding)",
+    },
     overwrite: OVERWRITE,
     backend: BACKEND,
     threads: THREADS,
@@ -53,7 +59,8 @@ export async function align(
     throw new LumenError(f.out, "", "exists; pass --overwrite to replace it");
   }
   await initEngine({ backend: f.backend, threads: f.threads });
-  const { net } = await loadNet(f.net);
+  const { net, extra } = await loadNet(f.net);
+  const padding = f.padding ?? (extra.args as { padding?: number } | undefined)?.padding ?? 0;
   const vol = await readVolume(f.source);
   const [depth, h, w] = vol.shape;
   const sections = Array.from(
@@ -61,10 +68,10 @@ export async function align(
     (_, z) => plane(h, w, vol.data.subarray(z * h * w, (z + 1) * h * w)),
   );
   const parts = `${f.out}.parts`;
-  openResumableDir(parts, { net: netBase(f.net), source: f.source, chunk: f.chunk }, {
+  openResumableDir(parts, { net: netBase(f.net), source: f.source, chunk: f.chunk, padding }, {
     overwrite: f.overwrite,
   });
-  const res = await alignStack(net, sections, { chunk: f.chunk, parts, onSection });
+  const res = await alignStack(net, sections, { chunk: f.chunk, padding, parts, onSection });
   const main = new Float32Array(depth * h * w), field = new Float32Array(depth * h * w * 2);
   res.forEach((s, z) => {
     main.set(s.aligned.data, z * h * w);

@@ -83,7 +83,9 @@ export async function genStack(f: Flags): Promise<{ h5: string; coords: string }
         seed: f.seed,
       });
   } catch (e) {
-    if (e instanceof RangeError) throw new UsageError("--stack-height", e.message);
+    if (e instanceof RangeError) {
+      throw new UsageError(e.message.startsWith("dim") ? "--dim" : "--stack-height", e.message);
+    }
     throw e;
   }
   const arr = buildStacks(vol, coords, f.stackHeight, f.dim, f.mip);

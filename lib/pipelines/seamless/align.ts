@@ -33,16 +33,21 @@ function padTo(p: Plane, side: number): Plane {
   return out;
 }
 
-function crop(p: Plane, h: number, w: number): Plane {
-  if (p.h === h && p.w === w) return p;
-  const out = plane(h, w);
-  for (let y = 0; y < h; y++) out.data.set(p.data.subarray(y * p.w, y * p.w + w), y * w);
+/** Zero frame: `padding >> 1` pixels before, the rest after (the trainer's `--padding`). */
+function frame(p: Plane, padding: number): Plane {
+  if (padding <= 0) return p;
+  const a = padding >> 1, w = p.w + padding;
+  const out = plane(p.h + padding, w);
+  for (let y = 0; y < p.h; y++) {
+    out.data.set(p.data.subarray(y * p.w, (y + 1) * p.w), (y + a) * w + a);
+  }
   return out;
 }
 
 /**
  * Aligns `src` to `tgt` (same size) with the network; the field is returned in pixels of the
- * section (grid units × (side − 1)/2 of the padded network input).
+ * section (grid units × (side − 1)/2 of the network input). `padding` puts the zero frame the
+ * network was trained with (`--padding`) around both sections; results are cropped back.
  *
  * @example
  * ```ts
@@ -53,22 +58,26 @@ export async function alignSection(
   net: Pyramid,
   src: Plane,
   tgt: Plane,
+  padding = 0,
 ): Promise<{ aligned: Plane; field: Float32Array }> {
   const side = 2 ** (net.size - 1 - net.topskips);
-  const ps = padTo(src, side), pt = padTo(tgt, side);
+  const ps = padTo(frame(src, padding), side), pt = padTo(frame(tgt, padding), side);
   const { warped, field } = await alignPair(net, ps, pt);
+  const a = padding > 0 ? padding >> 1 : 0;
   const f = new Float32Array(src.h * src.w * 2);
+  const aligned = plane(src.h, src.w);
   const sx = (ps.w - 1) / 2, sy = (ps.h - 1) / 2;
   for (let y = 0; y < src.h; y++) {
     for (let x = 0; x < src.w; x++) {
-      const i = (y * ps.w + x) * 2, o = (y * src.w + x) * 2;
-      const ix = ps.w > 1 ? -1 + (2 * x) / (ps.w - 1) : -1;
-      const iy = ps.h > 1 ? -1 + (2 * y) / (ps.h - 1) : -1;
-      f[o] = (field[i] - ix) * sx;
-      f[o + 1] = (field[i + 1] - iy) * sy;
+      const q = (y + a) * ps.w + x + a, o = y * src.w + x;
+      const ix = ps.w > 1 ? -1 + (2 * (x + a)) / (ps.w - 1) : -1;
+      const iy = ps.h > 1 ? -1 + (2 * (y + a)) / (ps.h - 1) : -1;
+      f[o * 2] = (field[q * 2] - ix) * sx;
+      f[o * 2 + 1] = (field[q * 2 + 1] - iy) * sy;
+      aligned.data[o] = warped.data[q];
     }
   }
-  return { aligned: crop(warped, src.h, src.w), field: f };
+  return { aligned, field: f };
 }
 
 /** Options of {@link alignStack}. */
@@ -77,6 +86,8 @@ export interface AlignStackOptions {
   chunk?: number;
   /** Folder of per-section results (resume); none: keep in memory only. */
   parts?: string;
+  /** Zero frame around each section, as in training (`--padding`, default 0). */
+  padding?: number;
   /** Called after each section. */
   onSection?: (z: number, s: AlignedSection) => void;
 }
@@ -141,7 +152,7 @@ export async function alignStack(
           cpcAfter: NaN,
         };
       } else {
-        const r = await alignSection(net, raw, out[z - 1].aligned);
+        const r = await alignSection(net, raw, out[z - 1].aligned, o.padding ?? 0);
         s = {
           ...r,
           cpcBefore: chunkedPearson(sections[z - 1], raw, chunk).mean,

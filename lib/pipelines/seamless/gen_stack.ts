@@ -94,10 +94,18 @@ export function sampleCoords(
   const win = o.dim << o.mip;
   const zHi = Math.min(o.zMax, shape[0]) - o.height;
   if (zHi <= o.zMin) {
-    throw new RangeError(`z range [${o.zMin}, ${o.zMax}) too small for height ${o.height}`);
+    throw new RangeError(
+      `stack height ${o.height} does not fit the z range [${o.zMin}, ${
+        Math.min(o.zMax, shape[0])
+      }) of a volume with ${shape[0]} sections`,
+    );
   }
   if (win > shape[1] || win > shape[2]) {
-    throw new RangeError(`window ${win} (dim ${o.dim} at mip ${o.mip}) exceeds the volume`);
+    throw new RangeError(
+      `dim ${o.dim} at mip ${o.mip} needs ${win}×${win} px, the volume's sections are ${shape[1]}×${
+        shape[2]
+      }`,
+    );
   }
   const r = seededRandom(o.seed);
   const out: StackCoord[] = [];

@@ -17,3 +17,5 @@ export * from "./cpc.ts";
 export * from "./net_hist.ts";
 export * from "./flags.ts";
 export * from "./synth.ts";
+export * from "./synth_score.ts";
+export * from "./train_flags.ts";

@@ -6,7 +6,7 @@
  *
  * Sampling follows PyTorch 0.4, which the original ran on: the identity grid and every
  * grid_sample use align_corners = true, the field upsampling (nn.Upsample(bilinear)) uses
- * align_corners = false.
+ * align_corners = false (`upsampleAlignCorners` switches it to true, which keeps the identity).
  *
  * @module
  */
@@ -44,6 +44,14 @@ export interface PyramidConfig {
   trainSize?: number;
   /** Run the pre-encoder (`--pe`, default false). */
   pe?: boolean;
+  /**
+   * Upsample the field with align_corners = true (default false, the original's
+   * nn.Upsample(bilinear)). The original's upsampling does not keep the identity grid: from n to
+   * 2n pixels it stretches the field by about 1/(2n − 2), so an untrained pyramid of 3 levels on
+   * 32 px already displaces the edges by a pixel, a ramp the convolutional field nets learn
+   * slowly. With true the identity is kept exactly and a zero residual is a zero field.
+   */
+  upsampleAlignCorners?: boolean;
 }
 
 /** What {@link Pyramid.forward} gives. */
@@ -221,6 +229,7 @@ export class Pyramid extends Module {
   readonly k: number;
   readonly trainSize: number;
   readonly usePe: boolean;
+  readonly upsampleAlignCorners: boolean;
   readonly mlist: ModuleList<FieldNet>;
   readonly enclist: ModuleList<Enc>;
   readonly pe: PreEnc;
@@ -236,6 +245,7 @@ export class Pyramid extends Module {
     this.k = c.k ?? 7;
     this.trainSize = c.trainSize ?? 1280;
     this.usePe = c.pe ?? false;
+    this.upsampleAlignCorners = c.upsampleAlignCorners ?? false;
     const outfms = Array.from({ length: this.size }, (_, l) => 12 + 6 * l);
     const infms = [1, ...outfms.slice(0, -1)];
     this.mlist = this.child(
@@ -258,6 +268,7 @@ export class Pyramid extends Module {
       k: this.k,
       trainSize: this.trainSize,
       pe: this.usePe,
+      upsampleAlignCorners: this.upsampleAlignCorners,
     };
   }
 
@@ -298,7 +309,7 @@ export class Pyramid extends Module {
         const up = upsample(permute(field, [0, 3, 1, 2]), {
           scaleFactor: 2,
           mode: "bilinear",
-          alignCorners: false,
+          alignCorners: this.upsampleAlignCorners,
         });
         field = permute(up, [0, 2, 3, 1]);
       }

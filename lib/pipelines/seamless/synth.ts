@@ -26,6 +26,8 @@ export interface SynthOptions {
   /** Radius of the "near a defect" band of the ternary masks (default 4). */
   neighborhood?: number;
   seed?: number;
+  /** Samples per pixel side: each pixel averages ss × ss tissue samples (default 3). */
+  supersample?: number;
 }
 
 /** A synthetic stack with its ground truth. */
@@ -37,6 +39,11 @@ export interface SynthStack {
   /** Per section the displacement d (pixels, [dx, dy] interleaved): section(p) = tissue(p + d(p)). */
   displacements: Float32Array[];
 }
+
+/** Membrane width: exp(−edge²/MEMBRANE), edge the distance difference to the two nearest seeds. */
+const MEMBRANE = 8;
+/** Spacing (px) of the cytoplasm grain's lattice. */
+const GRAIN = 2;
 
 /** The deformation of one section: translation + one sinusoidal mode in each axis. */
 function deformation(dim: number, amp: number, rnd: () => number): Float32Array {
@@ -77,28 +84,47 @@ export function synthStack(o: SynthOptions): SynthStack {
     g: 0.55 + 0.3 * rnd(),
   }));
   const grain = Float32Array.from({ length: 64 * 64 }, () => rnd());
+  // Smooth value noise: bilinear between lattice points GRAIN px apart (tissue coordinates).
+  const grainAt = (qx: number, qy: number) => {
+    const gx = qx / GRAIN + 64, gy = qy / GRAIN + 64;
+    const x0 = Math.floor(gx), y0 = Math.floor(gy), fx = gx - x0, fy = gy - y0;
+    const g = (i: number, j: number) => grain[((j & 63) << 6) + (i & 63)];
+    return (1 - fy) * ((1 - fx) * g(x0, y0) + fx * g(x0 + 1, y0)) +
+      fy * ((1 - fx) * g(x0, y0 + 1) + fx * g(x0 + 1, y0 + 1));
+  };
+  const ss = o.supersample ?? 3;
   const sections: Plane[] = [], masks: Plane[] = [], displacements: Float32Array[] = [];
   for (let z = 0; z < o.depth; z++) {
     const d = deformation(dim, amp, rnd);
     const img = plane(dim, dim);
+    const tissue = (qx: number, qy: number) => {
+      let b1 = Infinity, b2 = Infinity, g = 0.6;
+      for (const s of seeds) {
+        const dx = qx - (s.x + s.vx * z), dy = qy - (s.y + s.vy * z);
+        const r = dx * dx + dy * dy;
+        if (r < b1) {
+          b2 = b1;
+          b1 = r;
+          g = s.g;
+        } else if (r < b2) b2 = r;
+      }
+      const edge = Math.sqrt(b2) - Math.sqrt(b1); // 0 on a membrane
+      const membrane = Math.exp(-(edge * edge) / MEMBRANE);
+      return g * (1 - 0.75 * membrane) + 0.16 * (grainAt(qx, qy) - 0.5);
+    };
     for (let y = 0; y < dim; y++) {
       for (let x = 0; x < dim; x++) {
         const i = y * dim + x;
-        const qx = x + d[i * 2], qy = y + d[i * 2 + 1];
-        let b1 = Infinity, b2 = Infinity, g = 0.6;
-        for (const s of seeds) {
-          const dx = qx - (s.x + s.vx * z), dy = qy - (s.y + s.vy * z);
-          const r = dx * dx + dy * dy;
-          if (r < b1) {
-            b2 = b1;
-            b1 = r;
-            g = s.g;
-          } else if (r < b2) b2 = r;
+        // The pixel integrates the tissue over its area (ss × ss samples), each sample
+        // displaced by the deformation at the pixel.
+        let acc = 0;
+        for (let sy = 0; sy < ss; sy++) {
+          for (let sx = 0; sx < ss; sx++) {
+            const ox = (sx + 0.5) / ss - 0.5, oy = (sy + 0.5) / ss - 0.5;
+            acc += tissue(x + ox + d[i * 2], y + oy + d[i * 2 + 1]);
+          }
         }
-        const edge = Math.sqrt(b2) - Math.sqrt(b1); // 0 on a membrane
-        const membrane = Math.exp(-(edge * edge) / 2.5);
-        const gr = grain[(Math.floor(qy * 1.7) & 63) * 64 + (Math.floor(qx * 1.7) & 63)];
-        img.data[i] = Math.min(1, Math.max(0.02, g * (1 - 0.75 * membrane) + 0.08 * (gr - 0.5)));
+        img.data[i] = Math.min(1, Math.max(0.02, acc / (ss * ss)));
       }
     }
     const defect = plane(dim, dim);

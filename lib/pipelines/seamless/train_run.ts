@@ -40,6 +40,8 @@ export interface TrainRunOptions {
   trainSize?: number;
   /** `--pe`. */
   pe: boolean;
+  /** `--upsample_align_corners` (default false, the original's upsampling). */
+  upsampleAlignCorners?: boolean;
   /** A parent network (`pt/NAME` or its .json). */
   stateArchive?: string | null;
   overwrite?: boolean;
@@ -140,7 +142,14 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
     );
   }
   manualInitSeed(o.seed);
-  const net = new Pyramid({ size: a.size, skip: a.skip, k: o.k, pe: o.pe, trainSize: o.trainSize });
+  const net = new Pyramid({
+    size: a.size,
+    skip: a.skip,
+    k: o.k,
+    pe: o.pe,
+    trainSize: o.trainSize,
+    upsampleAlignCorners: o.upsampleAlignCorners,
+  });
   let parent: { path: string; id: unknown } | null = null;
   if (o.stateArchive) {
     const base = netBase(o.stateArchive);
@@ -155,6 +164,7 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
     k: o.k,
     train_size: o.trainSize ?? 1280,
     pe: o.pe,
+    upsample_align_corners: o.upsampleAlignCorners ?? false,
     stack: o.stack,
     state_archive: o.stateArchive ?? null,
   };
@@ -324,6 +334,7 @@ export async function loadNet(
     k: number;
     pe: boolean;
     trainSize: number;
+    upsampleAlignCorners?: boolean;
   } | undefined;
   if (!cfg) throw new LumenError(`${base}.json`, "modules", "holds no SEAMLeSS pyramid");
   const net = new Pyramid({
@@ -332,6 +343,7 @@ export async function loadNet(
     k: cfg.k,
     pe: cfg.pe,
     trainSize: cfg.trainSize,
+    upsampleAlignCorners: cfg.upsampleAlignCorners ?? false,
   });
   await loadCheckpoint(base, { modules: { pyramid: net } });
   return { net, extra: rec.extra };

@@ -42,7 +42,7 @@ Deno.test("seamless gen_stack: seeded coords stay in range and replay through co
   }
   assert.deepEqual(parseCoords(formatCoords(a)), a);
   assert.throws(() => parseCoords("1 2\n"), /expected/);
-  assert.throws(() => sampleCoords(1, [5, 64, 64], o), /too small/);
+  assert.throws(() => sampleCoords(1, [5, 64, 64], o), /does not fit the z range/);
 });
 
 Deno.test({
@@ -81,4 +81,39 @@ Deno.test({
     assert.match(py, /\(3, 4, 8, 8\) True/);
     await Deno.remove(dir, { recursive: true });
   },
+});
+
+Deno.test("seamless gen_stack tool: a volume smaller than dim at that mip, a stack height above the z range: one line each", async () => {
+  const { encodeNpy } = await import("../../../lib/io/npy.ts");
+  const { runTool } = await import("../../_helpers.ts");
+  const dir = await Deno.makeTempDir();
+  const vol = `${dir}/vol.npy`;
+  const data = Float32Array.from({ length: 20 * 32 * 32 }, (_, i) => (i % 97) / 97);
+  await Deno.writeFile(vol, encodeNpy({ data, shape: [20, 32, 32], dtype: "float32" }));
+  const run = (extra: string[]) =>
+    runTool("seamless/gen_stack", ["--allow-read", `--allow-write=${dir}`], [
+      "--source",
+      vol,
+      "--count",
+      "2",
+      "--z-train",
+      "1,20",
+      "--out-dir",
+      dir,
+      ...extra,
+      "bad",
+    ]);
+  const wide = await run(["--dim", "32", "--mip", "1", "--stack-height", "4"]);
+  assert.equal(wide.code, 2, wide.stderr);
+  assert.equal(wide.stderr.trim().split("\n").length, 1, wide.stderr);
+  assert.match(
+    wide.stderr,
+    /--dim.*dim 32 at mip 1 needs 64×64 px, the volume's sections are 32×32/,
+  );
+  const tall = await run(["--dim", "16", "--mip", "1", "--stack-height", "25"]);
+  assert.equal(tall.code, 2, tall.stderr);
+  assert.equal(tall.stderr.trim().split("\n").length, 1, tall.stderr);
+  assert.match(tall.stderr, /--stack-height.*stack height 25 does not fit the z range \[1, 20\)/);
+  assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["vol.npy"]);
+  await Deno.remove(dir, { recursive: true });
 });
