@@ -4,10 +4,13 @@
  * 1. writes the ten archives of a small synthetic dataset (7 focal planes, phase CSVs);
  * 2. extracts them (`extract_dataset`'s checks), splits the videos (`make_split`'s greedy rule);
  * 3. makes the training image folder (`make_image_folder`: median frame per phase per video);
- * 4. trains the tiny class-conditional DDPM briefly and samples every phase with DDIM
- *    (`make_synthetic_dataset`);
- * 5. FID on 4×4 pooled gray levels (a stand-in for the classifier's features): two halves of the
- *    real frames against each other, and real against synthetic; an HTML report.
+ * 4. trains a base DDPM on every phase (the `micro` preset, 16 px, x₀-prediction), fine-tunes one
+ *    model per phase from it (the original's one model per phase) and samples each phase with
+ *    DDIM into `make_synthetic_dataset`'s folders (JPEGs upsampled to 64 px);
+ * 5. trains the phase classifier on real frames only (every annotated F+00 frame of the training
+ *    videos) and scores it on the held-out videos' frames and on the samples;
+ * 6. FID on 4×4 pooled gray levels (two halves of the real frames, and real against synthetic),
+ *    `demo_metrics.json` and an HTML report.
  *
  * @example
  * ```ts
@@ -19,31 +22,29 @@
  */
 import type { DemoResult } from "../../lib/run/demo.ts";
 import { closeEngine, initEngine } from "../../lib/tensor/engine.ts";
+import { resize2d } from "../../lib/data/resize.ts";
 import {
   extractDataset,
-  fid,
   formatPrompt,
-  jpegToUnit,
   makeImageFolder,
   makeSplit,
   PHASES,
-  pooledFeatures,
   readImageFolder,
-  sampleDdim,
+  scoreDemo,
   splitJsonText,
-  trainDiffusion,
-  videoFrames,
+  trainPhaseModels,
   writeDemoReport,
   writeEmbryoArchives,
   writeSyntheticDataset,
 } from "../../lib/pipelines/nsw/mod.ts";
 
 const TEMPLATE = "a grayscale microscopic image of human embryo at phase {phase}";
+const SIZE = 16, PER_PHASE = 4;
 
 /** Runs the demo into `out` (created; it should not hold an earlier run). */
 export async function runDemo(
   out: string,
-  f: { quiet: boolean; seed: number; threads?: number; steps?: number },
+  f: { quiet: boolean; seed: number; threads?: number; baseSteps?: number; fineSteps?: number },
 ): Promise<DemoResult> {
   const t0 = performance.now();
   const say = (s: string) => {
@@ -52,19 +53,20 @@ export async function runDemo(
     }
   };
   Deno.mkdirSync(out, { recursive: true });
-  say("1/5 synthetic embryo archives (8 videos, 7 focal planes, 64 px)");
+  say("1/6 synthetic embryo archives (8 videos, 7 focal planes, 64 px)");
   const tree = await writeEmbryoArchives(`${out}/archives`, {
     videos: 8,
     size: 64,
     seed: f.seed,
     framesPerPhase: [1, 3],
   });
-  say("2/5 extract_dataset, make_split");
+  say("2/6 extract_dataset, make_split");
   const ex = `${out}/extracted`;
   const xr = await extractDataset(`${out}/archives`, ex);
   const split = makeSplit(ex, [0.6, 0.2, 0.2], 1234567890);
   Deno.writeTextFileSync(`${out}/split.json`, splitJsonText(split));
-  say("3/5 make_image_folder (train, all phases)");
+  const splitText = Object.entries(split).map(([k, v]) => `${k} ${v.length}`).join(", ");
+  say("3/6 make_image_folder (train, all phases)");
   Deno.mkdirSync(`${out}/image-folders`, { recursive: true });
   const folder = await makeImageFolder({
     dataset: ex,
@@ -75,81 +77,80 @@ export async function runDemo(
     shuffle: true,
     seed: 0,
   });
-  const steps = f.steps ?? 40;
-  say(`4/5 train the tiny DDPM (${steps} steps) and sample every phase`);
+  const baseSteps = f.baseSteps ?? 100, fineSteps = f.fineSteps ?? 40;
+  say(`4/6 base DDPM (${baseSteps} steps), one model per phase (${fineSteps} steps each), DDIM`);
   await initEngine({ threads: f.threads });
-  let result;
   try {
-    const data = await readImageFolder(folder.folder, 32);
-    const r = await trainDiffusion({
+    const data = await readImageFolder(folder.folder, SIZE);
+    const models = await trainPhaseModels({
       data,
-      preset: "tiny",
-      steps,
-      batch: 4,
-      lr: 1e-3,
+      preset: "micro",
+      baseSteps,
+      fineSteps,
+      prediction: "x0",
       seed: f.seed,
-      checkpointEvery: steps,
-      out: `${out}/model`,
+      out: `${out}/models`,
+      samplesPerPhase: PER_PHASE,
       prompt: "a grayscale microscopic image of human embryo",
     });
-    const labels = PHASES.map((_, i) => i).flatMap((i) => [i, i]);
-    const synth = await sampleDdim(r.ema, r.meta, labels, { steps: 10, seed: f.seed });
     Deno.mkdirSync(`${out}/all-synthetic-runs`, { recursive: true });
-    for (let k = 0; k < PHASES.length; k++) {
-      await writeSyntheticDataset(
-        `${out}/all-synthetic-runs`,
-        `synthetic-${PHASES[k]}`,
-        synth.slice(2 * k, 2 * k + 2),
-        32,
-        {
-          prompt: formatPrompt(TEMPLATE, PHASES[k], "F+00"),
-          phase: PHASES[k],
-          "focal-plane": "F+00",
-          model: `${out}/model`,
-          "model-sha256": "",
-          seed: f.seed,
-          steps: 10,
-        },
-      );
+    for (const m of models.phases) {
+      const phase = PHASES[m.phase];
+      const big = m.samples.map((s) => resize2d(s, [SIZE, SIZE], [64, 64]));
+      await writeSyntheticDataset(`${out}/all-synthetic-runs`, `synthetic-${phase}`, big, 64, {
+        prompt: formatPrompt(TEMPLATE, phase, "F+00"),
+        phase,
+        "focal-plane": "F+00",
+        model: m.dir,
+        "model-sha256": "",
+        seed: f.seed + m.phase,
+        steps: 10,
+      });
     }
-    say("5/5 FID (4×4 pooled gray levels) and the report");
-    const real: Float32Array[] = [];
-    for (const v of split.train) {
-      for (const fr of videoFrames(ex, "F+00", v)) {
-        real.push(jpegToUnit(Deno.readFileSync(fr.path), 32, fr.path));
-      }
-    }
-    const a = real.filter((_, i) => i % 2 === 0), b = real.filter((_, i) => i % 2 === 1);
-    const half = fid(pooledFeatures(a, 32, 4), pooledFeatures(b, 32, 4));
-    const rs = fid(pooledFeatures(a, 32, 4), pooledFeatures(synth, 32, 4));
+    const synth = models.phases.flatMap((m) => m.samples);
+    say("5/6 phase classifier on real frames; accuracy on held-out frames and on the samples");
+    const { fids, ...m } = await scoreDemo({
+      dataset: ex,
+      train: split.train,
+      held: [...split.val, ...split.test],
+      samples: synth,
+      labels: models.phases.flatMap((p) => p.samples.map(() => p.phase)),
+      size: SIZE,
+      seed: f.seed,
+      out: `${out}/classifier`,
+    });
+    say("6/6 demo_metrics.json and the report");
+    Deno.writeTextFileSync(`${out}/demo_metrics.json`, JSON.stringify(m, null, 2) + "\n");
+    const acc = `held-out real ${m.held_out_accuracy.toFixed(3)}, samples ${
+      m.sample_accuracy.toFixed(3)
+    } (chance ${m.chance.toFixed(4)})`;
     const index = `${out}/report.html`;
     await writeDemoReport(index, {
       meta: {
         videos: tree.videos.length,
         "frames (7 planes)": tree.frames,
         "files extracted": xr.files,
-        split: Object.entries(split).map(([k, v]) => `${k} ${v.length}`).join(", "),
+        split: splitText,
         "training images": data.images.length,
-        "DDPM steps": r.steps,
-        "last loss": r.lastLoss.toFixed(4),
+        "DDPM steps": `base ${baseSteps}, ${fineSteps} per phase model (x₀-prediction, 16 px)`,
+        "classifier (trained on real frames only)": acc,
       },
       real: data.images.slice(0, 48),
-      samples: synth.filter((_, i) => i % 2 === 0).concat(synth.filter((_, i) => i % 2)),
-      size: 32,
-      fid: [["real half A vs real half B", half], ["real half A vs synthetic", rs]],
+      samples: Array.from({ length: PER_PHASE }, (_, k) => models.phases.map((m) => m.samples[k]))
+        .flat(),
+      size: SIZE,
+      fid: fids,
     });
-    result = {
+    return {
       index,
       summary: [
         `${tree.videos.length} videos, ${tree.frames} frames in 10 archives → ${ex}`,
-        `split ${
-          Object.entries(split).map(([k, v]) => `${k} ${v.length}`).join(", ")
-        }; image folder ${folder.images.length} images`,
-        `tiny DDPM ${r.steps} steps (loss ${
-          r.lastLoss.toFixed(3)
-        }), ${synth.length} samples → ${out}/all-synthetic-runs/synthetic-<phase>`,
-        `FID (pooled pixels): real/real ${half.fid.toFixed(4)}, real/synthetic ${
-          rs.fid.toFixed(4)
+        `split ${splitText}; image folder ${folder.images.length} images`,
+        `DDPM: base ${baseSteps} steps + ${models.phases.length} phase models × ${fineSteps}, ` +
+        `${synth.length} samples → ${out}/all-synthetic-runs/synthetic-<phase>`,
+        `classifier (real frames only): ${acc}`,
+        `FID (pooled pixels): real/real ${m.fid_real_real.toFixed(4)}, real/synthetic ${
+          m.fid_real_synthetic.toFixed(4)
         }`,
         `report: ${index}`,
       ],
@@ -157,5 +158,4 @@ export async function runDemo(
   } finally {
     closeEngine();
   }
-  return result;
 }

@@ -96,6 +96,7 @@ if (import.meta.main) {
         seed: f.seed,
         emaDecay: f.emaDecay,
         schedule: f.schedule as "linear",
+        prediction: f.prediction as "eps",
         checkpointEvery: f.checkpointSteps,
         out,
         resume,

@@ -260,3 +260,27 @@ export async function predictAll(
   model.train();
   return { probs, features, dims };
 }
+
+/**
+ * Top-1 accuracy of the classifier on `images` with phase indices `labels`.
+ *
+ * @example
+ * ```ts
+ * const acc = await phaseAccuracy(model, samples, labels); // 0…1
+ * ```
+ */
+export async function phaseAccuracy(
+  model: PhaseResNet,
+  images: readonly Float32Array[],
+  labels: readonly number[],
+): Promise<number> {
+  const { probs } = await predictAll(model, images);
+  const C = model.cfg.classes;
+  let right = 0;
+  labels.forEach((l, i) => {
+    let best = 0;
+    for (let k = 1; k < C; k++) if (probs[i * C + k] > probs[i * C + best]) best = k;
+    if (best === l) right++;
+  });
+  return labels.length ? right / labels.length : NaN;
+}

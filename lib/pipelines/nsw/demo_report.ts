@@ -18,7 +18,7 @@ export interface DemoReport {
   meta: Record<string, string | number>;
   /** Real images in [−1, 1]. */
   real: readonly Float32Array[];
-  /** Samples in phase order (16 per row). */
+  /** Samples, one row per draw, phases in order along each row. */
   samples: readonly Float32Array[];
   size: number;
   fid: readonly (readonly [string, FidResult])[];
@@ -43,13 +43,14 @@ export async function writeDemoReport(path: string, r: DemoReport): Promise<void
         images: [{ png: mosaicPng(r.real, r.size, 16) }],
       },
       {
-        heading: "DDIM samples, two per phase (columns in phase order, tPB2 … tHB)",
-        text: "A demo-length training run: the samples show the pipeline, not a converged model.",
+        heading: "DDIM samples of each phase's model (columns in phase order, tPB2 … tHB)",
+        text: "A demo-length training run (16 px): one row per draw. The classifier's accuracy " +
+          "on them is in the table above.",
         images: [{ png: mosaicPng(r.samples, r.size, 16) }],
       },
       {
         heading: "FID",
-        text: "Features: 4×4 block means of the 32 px gray images (16 numbers per image), " +
+        text: "Features: 4×4 block means of the gray images (16 numbers per image), " +
           "standing in for the classifier's penultimate features; every image counts.",
         tables: [{
           columns: ["sets", "FID", "n₁", "n₂", "features"],

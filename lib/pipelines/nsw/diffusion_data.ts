@@ -17,7 +17,7 @@ import { ioError } from "../../run/atomic.ts";
 import { decodeJpeg } from "../../io/jpeg.ts";
 import { resize2d } from "../../data/resize.ts";
 import { SimRng } from "../../data/rng.ts";
-import { checkPhase, PHASES } from "./dataset.ts";
+import { annotate, checkPhase, PHASES, readPhaseRanges, videoFrames } from "./dataset.ts";
 
 /** Decoded images of one folder. */
 export interface ImageSet {
@@ -97,6 +97,41 @@ export async function readImageFolder(
   }
   if (out.images.length === 0) {
     throw new LumenError(folder, "", `no images${phase ? ` of phase ${phase}` : ""}`);
+  }
+  return out;
+}
+
+/**
+ * Every annotated frame of `videos` in one focal plane (unannotated frames are skipped), gray,
+ * `size × size`, in [−1, 1], labelled with its phase.
+ *
+ * @example
+ * ```ts
+ * const real = await readVideoFrames("/data/extracted", ["BM016-5"], "F+00", 16);
+ * ```
+ */
+export async function readVideoFrames(
+  dataset: string,
+  videos: readonly string[],
+  plane: string,
+  size: number,
+): Promise<ImageSet> {
+  const out: ImageSet = { size, images: [], labels: [], files: [] };
+  for (const v of videos) {
+    const ranges = readPhaseRanges(dataset, v);
+    for (const fr of videoFrames(dataset, plane, v)) {
+      const p = annotate(ranges, fr.frame);
+      if (p === null) continue;
+      let bytes: Uint8Array;
+      try {
+        bytes = await Deno.readFile(fr.path);
+      } catch (e) {
+        throw ioError(fr.path, e, "cannot read frame");
+      }
+      out.images.push(jpegToUnit(bytes, size, fr.path));
+      out.labels.push(PHASES.indexOf(p));
+      out.files.push(fr.path);
+    }
   }
   return out;
 }

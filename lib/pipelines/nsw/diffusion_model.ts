@@ -1,6 +1,7 @@
 /**
- * Training and sampling of the class-conditional DDPM: ε-prediction with an MSE loss (phase
- * dropped for 10 % of samples, for classifier-free guidance), Adam, EMA weights, exact resume
+ * Training and sampling of the class-conditional DDPM: ε-prediction (the original's) or
+ * x₀-prediction with an MSE loss (phase dropped for 10 % of samples, for classifier-free
+ * guidance), Adam, EMA weights (decay warmed up as min(d, (1 + step)/(10 + step))), exact resume
  * through lib/nn's training loop and checkpoints, DreamBooth-style fine-tuning of one phase with
  * prior preservation (class images of the other phases drawn from the base model, weighted
  * `priorWeight`), and seeded DDIM sampling per phase.
@@ -45,6 +46,8 @@ export interface DiffusionMeta {
   prompt: string;
   /** The base model a fine-tuning started from, or null. */
   base: string | null;
+  /** What the U-Net predicts: the noise ε (the original's) or the clean image x₀ (absent: ε). */
+  prediction?: "eps" | "x0";
 }
 
 /** Options of {@link trainDiffusion}. */
@@ -64,6 +67,8 @@ export interface DiffusionTrainOptions {
   emaDecay?: number;
   schedule?: "linear" | "cosine";
   T?: number;
+  /** The U-Net's target: ε (default) or x₀ (learns a usable model in fewer steps). */
+  prediction?: "eps" | "x0";
   /** Steps between checkpoints (default: steps / 4). */
   checkpointEvery?: number;
   /** The run folder: checkpoints in `<out>/checkpoints`, the final model in `<out>/model.*`. */
@@ -163,6 +168,7 @@ export async function trainDiffusion(o: DiffusionTrainOptions): Promise<Diffusio
   let cfg: UNetConfig, base: string | null = null;
   let preset: string = o.cfg ? "custom" : o.preset ?? "tiny";
   let schedKind = o.schedule ?? "linear", T = o.T ?? 1000;
+  let prediction = o.prediction ?? "eps";
   manualInitSeed(seed);
   let model: UNet;
   if (o.init) {
@@ -171,6 +177,7 @@ export async function trainDiffusion(o: DiffusionTrainOptions): Promise<Diffusio
     preset = b.meta.preset;
     schedKind = b.meta.schedule;
     T = b.meta.T;
+    prediction = b.meta.prediction ?? "eps";
     model = b.net;
     base = o.init;
   } else {
@@ -191,6 +198,7 @@ export async function trainDiffusion(o: DiffusionTrainOptions): Promise<Diffusio
     phases: [...new Set(o.data.labels)].sort((a, b) => a - b),
     prompt: o.prompt ?? "",
     base,
+    prediction,
   };
   const opt = new Adam(model.parameters(), { lr: o.lr ?? 2e-4 });
   const every = Math.max(1, o.checkpointEvery ?? Math.ceil(o.steps / 4));
@@ -226,7 +234,7 @@ export async function trainDiffusion(o: DiffusionTrainOptions): Promise<Diffusio
       const xt = qSample(sched, x0, noise, t, per);
       const c = unetConditioning(cfg, t, y);
       const out = model.forward(tensor(xt, [n, 1, cfg.size, cfg.size]), c.temb, c.y);
-      const target = tensor(noise, [n, 1, cfg.size, cfg.size]);
+      const target = tensor(prediction === "x0" ? x0 : noise, [n, 1, cfg.size, cfg.size]);
       let loss = mseLoss(narrow(out, 0, 0, batch), narrow(target, 0, 0, batch));
       if (o.prior) {
         const lp = mseLoss(narrow(out, 0, batch, batch), narrow(target, 0, batch, batch));
@@ -261,6 +269,22 @@ export async function trainDiffusion(o: DiffusionTrainOptions): Promise<Diffusio
   return { model, ema, meta, steps: r.steps, lastLoss, path: `${path}.json` };
 }
 
+/**
+ * Turns a predicted x₀ (clipped to [−1, 1]) into the ε it implies at timestep `t`, in place:
+ * ε = (x_t − √ᾱ_t x₀) / √(1 − ᾱ_t).
+ *
+ * @example
+ * ```ts
+ * epsFromX0(makeSchedule("linear", 1000), xt, pred, 500); // pred now holds ε
+ * ```
+ */
+export function epsFromX0(s: NoiseSchedule, xt: ArrayLike<number>, pred: Float32Array, t: number) {
+  const a = Math.sqrt(s.alphasCumprod[t]), b = Math.sqrt(1 - s.alphasCumprod[t]);
+  for (let i = 0; i < pred.length; i++) {
+    pred[i] = (xt[i] - a * Math.max(-1, Math.min(1, pred[i]))) / b;
+  }
+}
+
 /** Options of {@link sampleDdim}. */
 export interface SampleOptions {
   steps?: number;
@@ -285,7 +309,7 @@ export interface SampleOptions {
  */
 export async function sampleDdim(
   net: UNet,
-  meta: Pick<DiffusionMeta, "cfg" | "schedule" | "T">,
+  meta: Pick<DiffusionMeta, "cfg" | "schedule" | "T" | "prediction">,
   phases: readonly number[],
   o: SampleOptions = {},
 ): Promise<Float32Array[]> {
@@ -304,7 +328,7 @@ export async function sampleDdim(
     });
     for (let s = 0; s < ts.length; s++) {
       const t = ts[s], tPrev = s + 1 < ts.length ? ts[s + 1] : -1;
-      const eps = await noGrad(async () => {
+      const out0 = await noGrad(async () => {
         const cond = unetConditioning(cfg, ph.map(() => t), ph);
         const e = await net.forward(tensor(x, [n, 1, cfg.size, cfg.size]), cond.temb, cond.y)
           .data();
@@ -315,6 +339,7 @@ export async function sampleDdim(
         for (let i = 0; i < g.length; i++) g[i] = u[i] + w * (e[i] - u[i]);
         return g;
       });
+      if (meta.prediction === "x0") epsFromX0(sched, x, out0, t);
       resetArena();
       let noise: Float32Array | undefined;
       if (eta > 0) {
@@ -323,7 +348,7 @@ export async function sampleDdim(
           for (let k = 0; k < per; k++) noise![i * per + k] = gaussian(rngs[i]);
         });
       }
-      x = ddimStep(sched, x, eps, t, tPrev, { eta, noise });
+      x = ddimStep(sched, x, out0, t, tPrev, { eta, noise });
       o.onStep?.(s + 1, ts.length);
       await safePoint();
     }

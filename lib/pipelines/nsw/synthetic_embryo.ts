@@ -4,6 +4,9 @@
  * height field of cells inside a zona pellucida, shown as Hoffman-like relief: one cell with
  * pronuclei, then 2, 3 … 8 cells, 9+, a compact morula, a cavity opening, the blastocyst, its
  * expansion and hatching. Planes away from F+00 are blurred. Seeded: same seed, same bytes.
+ * The cells are dark against a light background and every video lays its cells out at a similar
+ * orientation (within ±20°), so that the phases stay apart even at 16 px, where the demo's
+ * diffusion models work.
  *
  * @example
  * ```ts
@@ -171,14 +174,14 @@ export function renderEmbryo(
   const blur = Math.round(Math.abs(plane - 3) * size / 96);
   for (let pass = 0; pass < 2 && blur > 0; pass++) boxBlur(h, size, blur);
   const out = new Float32Array(size * size);
-  const relief = 0.35 * size;
+  const relief = 3 * size;
   const tint = (plane - 3) * 4;
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
       const i = y * size + x;
       const gx = (h[y * size + Math.min(size - 1, x + 1)] - h[y * size + Math.max(0, x - 1)]) / 2;
       const gy = (h[Math.min(size - 1, y + 1) * size + x] - h[Math.max(0, y - 1) * size + x]) / 2;
-      out[i] = style.background + tint - relief * (gx + 0.5 * gy) - 30 * h[i] +
+      out[i] = style.background + tint - relief * (gx + 0.5 * gy) - 80 * h[i] +
         3 * gaussian(rng);
     }
   }
@@ -265,11 +268,11 @@ export function planEmbryoVideos(o: EmbryoOptions): EmbryoVideo[] {
       prefix: `D2016.01.${String(rng.int(1, 28)).padStart(2, "0")}_S${rng.int(1000, 9999)}` +
         `_I141_WELL${rng.int(1, 12)}_`,
       style: {
-        angle: rng.range(0, 2 * Math.PI),
+        angle: rng.range(-0.35, 0.35),
         dx: rng.range(-0.03, 0.03),
         dy: rng.range(-0.03, 0.03),
         zona: rng.range(0.4, 0.45),
-        background: rng.range(135, 165),
+        background: rng.range(150, 180),
         seed: rng.int(0, 1 << 30),
       },
     });

@@ -26,9 +26,15 @@ export const TRAIN_DIFFUSION_FLAGS = {
   },
   preset: {
     type: "choice",
-    choices: ["tiny", "small", "paper"],
+    choices: ["micro", "tiny", "small", "paper"],
     default: "tiny",
-    help: "U-Net size",
+    help: "U-Net size (micro 16 px, tiny 32, small 64, paper 128)",
+  },
+  prediction: {
+    type: "choice",
+    choices: ["eps", "x0"],
+    default: "eps",
+    help: "what the U-Net predicts: the noise (the original's) or the clean image",
   },
   init: { type: "string", arg: "MODEL", help: "base model folder to fine-tune" },
   numClassImages: {

@@ -2,7 +2,8 @@
  * The class-conditional DDPM U-Net (Ho et al.'s layout, small): residual blocks with group norm,
  * SiLU and a time + phase embedding added per block, single-head self-attention at the low
  * resolutions, stride-2 convolutions down, nearest ×2 + convolution up, skip concatenation.
- * Presets `tiny` (32 px), `small` (64 px), `paper` (128 px); grayscale in and out. Group norm,
+ * Presets `micro` (16 px, the demo's), `tiny` (32 px), `small` (64 px), `paper` (128 px);
+ * grayscale in and out. Group norm,
  * SiLU, the embeddings and attention are composites of the engine's ops.
  *
  * @example
@@ -53,14 +54,16 @@ export interface UNetConfig {
 }
 
 /**
- * The presets: `tiny` for tests and the demo, `small` for a laptop, `paper` for a long run.
+ * The presets: `micro` for the demo (16 px, a few CPU minutes), `tiny` for tests, `small` for a
+ * laptop, `paper` for a long run.
  *
  * @example
  * ```ts
  * new UNet(PRESETS.small);
  * ```
  */
-export const PRESETS: Readonly<Record<"tiny" | "small" | "paper", UNetConfig>> = {
+export const PRESETS: Readonly<Record<"micro" | "tiny" | "small" | "paper", UNetConfig>> = {
+  micro: { size: 16, channels: [16, 32], resBlocks: 1, attnRes: [], groups: 8, classes: 16 },
   tiny: { size: 32, channels: [16, 32, 32], resBlocks: 1, attnRes: [8], groups: 8, classes: 16 },
   small: {
     size: 64,

@@ -5,10 +5,16 @@ import { tensor } from "../../../lib/tensor/tensor.ts";
 import { mul, sum } from "../../../lib/tensor/ops/mod.ts";
 import { manualInitSeed } from "../../../lib/nn/init.ts";
 import {
+  ddimStep,
+  ddimTimesteps,
+  epsFromX0,
   GroupNorm,
   type ImageSet,
   loadDiffusionModel,
+  makeSchedule,
+  qSample,
   sampleDdim,
+  stepDraws,
   trainDiffusion,
   UNet,
   unetConditioning,
@@ -133,6 +139,61 @@ Deno.test("nsw DDPM training: resume equals a straight run; EMA saved; seeded DD
     assert.deepEqual(s1, s2);
     assert.notDeepEqual(s1, s3);
     assert.ok(s1.every((s) => s.every((v) => Math.abs(v) <= 1 + 1e-6)));
+  } finally {
+    Deno.removeSync(tmp, { recursive: true });
+  }
+});
+
+Deno.test("nsw DDIM: the sampling loop uses the training timesteps; x₀ → ε → DDIM is exact", () => {
+  // training draws t in 0…T−1 (both ends reached); sampling visits multiples of ⌊T/steps⌋ down
+  // to 0, embeds the same integer t and reads ᾱ at the same index
+  const seen = new Set<number>();
+  for (let k = 0; k < 200; k++) for (const t of stepDraws(4, 4, 10, 1, 0, k).t) seen.add(t);
+  assert.deepEqual([...seen].sort((a, b) => a - b), [...Array(10).keys()]);
+  assert.deepEqual(ddimTimesteps(1000, 10), [900, 800, 700, 600, 500, 400, 300, 200, 100, 0]);
+  const s = makeSchedule("linear", 1000);
+  const x0 = Float32Array.from({ length: 32 }, (_, i) => Math.sin(i) * 0.9);
+  const eps = Float32Array.from({ length: 32 }, (_, i) => Math.cos(3 * i));
+  for (const [t, tPrev] of [[900, 800], [100, 0], [0, -1]]) {
+    const xt = qSample(s, x0, eps, [t], 32);
+    const pred = Float32Array.from(x0);
+    epsFromX0(s, xt, pred, t);
+    pred.forEach((v, i) => assert.ok(Math.abs(v - eps[i]) < 2e-3, `t ${t}: ${v} vs ${eps[i]}`));
+    const prev = ddimStep(s, xt, pred, t, tPrev);
+    const ap = tPrev >= 0 ? s.alphasCumprod[tPrev] : 1;
+    prev.forEach((v, i) => {
+      const want = Math.sqrt(ap) * x0[i] + Math.sqrt(1 - ap) * eps[i];
+      assert.ok(Math.abs(v - want) < 2e-3, `t ${t}→${tPrev}: ${v} vs ${want}`);
+    });
+  }
+});
+
+Deno.test("nsw DDPM: x₀-prediction overfits one image, and DDIM samples reproduce it", async () => {
+  const tmp = Deno.makeTempDirSync();
+  try {
+    // a dark disk on a light background, 16 px (the micro preset)
+    const img = Float32Array.from({ length: 256 }, (_, k) => {
+      const x = (k % 16) - 7.5, y = Math.floor(k / 16) - 5.5;
+      return Math.hypot(x, y) < 5 ? -0.6 : 0.4;
+    });
+    const data: ImageSet = { size: 16, images: [img], labels: [5], files: ["0.jpeg"] };
+    const r = await trainDiffusion({
+      data,
+      preset: "micro",
+      prediction: "x0",
+      steps: 120,
+      batch: 4,
+      lr: 2e-3,
+      out: `${tmp}/m`,
+    });
+    assert.equal(r.meta.prediction, "x0");
+    const loaded = await loadDiffusionModel(`${tmp}/m`);
+    assert.equal(loaded.meta.prediction, "x0");
+    const samples = await sampleDdim(loaded.net, loaded.meta, [5, 5, 5], { steps: 10, seed: 4 });
+    for (const smp of samples) {
+      const rmse = Math.sqrt(smp.reduce((a, v, i) => a + (v - img[i]) ** 2, 0) / 256);
+      assert.ok(rmse < 0.1, `rmse ${rmse} (the image's own deviation is 0.46)`);
+    }
   } finally {
     Deno.removeSync(tmp, { recursive: true });
   }
