@@ -1,35 +1,72 @@
 // bench-permissions: --allow-read --allow-write=/tmp --allow-run=/usr/bin/python3,deno --allow-env --allow-sys
 /**
  * Benchmark `generate_mask` (NoStripesNet's default parameters: size 250, radius 3, threshold
- * 0.63, length 600, depth 30, width 22, sensitivity 85) on a 1801 × 64 × 2560 uint16 i12 scan
- * (the one bench/read_sinograms.ts uses, made once with h5py under /tmp/lumen_bench):
+ * 0.63, length 600, depth 30, width 22, sensitivity 85) on a 1801 × ROWS × 2560 uint16 i12 scan
+ * (ROWS = `LUMEN_BENCH_MASK_ROWS`, default 256: the acceptance scan, 2.4 GB; made once with h5py
+ * under /tmp/lumen_bench, the generator bench/read_sinograms.ts uses):
  *
  * - `generate_mask_voxels_per_s`: voxels / wall seconds of the whole tool (read + normalise +
- *   detect + merge + compressed npz), WASM kernels, in a child process;
+ *   detect + merge + compressed npz; every core), in a child process; with its CPU seconds
+ *   (user + sys) and the load average at the start, since wall time on a shared machine is
+ *   inflated by the load;
  * - `generate_mask_peak_memory`: that process's peak resident memory (getrusage maxrss), bytes;
+ * - `generate_mask_single_thread_voxels_per_s`: the same scan through the earlier path (one
+ *   thread, the whole mask held in memory, then `appendNpz`) in the same run, as the reference:
+ *   `ratio` is ours / it (> 1: ours faster), with its CPU seconds and peak memory;
  * - `generate_mask_ts_reference_voxels_per_s`: the TypeScript reference loops (detect + merge)
  *   on a 1801 × 6 × 16 crop, for scale.
  *
- * No peer runs here: Larix/TomoPy are not installable on these machines (no PyPI); their C code
- * sorts a 501-value window per voxel (quicksort), where Lumen slides a rank window per column.
+ * No Python peer: Larix/TomoPy are not installable on these machines (no PyPI).
  *
  *   deno run <permissions above> bench/generate_mask.ts [NAME-PREFIX]
  *
  * @module
  */
 import { existsSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
 import { detectRowsRef, mergeRowsRef, thresholdRef } from "../lib/tomo/stripes_ref.ts";
 import { SimRng } from "../lib/data/rng.ts";
 
-const ANGLES = 1801, ROWS = 64, COLS = 2560;
+const ANGLES = 1801, COLS = 2560;
+const ROWS = Number(Deno.env.get("LUMEN_BENCH_MASK_ROWS") ?? 256);
 const DIR = "/tmp/lumen_bench";
 const FILE = `${DIR}/read_sinograms_v1_${ANGLES}x${ROWS}x${COLS}.nxs`;
 const PEER = new URL("./peers/read_sinograms.py", import.meta.url).pathname;
 const CHILD = new URL("./_generate_mask_child.ts", import.meta.url).pathname;
 const prefix = Deno.args[0] ?? "";
 const want = (n: string) => n.startsWith(prefix);
+const CPU = cpus()[0]?.model ?? "unknown";
+const load = () => Math.round(loadavg()[0] * 100) / 100;
 
-if (want("generate_mask_voxels_per_s") || want("generate_mask_peak_memory")) {
+/** Runs the child in MODE; its time, CPU seconds and peak memory. */
+function runChild(mode: string) {
+  const archive = `${DIR}/generate_mask_bench_${mode}.npz`;
+  // the child runs under python, whose getrusage(RUSAGE_CHILDREN) gives its peak memory and CPU
+  const wrap = "import resource, subprocess, sys\n" +
+    "r = subprocess.run(sys.argv[1:])\n" +
+    "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n" +
+    "print(u.ru_utime + u.ru_stime, u.ru_maxrss * 1024, file=sys.stderr)\n" +
+    "sys.exit(r.returncode)";
+  const load0 = load();
+  const r = new Deno.Command("/usr/bin/python3", {
+    args: ["-c", wrap, "deno", "run", "--allow-read", `--allow-write=${DIR}`, CHILD, FILE, archive]
+      .concat(["wasm", mode]),
+    stdout: "piped",
+    stderr: "piped",
+  }).outputSync();
+  const err = new TextDecoder().decode(r.stderr).trim().split("\n");
+  if (!r.success) throw new Error(err.join("\n"));
+  const out = JSON.parse(new TextDecoder().decode(r.stdout).trim().split("\n").pop()!);
+  const [cpu, peak] = err.pop()!.split(" ").map(Number);
+  for (const f of [...Deno.readDirSync(DIR)]) {
+    if (f.name.startsWith(`generate_mask_bench_${mode}.npz`)) Deno.removeSync(`${DIR}/${f.name}`);
+  }
+  return { ...out, cpu, peak, load0, load1: load() };
+}
+
+const OURS = ["generate_mask_voxels_per_s", "generate_mask_peak_memory"];
+const REF = "generate_mask_single_thread_voxels_per_s";
+if (OURS.some(want) || want(REF)) {
   Deno.mkdirSync(DIR, { recursive: true });
   if (!existsSync(FILE)) {
     console.error(`generate_mask: writing ${FILE} with h5py (once)…`);
@@ -39,57 +76,55 @@ if (want("generate_mask_voxels_per_s") || want("generate_mask_peak_memory")) {
     if (!r.success) throw new Error(new TextDecoder().decode(r.stderr));
     Deno.renameSync(FILE + ".part", FILE);
   }
-  const archive = `${DIR}/generate_mask_bench.npz`;
-  // the child runs under python, whose getrusage(RUSAGE_CHILDREN) gives its peak resident memory
-  const wrap = "import resource, subprocess, sys\n" +
-    "r = subprocess.run(sys.argv[1:])\n" +
-    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024, file=sys.stderr)\n" +
-    "sys.exit(r.returncode)";
-  const r = new Deno.Command("/usr/bin/python3", {
-    args: [
-      "-c",
-      wrap,
-      "deno",
-      "run",
-      "--allow-read",
-      `--allow-write=${DIR}`,
-      CHILD,
-      FILE,
-      archive,
-      "wasm",
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).outputSync();
-  const err = new TextDecoder().decode(r.stderr).trim().split("\n");
-  if (!r.success) throw new Error(err.join("\n"));
-  const out = JSON.parse(new TextDecoder().decode(r.stdout).trim().split("\n").pop()!);
-  out.peakBytes = Number(err.pop());
   const voxels = ANGLES * ROWS * COLS;
   const extra = {
     scan: `${ANGLES}x${ROWS}x${COLS}`,
     backend: "wasm",
-    threads: 1,
     cores: navigator.hardwareConcurrency,
+    cpu: CPU,
   };
-  console.log(JSON.stringify({
-    bench: "generate_mask_voxels_per_s",
-    unit: "voxels/s",
-    ours: voxels / out.seconds,
-    seconds: out.seconds,
-    detect_merge_seconds: out.detectSeconds,
-    stripe_fraction: out.ones / voxels,
-    ...extra,
-  }));
-  console.log(
-    JSON.stringify({
+  const ours = OURS.some(want) ? runChild("tool") : null;
+  const ref = want(REF) ? runChild("inmemory") : null;
+  if (ours) {
+    const o = ours;
+    console.log(JSON.stringify({
+      bench: "generate_mask_voxels_per_s",
+      unit: "voxels/s",
+      ours: voxels / o.seconds,
+      peer: ref ? voxels / ref.seconds : null,
+      ratio: ref ? ref.seconds / o.seconds : null,
+      seconds: o.seconds,
+      detect_merge_seconds: o.detectSeconds,
+      cpu_seconds: o.cpu,
+      voxels_per_cpu_s: voxels / o.cpu,
+      load: [o.load0, o.load1],
+      stripe_fraction: o.ones / voxels,
+      threads: navigator.hardwareConcurrency,
+      ...extra,
+    }));
+    console.log(JSON.stringify({
       bench: "generate_mask_peak_memory",
       unit: "bytes",
-      ours: out.peakBytes,
+      ours: o.peak,
+      peer: ref ? ref.peak : null,
+      ratio: ref ? ref.peak / o.peak : null,
       ...extra,
-    }),
-  );
-  Deno.removeSync(archive);
+    }));
+  }
+  if (ref) {
+    console.log(JSON.stringify({
+      bench: REF,
+      unit: "voxels/s",
+      ours: voxels / ref.seconds,
+      seconds: ref.seconds,
+      cpu_seconds: ref.cpu,
+      voxels_per_cpu_s: voxels / ref.cpu,
+      peak_memory: ref.peak,
+      load: [ref.load0, ref.load1],
+      threads: 1,
+      ...extra,
+    }));
+  }
 }
 
 if (want("generate_mask_ts_reference_voxels_per_s")) {

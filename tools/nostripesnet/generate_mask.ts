@@ -10,8 +10,9 @@
  * is replaced only with `--overwrite`. Everything that can be checked is checked before the
  * detection runs (scan, archive, entry, parameters against the scan's shape).
  *
- * The scan is processed in slabs of detector rows with halos (`--slab-rows`): memory holds a slab
- * of float32 sinograms plus the uint8 mask (and the float32 weights with `--weights`).
+ * The scan is processed in slabs of detector rows with halos (`--slab-rows`), one share of rows per
+ * core, and the mask is streamed into the archive: memory holds a slab per core. With
+ * `--weights` (or another backend than wasm) the whole mask and weights are held in memory.
  *
  * @module
  */
@@ -29,6 +30,7 @@ import {
   checkArchive,
   maskEntry,
   maskScan,
+  maskScanToEntry,
   stripesBackend,
 } from "../../lib/pipelines/nostripesnet/mask_scan.ts";
 
@@ -61,33 +63,52 @@ export async function generateMask(
   const scan = await openScan(f.h5, scanOptions(f));
   try {
     const bar = progress("stripes", scan.rows, { quiet: f.quiet });
-    const { shape, mask, weights, ones, seconds } = await maskScan(scan, {
-      detect: { size: f.size, radius: f.radius },
-      merge: {
-        threshold: f.threshold,
-        minStripeLength: f.length,
-        minStripeDepth: f.depth,
-        minStripeWidth: f.width,
-        sensitivityPerc: f.sensitivity,
-      },
-      backend: await stripesBackend(f.backend),
-      slabRows: f.slabRows,
-      weights: f.weights,
-      bar,
-    });
-    bar.done();
-    const [A, R, N] = shape;
-    // NoStripesNet writes the weights first, then the mask
-    if (weights) {
-      await appendNpz(f.archive, `${key}_weights`, ndarray(weights, [A, R, N], "float32"), {
+    const detect = { size: f.size, radius: f.radius };
+    const merge = {
+      threshold: f.threshold,
+      minStripeLength: f.length,
+      minStripeDepth: f.depth,
+      minStripeWidth: f.width,
+      sensitivityPerc: f.sensitivity,
+    };
+    const backend = await stripesBackend(f.backend);
+    const add = (name: string, a: Uint8Array | Float32Array, dtype: "uint8" | "float32") =>
+      appendNpz(f.archive, name, ndarray(a, [...shape], dtype), {
         overwrite: f.overwrite,
         compress: true,
       });
+    let shape: Shape3, ones: number, seconds: number;
+    if (backend === "wasm" && !f.weights) {
+      // every core, the mask streamed into the archive: memory bounded by a slab
+      ({ shape, ones, seconds } = await maskScanToEntry(
+        scan,
+        scanOptions(f),
+        {
+          detect,
+          merge,
+          slabRows: f.slabRows,
+          bar,
+        },
+        f.archive,
+        key,
+        f.overwrite,
+      ));
+    } else {
+      const r = await maskScan(scan, {
+        detect,
+        merge,
+        backend,
+        slabRows: f.slabRows,
+        weights: f.weights,
+        bar,
+      });
+      ({ shape, ones, seconds } = r);
+      // NoStripesNet writes the weights first, then the mask
+      if (r.weights) await add(`${key}_weights`, r.weights, "float32");
+      await add(key, r.mask, "uint8");
     }
-    await appendNpz(f.archive, key, ndarray(mask, [A, R, N], "uint8"), {
-      overwrite: f.overwrite,
-      compress: true,
-    });
+    bar.done();
+    const [A, R, N] = shape;
     await writeProvenance(
       `${f.archive}.${key}`,
       await makeProvenance({
@@ -100,10 +121,10 @@ export async function generateMask(
     if (f.verbose) {
       console.log(
         `${key}: (${A}, ${R}, ${N}) uint8, ${
-          (100 * ones / mask.length).toFixed(3)
+          (100 * ones / (A * R * N)).toFixed(3)
         }% stripe voxels, ` +
           `${seconds.toFixed(1)} s (${
-            (mask.length / seconds / 1e6).toFixed(2)
+            (A * R * N / seconds / 1e6).toFixed(2)
           } Mvoxel/s) → ${f.archive}`,
       );
     }

@@ -30,6 +30,8 @@ import {
 } from "../../tomo/stripes.ts";
 import { probeWebGpu } from "../../tensor/webgpu/device.ts";
 import { maskKeyFor } from "./stripe_mask.ts";
+import { maskScanToArchive } from "./mask_parallel.ts";
+import type { OpenScanOptions } from "../../io/nexus.ts";
 
 const ENTRY_RE = /^[A-Za-z0-9_.-]+$/;
 
@@ -210,4 +212,47 @@ export async function maskScan(
   let ones = 0;
   for (let i = 0; i < mask.length; i++) ones += mask[i];
   return { shape, mask, weights, ones, seconds };
+}
+
+/**
+ * The stripe mask of a scan straight into its archive entry, on every core, with memory bounded
+ * by a slab (mask_parallel.ts); the same checks as {@link maskScan}, the same mask bits. The
+ * weights are not made here (use {@link maskScan}).
+ *
+ * @example
+ * ```ts
+ * const { ones } = await maskScanToEntry(scan, {}, { detect, merge }, "masks.npz", "m119617", false);
+ * ```
+ */
+export async function maskScanToEntry(
+  scan: TomoScan,
+  scanOptions: OpenScanOptions,
+  o: Omit<MaskScanOptions, "weights" | "backend"> & { workers?: number },
+  archive: string,
+  entry: string,
+  overwrite: boolean,
+): Promise<{ shape: Shape3; ones: number; seconds: number }> {
+  const shape: Shape3 = [scan.projections.count, scan.rows, scan.cols];
+  if (!scan.flats.count) {
+    throw new LumenError(
+      scan.path,
+      "",
+      "no flat fields in the scan; name a file with them in --flats",
+    );
+  }
+  checkStripeParams(shape, o.detect, o.merge);
+  const r = await maskScanToArchive({
+    path: scan.path,
+    scanOptions,
+    shape,
+    detect: o.detect,
+    merge: o.merge,
+    archive,
+    entry,
+    overwrite,
+    slabRows: o.slabRows,
+    workers: o.workers,
+    bar: o.bar,
+  });
+  return { shape, ...r };
 }

@@ -29,7 +29,9 @@ import { existsSync, mkdirSync } from "node:fs";
 import { ndarray } from "../../io/array.ts";
 import { encodeTiff } from "../../io/tiff.ts";
 import { writeFileAtomicSync } from "../../run/atomic.ts";
+import { writeFilesAtomic } from "./batch_write.ts";
 import { safePoint } from "../../run/interrupt.ts";
+import { onAbort } from "../../run/main.ts";
 import type { Progress } from "../../run/progress.ts";
 import type { TomoScan } from "../../io/nexus.ts";
 import { readSinograms } from "../../tomo/normalise.ts";
@@ -116,11 +118,10 @@ export function makeSampleDirs(dir: string): void {
 }
 
 /**
- * Cuts one sinogram into patches, simulates stripes on the clean ones, scales and writes them.
- * Returns the relative paths written (in order). Skips nothing: callers check
- * {@link sinogramDone} first.
+ * Cuts one sinogram into patches, simulates stripes on the clean ones and scales them: the TIFF
+ * bytes of each file, with its path relative to the sample folder, in writing order.
  */
-export function writePatchSinogram(job: SinogramJob, o: PatchWriteOptions): string[] {
+export function patchSinogramFiles(job: SinogramJob, o: PatchWriteOptions): [string, Uint8Array][] {
   const g = o.grid;
   const clean = cleanPatches(g, job.mask);
   const cleans: (Float32Array | null)[] = [];
@@ -138,17 +139,28 @@ export function writePatchSinogram(job: SinogramJob, o: PatchWriteOptions): stri
   }
   const [lo, hi] = nanRange(stripes);
   const files = sinogramFiles(o, job.row, clean);
-  let f = 0;
-  const put = (x: Float32Array) => {
-    const bytes = encodeTiff(ndarray(toUint16(x, lo, hi), [g.height, g.width]));
-    writeFileAtomicSync(`${o.dir}/${files[f++]}`, bytes, { overwrite: true });
-  };
+  const out: [string, Uint8Array][] = [];
+  const put = (x: Float32Array) =>
+    out.push([files[out.length], encodeTiff(ndarray(toUint16(x, lo, hi), [g.height, g.width]))]);
   for (let p = 0; p < g.count; p++) {
     const c = cleans[p];
     if (c) put(c);
     put(stripes[p]);
   }
-  return files;
+  return out;
+}
+
+/**
+ * Cuts one sinogram into patches, simulates stripes on the clean ones, scales and writes them.
+ * Returns the relative paths written (in order). Skips nothing: callers check
+ * {@link sinogramDone} first.
+ */
+export function writePatchSinogram(job: SinogramJob, o: PatchWriteOptions): string[] {
+  const files = patchSinogramFiles(job, o);
+  for (const [rel, bytes] of files) {
+    writeFileAtomicSync(`${o.dir}/${rel}`, bytes, { overwrite: true });
+  }
+  return files.map(([rel]) => rel);
 }
 
 /** Options of {@link generatePatchSinograms}. */
@@ -192,35 +204,53 @@ export async function generatePatchSinograms(o: PatchRunOptions): Promise<PatchR
   const chunk = o.chunkSize ?? 243;
   const files: string[] = [];
   let made = 0, skipped = 0;
-  for (let c0 = r0; c0 < r1; c0 += chunk) {
-    const c1 = Math.min(r1, c0 + chunk);
-    const todo: number[] = [];
-    const masks = new Map<number, Uint8Array>();
-    for (let row = c0; row < c1; row++) {
-      const m = maskRow(o.mask, row);
-      const rowFiles = sinogramFiles(o, row, cleanPatches(grid, m));
-      files.push(...rowFiles);
-      if (sinogramDone(o.dir, rowFiles)) {
-        skipped++;
+  // the files of one sinogram are synced and renamed while the next one is computed; a signal
+  // waits for that commit (so no temporary file is left behind)
+  let pending: Promise<void> | null = null;
+  const forget = onAbort(() => pending ?? undefined);
+  try {
+    for (let c0 = r0; c0 < r1; c0 += chunk) {
+      const c1 = Math.min(r1, c0 + chunk);
+      const todo: number[] = [];
+      const masks = new Map<number, Uint8Array>();
+      for (let row = c0; row < c1; row++) {
+        const m = maskRow(o.mask, row);
+        const rowFiles = sinogramFiles(o, row, cleanPatches(grid, m));
+        files.push(...rowFiles);
+        if (sinogramDone(o.dir, rowFiles)) {
+          skipped++;
+          o.bar?.tick();
+        } else {
+          todo.push(row);
+          masks.set(row, m);
+        }
+      }
+      if (!todo.length) continue;
+      const a = todo[0], b = todo[todo.length - 1] + 1;
+      const sinos = await readSinograms(scan, a, b);
+      for (const row of todo) {
+        const off = (row - a) * angles * cols;
+        const job = {
+          row,
+          sino: sinos.data.subarray(off, off + angles * cols),
+          mask: masks.get(row)!,
+        };
+        const made1 = patchSinogramFiles(job, o).map(([rel, bytes]) =>
+          [`${o.dir}/${rel}`, bytes] as [string, Uint8Array]
+        );
+        if (pending) await pending;
+        pending = writeFilesAtomic(made1); // one sync for the sinogram's files, not one per file
+        pending.catch(() => {}); // awaited below: not an unhandled rejection meanwhile
+        made++;
         o.bar?.tick();
-      } else {
-        todo.push(row);
-        masks.set(row, m);
+        await safePoint();
       }
     }
-    if (!todo.length) continue;
-    const a = todo[0], b = todo[todo.length - 1] + 1;
-    const sinos = await readSinograms(scan, a, b);
-    for (const row of todo) {
-      const off = (row - a) * angles * cols;
-      writePatchSinogram(
-        { row, sino: sinos.data.subarray(off, off + angles * cols), mask: masks.get(row)! },
-        o,
-      );
-      made++;
-      o.bar?.tick();
-      await safePoint();
-    }
+    if (pending) await pending;
+  } finally {
+    // an error or a stop unwinding through here still finishes the last commit
+    if (pending) await pending.catch(() => {});
+    forget();
   }
   return { made, skipped, files };
 }

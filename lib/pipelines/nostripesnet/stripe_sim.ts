@@ -105,7 +105,7 @@ export function addStripes(
   const mask = new Uint8Array(sino.length);
   const stripes: StripeInfo[] = [];
   let maxI = -Infinity;
-  for (const v of sino) if (v > maxI) maxI = v;
+  for (let i = 0; i < sino.length; i++) if (sino[i] > maxI) maxI = sino[i];
   const fr = Math.fround;
   const count = Math.max(1, Math.trunc(fr(fr(cols) * fr(fr(p.percentage) / 100))));
   if (cols < 3) return { stripe: out, mask, stripes };
@@ -152,7 +152,8 @@ export function patchStripes(
 ): SimulatedStripes {
   const r = addStripes(clean, angles, cols, PATCH_STRIPES, rng);
   let lo = Infinity, hi = -Infinity;
-  for (const v of clean) {
+  for (let i = 0; i < clean.length; i++) {
+    const v = clean[i];
     if (v < lo) lo = v;
     if (v > hi) hi = v;
   }

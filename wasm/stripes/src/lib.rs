@@ -13,6 +13,11 @@
 //! window of order keys (IEEE total order, every NaN last) along each column; merging uses prefix
 //! counts, so its cost does not grow with the window lengths.
 //!
+//! `detect_mask_planes` / `merge_planes` take plane-major blocks (one angles × columns sinogram
+//! per row, as the scan readers give them) and fuse detection with merge step 1: the window's
+//! element size−1 is ≤ the threshold exactly when at least `size` of its values are, so the mask
+//! needs a sliding count, not the sorted window (the same bits; lib/tomo/stripes_planes.ts).
+//!
 //! Memory is managed by the caller (lib/wasm/load.ts `WasmArena`): every function takes pointers
 //! into this module's memory and allocates nothing. `no_std`, no external crates.
 #![no_std]
@@ -69,9 +74,20 @@ fn at(k: i32, g: i32, i: i32, ya: i32, n: i32, x: i32) -> usize {
     ((k * n + (g - ya)) * x + i) as usize
 }
 
+/// The same in either layout: `P` = plane-major (n × Z × X, one sinogram per row, as the
+/// scan readers give them), else volume order (Z × n × X).
+#[inline(always)]
+fn at_l<const P: bool>(k: i32, g: i32, i: i32, ya: i32, n: i32, x: i32, z: i32) -> usize {
+    if P {
+        (((g - ya) * z + k) * x + i) as usize
+    } else {
+        at(k, g, i, ya, n, x)
+    }
+}
+
 /// ratio_mean_stride3d with the mean_stride3d fallback, one voxel, scalar (edge columns).
 #[inline(never)]
-unsafe fn ratio_scalar(
+unsafe fn ratio_scalar<const P: bool>(
     inp: *const f32,
     grad: *const f32,
     z: i32,
@@ -108,7 +124,7 @@ unsafe fn ratio_scalar(
     if k2 >= z {
         k2 = k1;
     }
-    let v = |kk: i32, gg: i32, ii: i32| *inp.add(at(kk, gg, ii, ya, n, x));
+    let v = |kk: i32, gg: i32, ii: i32| *inp.add(at_l::<P>(kk, gg, ii, ya, n, x, z));
     let mut s = v(k, j, i) + v(k, j, i1);
     s = s + v(k, j, i2);
     s = s + v(k, j1, i);
@@ -117,7 +133,7 @@ unsafe fn ratio_scalar(
     s = s + v(k2, j, i);
     let mut out = 0.1428f32 * s;
     let g = |kk: i32, gg: i32, ii: i32| {
-        f32::from_bits((*grad.add(at(kk, gg, ii, ya, n, x))).to_bits() & 0x7fff_ffff)
+        f32::from_bits((*grad.add(at_l::<P>(kk, gg, ii, ya, n, x, z))).to_bits() & 0x7fff_ffff)
     };
     let mut mp = 0.0f32;
     let mut jm = -r;
@@ -198,7 +214,7 @@ struct Offs {
 /// rule along X, with the row offsets of the stencils precomputed (`plate`: (2r+1)² offsets in
 /// the C loop order). Each lane sums in the C order; the G groups are independent chains.
 #[inline(always)]
-unsafe fn ratio_simd<const G: usize>(
+unsafe fn ratio_simd<const G: usize, const ABS: bool>(
     inp: *const f32,
     grad: *const f32,
     o: &Offs,
@@ -211,6 +227,8 @@ unsafe fn ratio_simd<const G: usize>(
     dst: *mut f32,
 ) {
     let zero = f32x4_splat(0.0);
+    // |G| unless the gradient is stored as its absolute value already
+    let ab = |v: v128| if ABS { f32x4_abs(v) } else { v };
     let mut s = [zero; G];
     let mut mp = [zero; G];
     let mut mh = [zero; G];
@@ -233,7 +251,7 @@ unsafe fn ratio_simd<const G: usize>(
     while t < np {
         let q = gb.add(*plate.add(t));
         for g in 0..G {
-            mp[g] = f32x4_add(mp[g], f32x4_abs(ld(q.add(4 * g))));
+            mp[g] = f32x4_add(mp[g], ab(ld(q.add(4 * g))));
         }
         t += 1;
     }
@@ -242,7 +260,7 @@ unsafe fn ratio_simd<const G: usize>(
         let mut im = 1;
         while im <= r {
             for g in 0..G {
-                mh[g] = f32x4_add(mh[g], f32x4_abs(ld(q.add(im + 4 * g))));
+                mh[g] = f32x4_add(mh[g], ab(ld(q.add(im + 4 * g))));
             }
             im += 1;
         }
@@ -252,7 +270,7 @@ unsafe fn ratio_simd<const G: usize>(
         let mut im = r;
         while im >= 1 {
             for g in 0..G {
-                mh2[g] = f32x4_add(mh2[g], f32x4_abs(ld(q.add(4 * g).sub(im))));
+                mh2[g] = f32x4_add(mh2[g], ab(ld(q.add(4 * g).sub(im))));
             }
             im -= 1;
         }
@@ -548,6 +566,117 @@ unsafe fn median_column(keys: *const i32, m: &Med, s: i32, z: i32, out: *mut f32
     }
 }
 
+/// Gradient along X with step 2 (gradient3D_local, axis 0) of `rows` rows of X values.
+unsafe fn gradient_x<const ABS: bool>(inp: *const f32, grad: *mut f32, rows: i32, x: i32) {
+    let mut row = 0;
+    while row < rows {
+        let b = (row * x) as usize;
+        let pi = inp.add(b);
+        let pg = grad.add(b);
+        let mut i = 0;
+        while i + 4 <= x - 2 {
+            let v = f32x4_sub(ld(pi.add(i as usize + 2)), ld(pi.add(i as usize)));
+            let v = if ABS { f32x4_abs(v) } else { v };
+            v128_store(pg.add(i as usize) as *mut v128, v);
+            i += 4;
+        }
+        while i < x {
+            let i1 = if i + 2 >= x { i - 2 } else { i + 2 };
+            let v = *pi.add(i1 as usize) - *pi.add(i as usize);
+            *pg.add(i as usize) = if ABS {
+                f32::from_bits(v.to_bits() & 0x7fff_ffff)
+            } else {
+                v
+            };
+            i += 1;
+        }
+        row += 1;
+    }
+}
+
+/// The ratio map (with the fallback) of voxel row (k, j) into `po[0..x)`.
+#[inline(always)]
+unsafe fn ratio_row<const P: bool, const A: bool>(
+    inp: *const f32,
+    grad: *const f32,
+    plate: *mut usize,
+    z: i32,
+    y: i32,
+    x: i32,
+    ya: i32,
+    n_in: i32,
+    k: i32,
+    j: i32,
+    radius: i32,
+    po: *mut f32,
+    i0: i32,
+    i1: i32,
+) {
+    let h = if radius > 1 { radius } else { 1 };
+    let lo = h;
+    let hi = x - 4 - h; // last i whose four lanes need no edge rule
+    let d = 2 * radius + 1;
+    let plate_n = f32x4_splat((d * d) as f32);
+    let r3 = f32x4_splat((radius * 3) as f32);
+    let np = (d * d) as usize;
+    let a = |kk: i32, gg: i32| at_l::<P>(kk, gg, 0, ya, n_in, x, z);
+    let o = Offs {
+        c: a(k, j),
+        j1: a(k, mir(j, -1, y)),
+        j2: a(k, mir(j, 1, y)),
+        k1: a(mir(k, -1, z), j),
+        k2: a(mir(k, 1, z), j),
+        h: [a(k, mir(j, -1, y)), a(k, j), a(k, mir(j, 1, y))],
+    };
+    let mut t = 0usize;
+    let mut jm = -radius;
+    while jm <= radius {
+        let jj = mir(j, jm, y);
+        let mut km = -radius;
+        while km <= radius {
+            *plate.add(t) = a(mir(k, km, z), jj);
+            t += 1;
+            km += 1;
+        }
+        jm += 1;
+    }
+    let mut i = i0;
+    while i < i1 {
+        if i >= lo && i + 12 <= hi && i + 16 <= i1 {
+            ratio_simd::<4, A>(
+                inp,
+                grad,
+                &o,
+                plate,
+                np,
+                i as usize,
+                radius as usize,
+                plate_n,
+                r3,
+                po,
+            );
+            i += 16;
+        } else if i >= lo && i <= hi && i + 4 <= i1 {
+            ratio_simd::<1, A>(
+                inp,
+                grad,
+                &o,
+                plate,
+                np,
+                i as usize,
+                radius as usize,
+                plate_n,
+                r3,
+                po,
+            );
+            i += 4;
+        } else {
+            *po.add(i as usize) = ratio_scalar::<P>(inp, grad, z, y, x, ya, n_in, k, j, i, radius);
+            i += 1;
+        }
+    }
+}
+
 /// STRIPES_DETECT on a row block.
 ///
 /// `inp`: Z × n_in × X (global rows [ya, ya+n_in)); `grad`: scratch of the same size;
@@ -573,101 +702,15 @@ pub unsafe extern "C" fn detect_rows(
     size: i32,
     radius: i32,
 ) {
-    // gradient along X, step 2 (gradient3D_local, axis 0)
-    let mut row = 0;
-    while row < z * n_in {
-        let b = (row * x) as usize;
-        let pi = inp.add(b);
-        let pg = grad.add(b);
-        let mut i = 0;
-        while i + 4 <= x - 2 {
-            let v = f32x4_sub(ld(pi.add(i as usize + 2)), ld(pi.add(i as usize)));
-            v128_store(pg.add(i as usize) as *mut v128, v);
-            i += 4;
-        }
-        while i < x {
-            let i1 = if i + 2 >= x { i - 2 } else { i + 2 };
-            *pg.add(i as usize) = *pi.add(i1 as usize) - *pi.add(i as usize);
-            i += 1;
-        }
-        row += 1;
-    }
+    gradient_x::<false>(inp, grad, z * n_in, x);
     // ratio map with the fallback, into `out`
     let n_out = y1 - y0;
-    let h = if radius > 1 { radius } else { 1 };
-    let lo = h;
-    let hi = x - 4 - h; // last i whose four lanes need no edge rule
-    let d = 2 * radius + 1;
-    let plate_n = f32x4_splat((d * d) as f32);
-    let r3 = f32x4_splat((radius * 3) as f32);
-    let np = (d * d) as usize;
     let mut k = 0;
     while k < z {
         let mut j = y0;
         while j < y1 {
-            let o = Offs {
-                c: at(k, j, 0, ya, n_in, x),
-                j1: at(k, mir(j, -1, y), 0, ya, n_in, x),
-                j2: at(k, mir(j, 1, y), 0, ya, n_in, x),
-                k1: at(mir(k, -1, z), j, 0, ya, n_in, x),
-                k2: at(mir(k, 1, z), j, 0, ya, n_in, x),
-                h: [
-                    at(k, mir(j, -1, y), 0, ya, n_in, x),
-                    at(k, j, 0, ya, n_in, x),
-                    at(k, mir(j, 1, y), 0, ya, n_in, x),
-                ],
-            };
-            let mut t = 0usize;
-            let mut jm = -radius;
-            while jm <= radius {
-                let jj = mir(j, jm, y);
-                let mut km = -radius;
-                while km <= radius {
-                    *plate.add(t) = at(mir(k, km, z), jj, 0, ya, n_in, x);
-                    t += 1;
-                    km += 1;
-                }
-                jm += 1;
-            }
             let po = out.add(((k * n_out + (j - y0)) * x) as usize);
-            let mut i = 0;
-            while i < x {
-                if i >= lo && i + 4 <= hi {
-                    let iu = i as usize;
-                    ratio_simd::<2>(
-                        inp,
-                        grad,
-                        &o,
-                        plate,
-                        np,
-                        iu,
-                        radius as usize,
-                        plate_n,
-                        r3,
-                        po,
-                    );
-                    i += 8;
-                } else if i >= lo && i <= hi {
-                    let iu = i as usize;
-                    ratio_simd::<1>(
-                        inp,
-                        grad,
-                        &o,
-                        plate,
-                        np,
-                        iu,
-                        radius as usize,
-                        plate_n,
-                        r3,
-                        po,
-                    );
-                    i += 4;
-                } else {
-                    *po.add(i as usize) =
-                        ratio_scalar(inp, grad, z, y, x, ya, n_in, k, j, i, radius);
-                    i += 1;
-                }
-            }
+            ratio_row::<false, true>(inp, grad, plate, z, y, x, ya, n_in, k, j, radius, po, 0, x);
             j += 1;
         }
         k += 1;
@@ -718,6 +761,115 @@ pub unsafe extern "C" fn detect_rows(
     }
 }
 
+/// Columns per tile of the fused detection's ratio pass.
+const TX: i32 = 64;
+
+/// STRIPES_DETECT followed by merge step 1 (weights ≤ threshold), for plane-major blocks.
+///
+/// Element size−1 of the sorted window is ≤ thr exactly when at least `size` elements of the
+/// window are (NaN sorts last and compares false), so the step-1 mask is a count of the window
+/// voxels at or below the threshold: no sort, the same bits as the median then the threshold.
+///
+/// `inp`: n_in × Z × X (global rows [ya, ya+n_in)); `grad`: scratch of the same size; `w`: Z × X
+/// f32 scratch; `c`: (Z+1) × X i32 scratch; `m1`: (y1−y0) × Z × X u8 out; `plate`: (2r+1)²
+/// offsets.
+#[no_mangle]
+pub unsafe extern "C" fn detect_mask_planes(
+    inp: *const f32,
+    grad: *mut f32,
+    w: *mut f32,
+    c: *mut i32,
+    m1: *mut u8,
+    plate: *mut usize,
+    z: i32,
+    y: i32,
+    x: i32,
+    ya: i32,
+    n_in: i32,
+    y0: i32,
+    y1: i32,
+    size: i32,
+    radius: i32,
+    thr: f32,
+) {
+    gradient_x::<true>(inp, grad, z * n_in, x);
+    let xs = x as usize;
+    let zs = z as usize;
+    let tv = f32x4_splat(thr);
+    let mut j = y0;
+    while j < y1 {
+        // column tiles keep the (2r+1) planes × (2r+1) rows of the stencil in cache along Z
+        let mut i0 = 0;
+        while i0 < x {
+            let i1 = if i0 + TX < x { i0 + TX } else { x };
+            let mut k = 0;
+            while k < z {
+                let pw = w.add(k as usize * xs);
+                ratio_row::<true, false>(
+                    inp, grad, plate, z, y, x, ya, n_in, k, j, radius, pw, i0, i1,
+                );
+                k += 1;
+            }
+            i0 = i1;
+        }
+        // prefix counts of (w ≤ thr) along Z
+        let mut i = 0usize;
+        while i < xs {
+            *c.add(i) = 0;
+            i += 1;
+        }
+        let mut k = 0usize;
+        while k < zs {
+            let pw = w.add(k * xs);
+            let pc = c.add(k * xs);
+            let pn = c.add((k + 1) * xs);
+            let mut i = 0usize;
+            while i + 4 <= xs {
+                let le = f32x4_le(ld(pw.add(i)), tv);
+                let v = i32x4_sub(v128_load(pc.add(i) as *const v128), le);
+                v128_store(pn.add(i) as *mut v128, v);
+                i += 4;
+            }
+            while i < xs {
+                *pn.add(i) = *pc.add(i) + (*pw.add(i) <= thr) as i32;
+                i += 1;
+            }
+            k += 1;
+        }
+        let pm = m1.add((j - y0) as usize * zs * xs);
+        let sv = i32x4_splat(size);
+        let one = u8x16_splat(1);
+        let mut k = 0;
+        while k < z {
+            let po = pm.add(k as usize * xs);
+            let mut i = 0usize;
+            if k >= size && k + size <= z - 1 {
+                let pa = c.add((k - size) as usize * xs);
+                let pb = c.add((k + size + 1) as usize * xs);
+                while i + 16 <= xs {
+                    let mut q = [i32x4_splat(0); 4];
+                    for g in 0..4 {
+                        let b = v128_load(pb.add(i + 4 * g) as *const v128);
+                        let a = v128_load(pa.add(i + 4 * g) as *const v128);
+                        q[g] = i32x4_ge(i32x4_sub(b, a), sv);
+                    }
+                    let lo = i16x8_narrow_i32x4(q[0], q[1]);
+                    let hi = i16x8_narrow_i32x4(q[2], q[3]);
+                    let m = v128_and(i8x16_narrow_i16x8(lo, hi), one);
+                    v128_store(po.add(i) as *mut v128, m);
+                    i += 16;
+                }
+            }
+            while i < xs {
+                *po.add(i) = (count_window(c, xs, i, k, size, z) >= size) as u8;
+                i += 1;
+            }
+            k += 1;
+        }
+        j += 1;
+    }
+}
+
 /// Prefix counts along Z of a Z × X 0/1 plane: c[(k)·X + i] = ones in rows [0, k) (Z+1 rows).
 unsafe fn prefix_z(a: *const u8, c: *mut i32, z: i32, x: i32) {
     let xs = x as usize;
@@ -765,6 +917,37 @@ unsafe fn count_window(c: *const i32, xs: usize, i: usize, k: i32, h: i32, z: i3
     s
 }
 
+/// True when any of the `n` bytes at `p` is non-zero.
+unsafe fn any_one(p: *const u8, n: usize) -> bool {
+    let mut acc = u8x16_splat(0);
+    let mut i = 0usize;
+    while i + 16 <= n {
+        acc = v128_or(acc, v128_load(p.add(i) as *const v128));
+        i += 16;
+    }
+    let mut t = v128_any_true(acc);
+    while i < n {
+        t |= *p.add(i) != 0;
+        i += 1;
+    }
+    t
+}
+
+/// Copies plane `a` (Z × X) to output row `l` of `out` in either layout.
+unsafe fn write_row<const P: bool>(out: *mut u8, a: *const u8, z: i32, x: i32, n_out: i32, l: i32) {
+    let xs = x as usize;
+    let mut k = 0;
+    while k < z {
+        let dst = if P {
+            out.add(((l * z + k) * x) as usize)
+        } else {
+            out.add(((k * n_out + l) * x) as usize)
+        };
+        core::ptr::copy_nonoverlapping(a.add(k as usize * xs), dst, xs);
+        k += 1;
+    }
+}
+
 /// STRIPES_MERGE steps 2–5 on a row block.
 ///
 /// `m1`: the step-1 mask (weights ≤ threshold), Z × n_in × X (global rows [ya, ya+n_in));
@@ -772,6 +955,59 @@ unsafe fn count_window(c: *const i32, xs: usize, i: usize, k: i32, h: i32, z: i3
 /// `thr_v`, `thr_d`: `(int)((0.01f*s)*L)` and `(int)((0.01f*s)*D)`.
 #[no_mangle]
 pub unsafe extern "C" fn merge_rows(
+    m1: *const u8,
+    out: *mut u8,
+    a: *mut u8,
+    b: *mut u8,
+    c: *mut i32,
+    rp: *mut i32,
+    z: i32,
+    y: i32,
+    x: i32,
+    ya: i32,
+    n_in: i32,
+    y0: i32,
+    y1: i32,
+    len: i32,
+    depth: i32,
+    width: i32,
+    thr_v: i32,
+    thr_d: i32,
+) {
+    merge_impl::<false>(
+        m1, out, a, b, c, rp, z, y, x, ya, n_in, y0, y1, len, depth, width, thr_v, thr_d,
+    )
+}
+
+/// [`merge_rows`] on plane-major blocks: `m1` n_in × Z × X, `out` (y1−y0) × Z × X.
+#[no_mangle]
+pub unsafe extern "C" fn merge_planes(
+    m1: *const u8,
+    out: *mut u8,
+    a: *mut u8,
+    b: *mut u8,
+    c: *mut i32,
+    rp: *mut i32,
+    z: i32,
+    y: i32,
+    x: i32,
+    ya: i32,
+    n_in: i32,
+    y0: i32,
+    y1: i32,
+    len: i32,
+    depth: i32,
+    width: i32,
+    thr_v: i32,
+    thr_d: i32,
+) {
+    merge_impl::<true>(
+        m1, out, a, b, c, rp, z, y, x, ya, n_in, y0, y1, len, depth, width, thr_v, thr_d,
+    )
+}
+
+#[inline(always)]
+unsafe fn merge_impl<const P: bool>(
     m1: *const u8,
     out: *mut u8,
     a: *mut u8,
@@ -803,9 +1039,15 @@ pub unsafe extern "C" fn merge_rows(
         // A = step-1 mask of row j; B = A after the depth step
         let mut k = 0;
         while k < z {
-            let src = m1.add(at(k, j, 0, ya, n_in, x));
+            let src = m1.add(at_l::<P>(k, j, 0, ya, n_in, x, z));
             core::ptr::copy_nonoverlapping(src, a.add(k as usize * xs), xs);
             k += 1;
+        }
+        if !any_one(a, plane) {
+            // nothing to keep, nothing to merge: the row's mask is all zero
+            write_row::<P>(out, a, z, x, n_out, j - y0);
+            j += 1;
+            continue;
         }
         core::ptr::copy_nonoverlapping(a, b, plane);
         if depth != 0 {
@@ -817,7 +1059,7 @@ pub unsafe extern "C" fn merge_rows(
                     let mut acc = u8x16_splat(0);
                     let mut ym = -hd;
                     while ym <= hd {
-                        let p = m1.add(at(k, mir(j, ym, y), 0, ya, n_in, x) + i);
+                        let p = m1.add(at_l::<P>(k, mir(j, ym, y), 0, ya, n_in, x, z) + i);
                         acc = u8x16_add(acc, v128_load(p as *const v128));
                         ym += 1;
                     }
@@ -836,7 +1078,7 @@ pub unsafe extern "C" fn merge_rows(
                         let mut cn = 0;
                         let mut ym = -hd;
                         while ym <= hd {
-                            if *m1.add(at(k, mir(j, ym, y), 0, ya, n_in, x) + i) == 1 {
+                            if *m1.add(at_l::<P>(k, mir(j, ym, y), 0, ya, n_in, x, z) + i) == 1 {
                                 cn += 1;
                             }
                             ym += 1;
@@ -871,8 +1113,8 @@ pub unsafe extern "C" fn merge_rows(
             core::ptr::copy_nonoverlapping(b, a, plane);
             step += 1;
         }
-        // merging passes
-        let mut pass = 0;
+        // merging passes (they only add voxels next to ones)
+        let mut pass = if any_one(a, plane) { 0 } else { width };
         while pass < width {
             prefix_z(a, c, z, x);
             let mut changed = false;
@@ -920,12 +1162,7 @@ pub unsafe extern "C" fn merge_rows(
             }
             pass += 1;
         }
-        let mut k = 0;
-        while k < z {
-            let dst = out.add(((k * n_out + (j - y0)) * x) as usize);
-            core::ptr::copy_nonoverlapping(a.add(k as usize * xs), dst, xs);
-            k += 1;
-        }
+        write_row::<P>(out, a, z, x, n_out, j - y0);
         j += 1;
     }
 }
