@@ -324,44 +324,83 @@ export function appendNpz(
   opts: NpzAppendOptions = {},
 ): Promise<void> {
   return Promise.resolve().then(() => {
-    const entry = name.endsWith(".npy") ? name : `${name}.npy`;
-    if (!pathExists(path)) {
-      writeArchive(path, false, (w) => {
-        w.add(entry, encodeNpyChunks(array, opts), { compress: opts.compress });
-      });
-      return;
-    }
-    const zip = openZip(path);
-    try {
-      const old = zip.entries.find((e) => e.name === entry);
-      if (old && !opts.overwrite) {
-        throw new LumenError(path, entry, "entry exists; pass --overwrite");
-      }
-      const compress = opts.compress ?? zip.entries.some((e) => e.method === 8);
-      const chunks = encodeNpyChunks(array, opts);
-      writeArchive(path, true, (w) => {
-        let placed = false;
-        for (const e of zip.entries) {
-          if (e === old) {
-            w.add(entry, chunks, { compress });
-            placed = true;
-            continue;
-          }
-          w.addRaw({
-            name: e.name,
-            method: e.method,
-            crc32: e.crc32,
-            size: e.size,
-            data: zip.raw(e),
-            dosTime: e.dosTime,
-            dosDate: e.dosDate,
-            externalAttr: e.externalAttr,
-          });
-        }
-        if (!placed) w.add(entry, chunks, { compress });
-      });
-    } finally {
-      zip.close();
-    }
+    const chunks = encodeNpyChunks(array, opts);
+    putEntry(path, name, opts.overwrite ?? false, (w, entry, compress) => {
+      w.add(entry, chunks, { compress: opts.compress ?? compress });
+    });
   });
+}
+
+/** An entry deflated elsewhere: the CRC-32 and size of its NPY bytes, and the deflated pieces. */
+export interface DeflatedNpy {
+  crc32: number;
+  size: number;
+  data: Uint8Array[];
+}
+
+/**
+ * {@link appendNpz} for an entry already deflated (raw deflate of its `.npy` bytes), e.g. one too
+ * large to hold uncompressed that was deflated as it was made.
+ *
+ * @example
+ * ```ts
+ * appendDeflatedNpy("masks.npz", "m119617", { crc32, size, data: parts }, false);
+ * ```
+ */
+export function appendDeflatedNpy(
+  path: string,
+  name: string,
+  entry: DeflatedNpy,
+  overwrite: boolean,
+): void {
+  putEntry(path, name, overwrite, (w, n) => {
+    w.addRaw({ name: n, method: 8, crc32: entry.crc32, size: entry.size, data: entry.data });
+  });
+}
+
+/**
+ * Writes the archive at `path` with the entry `name` added by `add` (in place of one of the same
+ * name when `overwrite`, else refused), every other entry copied as stored. `add` is told
+ * whether the archive already holds deflated entries.
+ */
+function putEntry(
+  path: string,
+  name: string,
+  overwrite: boolean,
+  add: (w: ZipWriter, entry: string, compress: boolean) => void,
+): void {
+  const entry = name.endsWith(".npy") ? name : `${name}.npy`;
+  if (!pathExists(path)) {
+    writeArchive(path, false, (w) => add(w, entry, false));
+    return;
+  }
+  const zip = openZip(path);
+  try {
+    const old = zip.entries.find((e) => e.name === entry);
+    if (old && !overwrite) throw new LumenError(path, entry, "entry exists; pass --overwrite");
+    const compress = zip.entries.some((e) => e.method === 8);
+    writeArchive(path, true, (w) => {
+      let placed = false;
+      for (const e of zip.entries) {
+        if (e === old) {
+          add(w, entry, compress);
+          placed = true;
+          continue;
+        }
+        w.addRaw({
+          name: e.name,
+          method: e.method,
+          crc32: e.crc32,
+          size: e.size,
+          data: zip.raw(e),
+          dosTime: e.dosTime,
+          dosDate: e.dosDate,
+          externalAttr: e.externalAttr,
+        });
+      }
+      if (!placed) add(w, entry, compress);
+    });
+  } finally {
+    zip.close();
+  }
 }

@@ -26,7 +26,7 @@ import { tempPathBeside } from "../../run/atomic.ts";
 import { onAbort } from "../../run/main.ts";
 import type { DetectParams, MergeParams, Shape3 } from "../../tomo/stripes.ts";
 import { type MaskJob, runMaskJob } from "./mask_worker.ts";
-import { appendDeflatedNpy, type DeflatedEntry } from "./npz_stream.ts";
+import { appendDeflatedNpy, type DeflatedNpy } from "../../io/npz.ts";
 
 /** Options of {@link maskScanToArchive}. */
 export interface ParallelMaskOptions {
@@ -135,7 +135,7 @@ function readFull(f: Deno.FsFile, off: number, dst: Uint8Array): void {
  * The NPY bytes of the (A, R, N) uint8 mask held plane by plane (R × A × N) in `spill`, deflated
  * (zlib level 6, as `deflateRaw` of the whole entry gives) with their CRC-32, in blocks of angles.
  */
-async function deflateSpill(spill: Deno.FsFile, shape: Shape3): Promise<DeflatedEntry> {
+async function deflateSpill(spill: Deno.FsFile, shape: Shape3): Promise<DeflatedNpy> {
   const [A, R, N] = shape;
   const P = A * N;
   const header = npyHeaderBytes("uint8", [A, R, N]);
