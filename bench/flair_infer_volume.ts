@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { cpus } from "node:os";
 import { initEngine } from "../lib/tensor/engine.ts";
 import { noGrad, resetArena, tensor } from "../lib/tensor/tensor.ts";
 import { InitRng } from "../lib/nn/init.ts";
@@ -60,6 +61,7 @@ const line = (bench: string, ours: number, peer: number | null, extra = {}) =>
     ours,
     peer,
     ratio: peer ? ours / peer : null,
+    cpu: cpus()[0]?.model ?? "unknown",
     preset: "small",
     batch: B,
     slices: batches * B,

@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { cpus } from "node:os";
 import { initEngine } from "../lib/tensor/engine.ts";
 import { resetArena, tensor } from "../lib/tensor/tensor.ts";
 import { Adam } from "../lib/optim/adam.ts";
@@ -74,6 +75,7 @@ if (NAME.startsWith(prefix)) {
     ours: o,
     peer: p.rate,
     ratio,
+    cpu: cpus()[0]?.model ?? "unknown",
     preset: "small",
     batch: B,
     ...(p.error ? { peer_error: p.error } : {}),

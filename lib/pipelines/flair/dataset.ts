@@ -1,7 +1,7 @@
 /**
  * Random access to a prepared Flair Visibility dataset (prepare.ts's folder) without loading
  * it: slices are read from `images.npy`, `labels.npy` and `mask.npy` by offset, as the
- * original's memmaps are. A sample is the 2.5D stack of a slice z, (2, 7, 256, 256) float32 with
+ * original's memmaps are; decoded slices are kept in memory up to {@link CACHE_BYTES}. A sample is the 2.5D stack of a slice z, (2, 7, 256, 256) float32 with
  * slices z−3 … z+3 of the same patient (a neighbour beyond the patient's first or last slice is
  * filled with the slice's per-channel minimum; never with another patient's slice), and its
  * target (3, 256, 256) [brain mask, stroke, visible].
@@ -22,6 +22,9 @@ import { LumenError } from "../../run/errors.ts";
 import type { PatientGeometry } from "./prepare.ts";
 import { SLICE } from "./slices.ts";
 import { STACK } from "./model.ts";
+
+/** Bytes of decoded slices a dataset keeps in memory (about 200 slices). */
+export const CACHE_BYTES = 256 * 2 ** 20;
 
 /** One slice's row of meta.npy. */
 export interface SliceMeta {
@@ -88,6 +91,9 @@ export class PreparedDataset {
   #images: NpyFile;
   #labels: NpyFile;
   #mask: NpyFile;
+  /** Decoded slices (images and targets), first in first out within {@link CACHE_BYTES}. */
+  #cache = new Map<string, Float32Array>();
+  #cached = 0;
 
   private constructor(readonly dir: string) {
     this.#images = openNpy(dir, "images.npy", "<f2", [2, SLICE, SLICE]);
@@ -147,37 +153,63 @@ export class PreparedDataset {
     return out;
   }
 
+  #memo(key: string, make: () => Float32Array): Float32Array {
+    const hit = this.#cache.get(key);
+    if (hit) return hit;
+    const v = make();
+    this.#cache.set(key, v);
+    this.#cached += v.byteLength;
+    for (const [k, old] of this.#cache) {
+      if (this.#cached <= CACHE_BYTES) break;
+      this.#cache.delete(k);
+      this.#cached -= old.byteLength;
+    }
+    return v;
+  }
+
+  #image(i: number): Float32Array {
+    return this.#memo(`i${i}`, () => {
+      const A = SLICE * SLICE, raw = new Uint8Array(2 * A * 2);
+      readAt(this.#images, i * raw.length, raw);
+      return decodeFloat16(new Uint16Array(raw.buffer));
+    });
+  }
+
   /** The two image channels [b1000, b0] of slice `i`, float32 (2·256·256). */
   image(i: number): Float32Array {
-    const A = SLICE * SLICE, raw = new Uint8Array(2 * A * 2);
-    readAt(this.#images, i * raw.length, raw);
-    return decodeFloat16(new Uint16Array(raw.buffer));
+    return this.#image(i).slice();
+  }
+
+  #target(i: number): Float32Array {
+    return this.#memo(`t${i}`, () => {
+      const A = SLICE * SLICE;
+      const lab = new Uint8Array(2 * A), msk = new Uint8Array(A);
+      readAt(this.#labels, i * 2 * A, lab);
+      readAt(this.#mask, i * A, msk);
+      const out = new Float32Array(3 * A);
+      out.set(msk);
+      out.set(lab, A);
+      return out;
+    });
   }
 
   /** Slice `i`'s target (3·256·256): [mask, stroke, visible] as 0/1 floats. */
   target(i: number): Float32Array {
-    const A = SLICE * SLICE;
-    const lab = new Uint8Array(2 * A), msk = new Uint8Array(A);
-    readAt(this.#labels, i * 2 * A, lab);
-    readAt(this.#mask, i * A, msk);
-    const out = new Float32Array(3 * A);
-    out.set(msk);
-    out.set(lab, A);
-    return out;
+    return this.#target(i).slice();
   }
 
   /** The 2.5D stack of slice `i`: (2, 7, 256, 256) float32. */
   stack(i: number): Float32Array {
     const A = SLICE * SLICE, h = STACK >> 1;
     const out = new Float32Array(2 * STACK * A);
-    const own = this.image(i);
+    const own = this.#image(i);
     const p = this.meta[i].patient;
     for (let s = 0; s < STACK; s++) {
       const j = i + s - h;
       const img = s === h
         ? own
         : (j >= 0 && j < this.length && this.meta[j].patient === p)
-        ? this.image(j)
+        ? this.#image(j)
         : null;
       for (let c = 0; c < 2; c++) {
         const dst = out.subarray((c * STACK + s) * A, (c * STACK + s + 1) * A);
@@ -198,13 +230,15 @@ export class PreparedDataset {
     const x = new Float32Array(idx.length * xs), y = new Float32Array(idx.length * 3 * A);
     idx.forEach((i, n) => {
       x.set(this.stack(i), n * xs);
-      y.set(this.target(i), n * 3 * A);
+      y.set(this.#target(i), n * 3 * A);
     });
     return { x, y };
   }
 
   /** Closes the files. */
   close(): void {
+    this.#cache.clear();
+    this.#cached = 0;
     for (const f of [this.#images, this.#labels, this.#mask]) f.file.close();
   }
 }

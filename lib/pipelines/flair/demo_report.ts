@@ -45,7 +45,13 @@ export interface FlairDemoReportInput {
  */
 export async function flairDemoReport(
   o: FlairDemoReportInput,
-): Promise<{ html: string; meanDice: number; worstVis: number; accepted: boolean }> {
+): Promise<{
+  html: string;
+  meanDice: number;
+  worstVis: number;
+  accepted: boolean;
+  patients: { patient: string; dice: number; visibleError: number }[];
+}> {
   const { rows, truth, fresh, reports, parity, out } = o;
   const np = o.newPatient, secs = o.seconds, f = { seed: o.seed }, results = o.results;
   const meanDice = rows.reduce((a, r) => a + r.dice.stroke, 0) / rows.length;
@@ -71,7 +77,8 @@ export async function flairDemoReport(
   const png = await Deno.readFile(join(results, "NEW", "key_slices.png"));
   const html = htmlReport({
     title: "Flair Visibility demo",
-    subtitle: "synthetic patients; tiny U-Net trained for a few epochs on the CPU",
+    subtitle: "synthetic patients; a small U-Net (width 8) trained for a few epochs on the CPU, " +
+      "on 64×64 crops, batch-norm statistics re-estimated on whole slices",
     meta: { seconds: Math.round(secs), folds: 2, patients: rows.length, seed: f.seed },
     sections: [
       {
@@ -123,5 +130,11 @@ export async function flairDemoReport(
       },
     ],
   });
-  return { html, meanDice, worstVis, accepted };
+  const patients = rows.map((r) => ({
+    patient: r.patient,
+    dice: r.dice.stroke,
+    visibleError: (r.pred.visibleMl - truth.get(r.patient)!.visibleMl) /
+      truth.get(r.patient)!.visibleMl,
+  }));
+  return { html, meanDice, worstVis, accepted, patients };
 }

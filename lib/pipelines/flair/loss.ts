@@ -2,7 +2,7 @@
  * The Flair Visibility loss: BCE(brain mask) + BCE(stroke, inside the mask) + 100·BCE(visible,
  * inside the mask), on logits, with label smoothing ε (targets y·(1 − ε) + ε/2; 0.01 in the
  * original). "Inside the mask" weights each voxel's BCE by the ground-truth mask and averages
- * over all voxels.
+ * over all voxels. The visible weight is a parameter (default the original's 100).
  *
  * @example
  * ```ts
@@ -35,7 +35,12 @@ export interface FlairLoss {
  * const l = flairLoss(logits, target, 0.01).loss;
  * ```
  */
-export function flairLoss(logits: Tensor, target: Tensor, smoothing = 0.01): FlairLoss {
+export function flairLoss(
+  logits: Tensor,
+  target: Tensor,
+  smoothing = 0.01,
+  visibleWeight = VISIBLE_WEIGHT,
+): FlairLoss {
   const ch = (t: Tensor, c: number) => narrow(t, 1, c, 1);
   const gt = target.detach();
   const m = ch(gt, 0);
@@ -44,7 +49,7 @@ export function flairLoss(logits: Tensor, target: Tensor, smoothing = 0.01): Fla
   const stroke = bceWithLogits(ch(logits, 1), ch(smooth, 1), { weight: m });
   const visible = bceWithLogits(ch(logits, 2), ch(smooth, 2), { weight: m });
   return {
-    loss: add(add(mask, stroke), mul(visible, VISIBLE_WEIGHT)),
+    loss: add(add(mask, stroke), mul(visible, visibleWeight)),
     parts: { mask, stroke, visible },
   };
 }

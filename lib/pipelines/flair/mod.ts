@@ -19,6 +19,8 @@ export * from "./model.ts";
 export * from "./loss.ts";
 export * from "./dataset.ts";
 export * from "./augment.ts";
+export * from "./crop.ts";
+export * from "./bn_stats.ts";
 export * from "./metrics.ts";
 export * from "./train.ts";
 export * from "./report.ts";

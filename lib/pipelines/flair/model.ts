@@ -6,7 +6,10 @@
  *
  * The original uses DeepLabV3+ with an ImageNet-pretrained 3D EfficientNet-B0 encoder; those
  * weights cannot be had here, so this U-Net trained from scratch stands in for it. Presets:
- * `paper` (width 32, 4 poolings), `small` (16, 3), `tiny` (4, 2). State-dict names equal those
+ * `paper` (width 32, 4 poolings), `small` (16, 3), `tiny` (4, 2) for tests and `demo` (8, 2) for
+ * the demo's few CPU minutes (4 features are too few to learn the stroke besides the
+ * 100×-weighted visible term). The head's biases start at
+ * the prior log-odds of each map ({@link HEAD_PRIOR}), the usual start for rare classes. State-dict names equal those
  * of the PyTorch twin in tests/fixtures/flair/torch_unet.py (`down0.0.weight`, `up1.weight`,
  * `dec1.3.bias`, `head.weight`…).
  *
@@ -38,6 +41,7 @@ export const PRESETS = {
   paper: { width: 32, depth: 4 },
   small: { width: 16, depth: 3 },
   tiny: { width: 4, depth: 2 },
+  demo: { width: 8, depth: 2 },
 } as const;
 
 /** A preset's name. */
@@ -50,6 +54,13 @@ export const CHANNELS = 2;
 /** Output maps [brain mask, stroke, visible]. */
 export const OUTPUTS = 3;
 
+/**
+ * Prior probabilities the head's biases start at (log-odds), [brain mask, stroke, visible]:
+ * about half of a slice is brain, stroke and visible voxels are rare. A head starting at 0
+ * (p = 0.5 everywhere) spends its first hundreds of Adam steps only moving these biases.
+ */
+export const HEAD_PRIOR = [0.5, 0.01, 0.005] as const;
+
 /** Options of {@link FlairUNet}. */
 export interface FlairUNetOptions {
   /** Size preset (default "paper"); `width`/`depth` override it. */
@@ -58,6 +69,8 @@ export interface FlairUNetOptions {
   depth?: number;
   rng?: InitRng;
   backend?: Backend;
+  /** Start the head's biases at {@link HEAD_PRIOR}'s log-odds (default true). */
+  headPrior?: boolean;
 }
 
 /** The 2.5D U-Net; see the module notes. */
@@ -96,6 +109,10 @@ export class FlairUNet extends Module {
       this.decs.push(this.child(`dec${i}`, block(2 * ch(i - 1), ch(i - 1))));
     }
     this.head = this.child("head", new Conv2d(f, OUTPUTS, 1, lo));
+    if (o.headPrior ?? true) {
+      const b = this.head.bias!;
+      b.backend.write(b.storage, Float32Array.from(HEAD_PRIOR, (p) => Math.log(p / (1 - p))));
+    }
   }
 
   forward(x: Tensor): Tensor {

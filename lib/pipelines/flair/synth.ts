@@ -1,8 +1,9 @@
 /**
  * Synthetic Flair Visibility patients for demos and tests (real patients' data are not
- * public): an ellipsoid head with b0/b1000 contrast like diffusion MRI (the lesion bright on
- * b1000, its FLAIR-visible part a little brighter on b0), a lesion and its visible part of known
- * volume, anisotropic voxels, a matrix that need not be 256×256 and an oblique affine. Written
+ * public): an ellipsoid head with b0/b1000 contrast like diffusion MRI (brain tissue; fluid in
+ * a rim under the skull and in two ventricles, bright on b0 and dark on b1000; the lesion bright
+ * on b1000, i.e. a low ADC, and its FLAIR-visible part also brighter on b0, as T2 signal
+ * appears), a lesion and its visible part of known volume, anisotropic voxels, a matrix that need not be 256×256 and an oblique affine. Written
  * as `b0`, `b1000`, `stroke_roi`, `flairviz_roi` `.nii.gz` (float32, int16, uint8, uint8).
  *
  * @example
@@ -18,6 +19,9 @@ import { writeNifti } from "../../io/nifti.ts";
 import { SimRng } from "../../data/rng.ts";
 import { voxelVolumeMl } from "./patient.ts";
 
+/** Thickness of the fluid rim under the skull, in mm. */
+const CSF_RIM_MM = 4;
+
 /** Options of {@link writeSyntheticPatient}. */
 export interface SynthOptions {
   /** Matrix [x, y, z]. */
@@ -26,7 +30,7 @@ export interface SynthOptions {
   voxel?: [number, number, number];
   /** In-plane rotation of the affine in degrees (default 10). */
   angle?: number;
-  /** How much brighter the FLAIR-visible part of the lesion is on b0 (head 300 ± 10; default 60). */
+  /** How much brighter the FLAIR-visible part of the lesion is on b0 (tissue 300 ± 10; default 120). */
   visibleB0?: number;
   seed: number;
 }
@@ -66,23 +70,35 @@ export async function writeSyntheticPatient(dir: string, o: SynthOptions): Promi
   const side = r.uniform() < 0.5 ? -1 : 1;
   const lc = [side * r.range(25, 40), r.range(-20, 20), r.range(-5, 5)];
   const lr = [r.range(12, 20), r.range(10, 18), r.range(12, 20)];
-  const visFrac = r.range(0.2, 0.8), visB0 = o.visibleB0 ?? 60;
+  const visFrac = r.range(0.2, 0.8), visB0 = o.visibleB0 ?? 120;
   const head = [0.42 * nx * vx, 0.45 * ny * vy, Math.max(0.55 * nz * vz, 40)];
+  // cerebrospinal fluid: a rim under the skull and two ventricles beside the midline, bright on
+  // b0 (long T2) and dark on b1000 (free diffusion, high ADC), so that brightness on b0 alone
+  // does not mark the FLAIR-visible lesion
+  const rim = 1 - CSF_RIM_MM / Math.min(head[0], head[1]);
+  const vent = [r.range(5, 8), r.range(-5, 10), 0];
+  const ventR = [r.range(4, 6), r.range(14, 20), 14];
   for (let i = 0; i < nx; i++) {
     for (let j = 0; j < ny; j++) {
       for (let k = 0; k < nz; k++) {
         const x = (i - (nx - 1) / 2) * vx, y = (j - (ny - 1) / 2) * vy, z = (k - (nz - 1) / 2) * vz;
         const q = (i * ny + j) * nz + k;
-        const inHead = (x / head[0]) ** 2 + (y / head[1]) ** 2 + (z / head[2]) ** 2 < 1;
+        const h2 = (x / head[0]) ** 2 + (y / head[1]) ** 2 + (z / head[2]) ** 2;
+        const inHead = h2 < 1;
+        const v2 = ((Math.abs(x) - vent[0]) / ventR[0]) ** 2 + ((y - vent[1]) / ventR[1]) ** 2 +
+          ((z - vent[2]) / ventR[2]) ** 2;
+        const csf = inHead && (h2 > rim * rim || v2 < 1);
         const d = ((x - lc[0]) / lr[0]) ** 2 + ((y - lc[1]) / lr[1]) ** 2 +
           ((z - lc[2]) / lr[2]) ** 2;
-        const inLes = inHead && d < 1;
+        const inLes = inHead && !csf && d < 1;
         const inVis = inLes && (x - lc[0]) * side > lr[0] * (1 - 2 * visFrac);
         stroke[q] = inLes ? 1 : 0;
         vis[q] = inVis ? 1 : 0;
         const noise = r.normal();
-        b0[q] = inHead ? 300 + 10 * noise + (inVis ? visB0 : 0) : 0.4 * r.uniform();
-        b1000[q] = inHead ? Math.round(90 + 6 * noise + (inLes ? 170 : 0)) : 0;
+        const t0 = csf ? 540 : 300 + (inVis ? visB0 : 0);
+        const t1 = csf ? 30 : 90 + (inLes ? 170 : 0);
+        b0[q] = inHead ? t0 + 10 * noise : 0.4 * r.uniform();
+        b1000[q] = inHead ? Math.round(t1 + 6 * noise) : 0;
       }
     }
   }

@@ -9,6 +9,11 @@
  * `<name>-k<fold>.best.json` names the best epoch of each. The run folder `<name>-k<fold>.run`
  * keeps a full checkpoint per epoch (weights, Adam, scheduler, best values) for exact resume.
  *
+ * Options beyond the original, off by default: training on crops centred in the brain mask or
+ * on the stroke (`crop`, `strokeBias`; crop.ts), re-estimating the batch-norm statistics on
+ * whole training slices before each validation (`bnBatches`, the original re-estimates on 21
+ * batches; bn_stats.ts), another weight of the visible term (`visibleWeight`).
+ *
  * @example
  * ```ts
  * import { trainFold } from "./train.ts";
@@ -29,10 +34,12 @@ import { SimRng } from "../../data/rng.ts";
 import { InitRng } from "../../nn/init.ts";
 import { PreparedDataset } from "./dataset.ts";
 import { FlairUNet, type Preset, STACK } from "./model.ts";
-import { flairLoss } from "./loss.ts";
-import { augmentSample, sampleSeed } from "./augment.ts";
+import { flairLoss, VISIBLE_WEIGHT } from "./loss.ts";
+import { augmentSample, augmentWindow, drawAugment, forwardPoint, sampleSeed } from "./augment.ts";
 import { SegEvaluator, type SegMetrics } from "./metrics.ts";
 import { SLICE } from "./slices.ts";
+import { cropCentre, cropSample, cropWindow } from "./crop.ts";
+import { reestimateBatchNorm } from "./bn_stats.ts";
 
 /** Options of {@link trainFold}. */
 export interface TrainFoldOptions {
@@ -47,6 +54,9 @@ export interface TrainFoldOptions {
   /** Slices per epoch instead of one pass (the original: 16384). */
   epochSlices?: number;
   preset?: Preset;
+  /** Network width and depth instead of the preset's. */
+  width?: number;
+  depth?: number;
   batchSize?: number;
   lr?: number;
   seed?: number;
@@ -54,6 +64,20 @@ export interface TrainFoldOptions {
   augment?: boolean;
   /** Validate on at most this many slices (evenly spaced; default all). */
   validMax?: number;
+  /**
+   * Train on crops of this side centred on brain-mask voxels (crop.ts; a multiple of 2^depth),
+   * instead of whole 256×256 slices; validation and inference stay on whole slices.
+   */
+  crop?: number;
+  /** Share of crops centred on a stroke voxel when the slice has one (default 0). */
+  strokeBias?: number;
+  /**
+   * Before each validation, re-estimate the batch-norm statistics on this many whole-slice
+   * training batches (bn_stats.ts; the original: 21; default 0 = keep the running averages).
+   */
+  bnBatches?: number;
+  /** Weight of the visible term of the loss (loss.ts; default the original's 100). */
+  visibleWeight?: number;
   /** Continue from the run folder's last checkpoint. */
   resume?: boolean;
   /** Called after each epoch. */
@@ -151,7 +175,12 @@ export async function trainFold(o: TrainFoldOptions): Promise<TrainFoldResult> {
   }
   const seed = o.seed ?? 0, bs = o.batchSize ?? 32, epochs = o.epochs ?? 75;
   const A = SLICE * SLICE;
-  const net = new FlairUNet({ preset: o.preset ?? "paper", rng: new InitRng(seed) });
+  const net = new FlairUNet({
+    preset: o.preset ?? "paper",
+    width: o.width,
+    depth: o.depth,
+    rng: new InitRng(seed),
+  });
   const opt = new Adam(net.parameters(), { lr: o.lr ?? 1e-3 });
   const plateau = new ReduceLROnPlateau(opt, {
     factor: 0.1,
@@ -173,10 +202,31 @@ export async function trainFold(o: TrainFoldOptions): Promise<TrainFoldResult> {
   const history: EpochRecord[] = [];
   const n = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / (xs.length || 1);
   let ev = new SegEvaluator();
-  const toBatch = (idx: number[], epoch: number, first: number, aug: boolean) => {
-    const { x, y } = ds.batch(idx);
-    if (aug) {
-      const xs = 2 * STACK * A;
+  const vw = o.visibleWeight;
+  const toBatch = (idx: number[], epoch: number, first: number, aug: boolean, crop = 0) => {
+    let { x, y } = ds.batch(idx);
+    const xs = 2 * STACK * A;
+    let side = SLICE;
+    if (crop && crop < SLICE) {
+      const cx = new Float32Array(idx.length * 2 * STACK * crop * crop);
+      const cy = new Float32Array(idx.length * 3 * crop * crop);
+      idx.forEach((_, k) => {
+        const xk = x.subarray(k * xs, (k + 1) * xs), yk = y.subarray(k * 3 * A, (k + 1) * 3 * A);
+        const cs = sampleSeed(seed + 1, epoch, first + k);
+        let c: { x: Float32Array; y: Float32Array };
+        if (aug) {
+          // the window is drawn on the source and follows it through the flip and the affine
+          const p = drawAugment(sampleSeed(seed, epoch, first + k));
+          const [r0, c0] = cropCentre(yk, SLICE, SLICE, cs, o.strokeBias ?? 0);
+          const [r1, c1] = forwardPoint(p, SLICE, SLICE, r0, c0);
+          const [top, left] = cropWindow(r1, c1, SLICE, SLICE, crop);
+          c = augmentWindow(xk, yk, SLICE, SLICE, p, top, left, crop);
+        } else c = cropSample(xk, yk, SLICE, SLICE, crop, cs, o.strokeBias ?? 0);
+        cx.set(c.x, k * c.x.length);
+        cy.set(c.y, k * c.y.length);
+      });
+      x = cx, y = cy, side = crop;
+    } else if (aug) {
       idx.forEach((_, k) => {
         augmentSample(
           x.subarray(k * xs, (k + 1) * xs),
@@ -188,12 +238,20 @@ export async function trainFold(o: TrainFoldOptions): Promise<TrainFoldResult> {
       });
     }
     return {
-      x: tensor(x, [idx.length, 2, STACK, SLICE, SLICE]),
-      y: tensor(y, [idx.length, 3, SLICE, SLICE]),
+      x: tensor(x, [idx.length, 2, STACK, side, side]),
+      y: tensor(y, [idx.length, 3, side, side]),
       yData: y,
       patients: idx.map((i) => ds.meta[i].patient),
     };
   };
+  async function* validationBatches(epoch: number): AsyncGenerator<B> {
+    if (o.bnBatches) {
+      const bb = epochBatches(split.train, bs, seed + 2, epoch, o.bnBatches * bs)
+        .slice(0, o.bnBatches);
+      await reestimateBatchNorm(net, bb.map((idx) => () => toBatch(idx, 0, 0, false).x));
+    }
+    for (const idx of epochBatches(split.valid, bs, 0, 0)) yield { idx, epoch: 0, first: 0 };
+  }
   type B = { idx: number[]; epoch: number; first: number };
   try {
     const r = await trainLoop<B>({
@@ -203,9 +261,9 @@ export async function trainFold(o: TrainFoldOptions): Promise<TrainFoldResult> {
           .map((idx, i) => ({ idx, epoch, first: i * bs })),
       step: async (b) => {
         net.train();
-        const t = toBatch(b.idx, b.epoch, b.first, o.augment ?? true);
+        const t = toBatch(b.idx, b.epoch, b.first, o.augment ?? true, o.crop);
         opt.zeroGrad();
-        const { loss, parts } = flairLoss(net.forward(t.x), t.y);
+        const { loss, parts } = flairLoss(net.forward(t.x), t.y, 0.01, vw);
         loss.backward();
         opt.step();
         const out = {
@@ -217,14 +275,13 @@ export async function trainFold(o: TrainFoldOptions): Promise<TrainFoldResult> {
         resetArena();
         return out;
       },
-      validation: () =>
-        epochBatches(split.valid, bs, 0, 0).map((idx) => ({ idx, epoch: 0, first: 0 })),
+      validation: validationBatches,
       validate: async (b) => {
         net.eval();
         const t = toBatch(b.idx, 0, 0, false);
         const out = noGrad(() => {
           const logits = net.forward(t.x);
-          return { logits, loss: flairLoss(logits, t.y).loss };
+          return { logits, loss: flairLoss(logits, t.y, 0.01, vw).loss };
         });
         ev.add(await out.logits.data(), t.yData, A, t.patients);
         const loss = await out.loss.item();
@@ -253,7 +310,17 @@ export async function trainFold(o: TrainFoldOptions): Promise<TrainFoldResult> {
           await saveCheckpoint(saved, { modules: { net }, epoch: epoch + 1 });
           await Deno.writeTextFile(
             join(o.saveDir, `${o.name}-k${o.kfold}.best.json`),
-            JSON.stringify({ preset: o.preset ?? "paper", kfold: o.kfold, best }, null, 1) + "\n",
+            JSON.stringify(
+              {
+                preset: o.preset ?? "paper",
+                width: net.width,
+                depth: net.depth,
+                kfold: o.kfold,
+                best,
+              },
+              null,
+              1,
+            ) + "\n",
           );
         }
         history.push(rec);
@@ -271,7 +338,16 @@ export async function trainFold(o: TrainFoldOptions): Promise<TrainFoldResult> {
             best: bestState as unknown as Stateful<SchedulerState>,
           },
         }),
-        extra: { kfold: o.kfold, preset: o.preset ?? "paper", seed },
+        extra: {
+          kfold: o.kfold,
+          preset: o.preset ?? "paper",
+          width: net.width,
+          depth: net.depth,
+          seed,
+          crop: o.crop ?? 0,
+          bnBatches: o.bnBatches ?? 0,
+          visibleWeight: vw ?? VISIBLE_WEIGHT,
+        },
       },
       resume,
       log: (rec) => log.write(rec),
