@@ -11,13 +11,17 @@
  *
  * One JSON line per benchmark: {"bench", "unit": "GFLOP/s", "ours", "peer", "ratio"
  * (ours/peer, above 1 = faster than PyTorch), "threads", ...details}. Medians of REPS runs after
- * a warm-up.
+ * a warm-up. On wasm each line also carries "gflops" (= ours), "wasm_peak_gflops" (the relaxed-SIMD
+ * multiply-add peak of the GEMM threads, lib/tensor/wasm/peak.ts, best burst before and after each
+ * shape) and "peak_fraction".
  *
  *   deno run <permissions above> bench/engine_ops.ts [NAME-PREFIX] [--backend wasm|webgpu]
  *
  * @module
  */
 import * as T from "../lib/tensor/mod.ts";
+import type { GemmPool } from "../lib/tensor/wasm/gemm_pool.ts";
+import { measureWasmPeak } from "../lib/tensor/wasm/peak.ts";
 import { flops, median, SPECS, timeSpec } from "./_engine_shapes.ts";
 
 const REPS = 5;
@@ -42,11 +46,17 @@ if (import.meta.main) {
     if (!peerRun.success) throw new Error(`${PEER}: ${new TextDecoder().decode(peerRun.stderr)}`);
     const peer = JSON.parse(new TextDecoder().decode(peerRun.stdout));
     const res: Record<string, { ours: number; peer: number }> = {};
+    const pool = (b as unknown as { gemmPool?: GemmPool | null }).gemmPool ?? null;
+    const peaks: number[] = [];
+    const peak = () => pool?.peak && peaks.push(measureWasmPeak(pool, { minMs: 150 }).gflops);
+    peak();
     for (const s of SPECS) {
       const ours = flops(s) / median(await timeSpec(b, s, REPS, 1)) / 1e9;
       const theirs = flops(s) / median(peer.times[s.name]) / 1e9;
       res[s.name] = { ours: +ours.toFixed(2), peer: +theirs.toFixed(2) };
+      peak();
     }
+    const peakGflops = peaks.length ? Math.max(...peaks) : null;
     const line = (bench: string, key: string, details: Record<string, unknown>) => {
       const r = res[key];
       console.log(JSON.stringify({
@@ -57,6 +67,9 @@ if (import.meta.main) {
         ratio: +(r.ours / r.peer).toFixed(3),
         threads,
         peer_threads: peer.threads,
+        gflops: r.ours,
+        wasm_peak_gflops: peakGflops === null ? null : +peakGflops.toFixed(1),
+        peak_fraction: peakGflops === null ? null : +(r.ours / peakGflops).toFixed(3),
         ...details,
       }));
     };

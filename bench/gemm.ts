@@ -11,7 +11,13 @@
  * One JSON line per shape: {"bench", "unit": "GFLOP/s", "ours" (relaxed SIMD, 2 threads — or the
  * plain kernel where relaxed SIMD is missing), "peer" (torch.mm, 2 threads), "ratio" (ours/peer),
  * "threads", "m", "n", "k", "relaxed_2t", "relaxed_1t", "plain_2t", "plain_1t", "peer_1t",
- * "ms" (ours, best), "median_ms", "reps", "loadavg" (1-minute load when it started)}. Each
+ * "ms" (ours, best), "median_ms", "reps", "loadavg" (1-minute load when it started), "gflops"
+ * (ours again: effective GFLOP/s), "wasm_peak_gflops" (the relaxed-SIMD multiply-add peak of the
+ * same threads, lib/tensor/wasm/peak.ts, timed in bursts interleaved with this shape's GEMM calls
+ * so both see the same load), "peak_fraction" (gflops / wasm_peak_gflops), "peak_median_gflops",
+ * "gflops_per_cpu" / "peak_gflops_per_cpu" / "peak_fraction_cpu" (the same per CPU-second of the
+ * process × threads, summed over all timed calls and bursts: what a loaded machine's scheduler
+ * does not distort)}. Each
  * number is the BEST of its timed runs (after a warm-up; at least `--reps` runs and
  * `--min-seconds` of running each): the machine is shared, so the best run is the one least
  * disturbed.
@@ -22,6 +28,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import process from "node:process";
+import { measureWasmPeak } from "../lib/tensor/wasm/peak.ts";
 import {
   createGemmPool,
   type GemmPool,
@@ -30,6 +38,12 @@ import {
 } from "../lib/tensor/wasm/gemm_pool.ts";
 
 const PY = "/usr/bin/python3";
+
+/** Flops of one iteration of the pool's peak loop on one thread. */
+function peakFlopsPerIter(pool: GemmPool): number {
+  const r = pool.peak(1);
+  return r.flops / pool.threads;
+}
 const PEER = decodeURIComponent(new URL("./peers/gemm.py", import.meta.url).pathname);
 
 const SHAPES: { name: string; m: number; n: number; k: number }[] = [
@@ -89,9 +103,16 @@ interface Timing {
   bestMs: number;
   medianMs: number;
   reps: number;
+  /** Best and median peak burst interleaved with the calls (when asked for). */
+  peak?: { gflops: number; medianGflops: number };
+  /** Flops per CPU-second of the process × threads, of the calls and of the peak bursts. */
+  cpu?: { gemm: number; peak: number };
 }
 
-/** Best and median time of sgemm on one shape (operands random, C overwritten: beta = 0). */
+/**
+ * Best and median time of sgemm on one shape (operands random, C overwritten: beta = 0); with
+ * `peakIters`, each call is followed by a peak burst of the pool's threads of about its length.
+ */
 function time(
   pool: GemmPool,
   memory: WebAssembly.Memory,
@@ -99,6 +120,7 @@ function time(
   m: number,
   n: number,
   k: number,
+  peakItersPerMs = 0,
 ): Timing {
   const a = base, b = a + m * k * 4, c = b + k * n * 4;
   const end = c + m * n * 4;
@@ -113,20 +135,45 @@ function time(
   }
   pool.sgemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n);
   const times: number[] = [];
+  const peaks: number[] = [];
+  const cpu = { gemmFlops: 0, gemmUs: 0, peakFlops: 0, peakUs: 0 };
+  const cpuUs = () => {
+    const u = process.cpuUsage();
+    return u.user + u.system;
+  };
   const t0 = performance.now();
   while (times.length < REPS || performance.now() - t0 < MIN_S * 1000) {
+    const c0 = cpuUs();
     const t = performance.now();
     pool.sgemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n);
-    times.push(performance.now() - t);
+    const dt = performance.now() - t;
+    const c1 = cpuUs();
+    times.push(dt);
+    cpu.gemmFlops += 2 * m * n * k;
+    cpu.gemmUs += c1 - c0;
+    if (peakItersPerMs > 0) {
+      const r = pool.peak(Math.max(1000, Math.round(Math.min(dt, 200) * peakItersPerMs)));
+      peaks.push(r.flops / r.seconds / 1e9);
+      cpu.peakFlops += r.flops;
+      cpu.peakUs += cpuUs() - c1;
+    }
     if (times.length >= 1000) break;
   }
   times.sort((x, y) => x - y);
+  peaks.sort((x, y) => y - x);
   const best = times[0];
   return {
     gflops: (2 * m * n * k) / best / 1e6,
     bestMs: best,
     medianMs: times[times.length >> 1],
     reps: times.length,
+    peak: peaks.length ? { gflops: peaks[0], medianGflops: peaks[peaks.length >> 1] } : undefined,
+    cpu: peaks.length
+      ? {
+        gemm: (cpu.gemmFlops / cpu.gemmUs / 1e3) * pool.threads,
+        peak: (cpu.peakFlops / cpu.peakUs / 1e3) * pool.threads,
+      }
+      : undefined,
   };
 }
 
@@ -159,9 +206,13 @@ if (shapes.length > 0) {
       relaxed: cfg.relaxed,
     });
     try {
+      // the yardstick: the relaxed kernel's multiply-add peak on these threads (iterations per ms)
+      const ref = cfg.key === (relaxedOk ? "relaxed_2t" : "plain_2t");
+      const pk = ref ? measureWasmPeak(pool, { minMs: 100 }) : null;
+      const perMs = pk ? (pk.gflops * 1e6) / (pool.threads * peakFlopsPerIter(pool)) : 0;
       for (const s of shapes) {
         const r = results.get(s.name) ?? new Map<string, Timing>();
-        r.set(cfg.key, time(pool, memory, base, s.m, s.n, s.k));
+        r.set(cfg.key, time(pool, memory, base, s.m, s.n, s.k, perMs));
         results.set(s.name, r);
       }
     } finally {
@@ -190,6 +241,16 @@ if (shapes.length > 0) {
       plain_2t: round(r.get("plain_2t")?.gflops),
       plain_1t: round(r.get("plain_1t")?.gflops),
       peer_1t: round(peer1.get(`${s.m},${s.n},${s.k}`)),
+      gflops: round(ours.gflops),
+      wasm_peak_gflops: round(ours.peak?.gflops),
+      peak_fraction: ours.peak ? Math.round((ours.gflops / ours.peak.gflops) * 1000) / 1000 : null,
+      peak_median_gflops: round(ours.peak?.medianGflops),
+      peak_relaxed: relaxedOk,
+      gflops_per_cpu: round(ours.cpu?.gemm),
+      peak_gflops_per_cpu: round(ours.cpu?.peak),
+      peak_fraction_cpu: ours.cpu
+        ? Math.round((ours.cpu.gemm / ours.cpu.peak) * 1000) / 1000
+        : null,
       ms: Math.round(ours.bestMs * 100) / 100,
       median_ms: Math.round(ours.medianMs * 100) / 100,
       reps: ours.reps,

@@ -6,6 +6,9 @@
  *
  * - `unet_forward_<backend>`: generator forward, seconds (best of 2);
  * - `gan_step_<backend>`: one full GAN training step (G forward, D update, G update), batch 1;
+ *   both lines carry "gflops" (effective: the convolutions' flops over the seconds), and on wasm
+ *   "wasm_peak_gflops" (the relaxed-SIMD multiply-add peak of the same threads, measured in the
+ *   same process) and "peak_fraction";
  * - `gan_step_peak_memory_<backend>`: that process's peak resident memory, bytes;
  * - `apply_model_patches_per_s_<backend>`: inference rate of the paper model (one generator
  *   forward per stripe patch, as apply_model runs it), patches per second; the peer is PyTorch's.
@@ -73,7 +76,37 @@ async function ours(what: string, backend: string) {
   const err = new TextDecoder().decode(r.stderr).trim().split("\n");
   if (!r.success) throw new Error(`${what} on ${backend}: ${err.slice(-3).join(" | ")}`);
   const out = JSON.parse(new TextDecoder().decode(r.stdout).trim().split("\n").pop()!);
-  return { seconds: out.seconds as number, peak_rss_bytes: Number(err.pop()) };
+  return { seconds: out.seconds as number, peak_rss_bytes: Number(err.pop()), rate: rateOf(out) };
+}
+
+/**
+ * What a child's run says about speed: "gflops" (effective: the convolutions' and matmuls' flops
+ * over the best run's seconds), and on wasm "wasm_peak_gflops" (the relaxed-SIMD multiply-add
+ * peak of the same threads in the same process, bench/_nsn_child.ts) and "peak_fraction".
+ */
+function rateOf(out: Record<string, number>): Record<string, unknown> {
+  const gflops = out.flops ? out.flops / out.seconds / 1e9 : null;
+  const r: Record<string, unknown> = {
+    gflops: gflops === null ? null : Math.round(gflops * 10) / 10,
+    gflop: out.flops ? Math.round(out.flops / 1e8) / 10 : null,
+    cpu_seconds: out.cpu_seconds ?? null,
+  };
+  if (out.wasm_peak_gflops) {
+    r.wasm_peak_gflops = Math.round(out.wasm_peak_gflops * 10) / 10;
+    r.wasm_peak_median_gflops = Math.round(out.wasm_peak_median_gflops * 10) / 10;
+    r.peak_fraction = gflops === null
+      ? null
+      : Math.round((gflops / out.wasm_peak_gflops) * 1000) / 1000;
+    r.threads = out.threads;
+    if (out.peak_gflops_per_cpu && out.cpu_seconds) {
+      // the same ratio per CPU-second: what a loaded machine's scheduler does not distort
+      const perCpu = out.flops / out.cpu_seconds / 1e9;
+      r.gflops_per_cpu = Math.round(perCpu * 10) / 10;
+      r.peak_gflops_per_cpu = Math.round(out.peak_gflops_per_cpu * 10) / 10;
+      r.peak_fraction_cpu = Math.round((perCpu / out.peak_gflops_per_cpu) * 1000) / 1000;
+    }
+  }
+  return r;
 }
 
 const peerErrors: Record<string, string> = {};
@@ -121,13 +154,13 @@ for (const backend of ["wasm", "webgpu"]) {
   if (need(...fwd)) {
     const f = await ours("forward", backend);
     const x = peerErrors.forward ? { peer_error: peerErrors.forward } : {};
-    line(fwd[0], "s", f.seconds, pf?.seconds ?? null, true, x);
+    line(fwd[0], "s", f.seconds, pf?.seconds ?? null, true, { ...f.rate, ...x });
     line(fwd[1], "patches/s", 1 / f.seconds, pf ? 1 / pf.seconds : null, false, x);
   }
   if (need(...step)) {
     const s = await ours("step", backend);
     const x = peerErrors.step ? { peer_error: peerErrors.step } : {};
-    line(step[0], "s", s.seconds, ps?.seconds ?? null, true, x);
+    line(step[0], "s", s.seconds, ps?.seconds ?? null, true, { ...s.rate, ...x });
     line(step[1], "bytes", s.peak_rss_bytes, ps?.peak_rss_bytes ?? null, true, x);
   }
 }

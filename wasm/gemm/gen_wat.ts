@@ -21,8 +21,12 @@
  * - `macro(ap, bp, mc, nc, kc, c, ldc, alpha, beta, tmp)`: C[0:mc, 0:nc] = alpha·Ap·Bp +
  *   beta·C (beta = 0: C is not read), tile by tile; edge tiles go through `tmp` (MR*NR floats)
  *   with the same arithmetic, so every element's result is independent of tile position.
+ * - `pack_b_conv(x, g, trans, k0, kc, n0, nc, dst)`: as `pack_b`, with op(B) the im2col matrix
+ *   of a convolution of the image at x (geometry at g), read straight from the image.
  * - `scale(c, ldc, m, n, beta)`: C = beta·C (beta = 0: C = 0).
  * - `mr()`, `nr()`: the register blocking.
+ * - `peak(iters)`, `peak_flops()`: the module's multiply-add ceiling in registers (no memory),
+ *   flops per iteration; the yardstick the benchmarks divide by.
  *
  * @module
  */
@@ -440,6 +444,245 @@ function pack(w: W, name: "pack_a" | "pack_b", width: number): void {
   w.close();
 }
 
+/**
+ * `pack_b_conv(x, g, trans, k0, kc, n0, nc, dst)`: packs kc × nc of op(B) straight from an image,
+ * op(B) being the im2col matrix of a convolution (never materialised): col[kk, p] with
+ * kk = (ci·kh + ky)·kw + kx and p = oy·ow + ox is x[ci, oy·sh − ph + ky·dh, ox·sw − pw + kx·dw]
+ * (0 outside the image). `g` points at 13 i32: cin, h, w, kh, kw, oh, ow, sh, sw, ph, pw, dh, dw.
+ * trans = 0: op(B) = col (K × P; a forward convolution), rows k0.. are kk, columns n0.. pixels;
+ * trans = 1: op(B) = colᵀ (P × K; a weight gradient), rows k0.. are pixels, columns n0.. kk.
+ * Same layout and zero padding as `pack_b`, so the GEMM's values and rounding are those of
+ * im2col + `pack_b`. Out-of-image elements load from `x` itself and are replaced by 0.
+ */
+function packConv(w: W, cfg: KernelConfig): void {
+  const NR = cfg.nr;
+  const BAD = i32(-0x40000000); // an offset no tap can bring back into the image
+  w.open(
+    `(func (export "pack_b_conv") (param $x i32) (param $g i32) (param $trans i32) ` +
+      `(param $k0 i32) (param $kc i32) (param $n0 i32) (param $nc i32) (param $dst i32)`,
+  );
+  const geo = ["cin", "h", "w", "kh", "kw", "oh", "ow", "sh", "sw", "ph", "pw", "dh", "dw"];
+  w.o(geo.map((n) => `(local $${n} i32)`).join(" "));
+  w.o(`(local $l0 i32) (local $t i32) (local $p i32) (local $oy i32) (local $ox i32)`);
+  w.o(`(local $ci i32) (local $ky i32) (local $kx i32) (local $khw i32) (local $hw i32)`);
+  w.o(`(local $chan i32) (local $ro i32) (local $co i32) (local $kk i32) (local $rem i32)`);
+  w.o(`(local $iy i32) (local $ix i32) (local $ok i32) (local $d i32)`);
+  w.o(`(local $run i32) (local $vec i32) (local $s i32)`);
+  for (let c = 0; c < NR; c++) w.o(`(local $a${c} i32) (local $b${c} i32) (local $e${c} i32)`);
+  geo.forEach((n, i) => w.o(`(local.set $${n} (i32.load offset=${i * 4} ${g("g")}))`));
+  w.o(`(local.set $khw ${mul(g("kh"), g("kw"))})`);
+  w.o(`(local.set $hw ${mul(g("h"), g("w"))})`);
+  w.o(`(local.set $d ${g("dst")})`);
+  /** One element: image row iy, column ix, element offset `plane` of its channel. */
+  const elem = (c: number, plane: string) => {
+    w.o(
+      `(local.set $ok (i32.and (i32.lt_u ${g("iy")} ${g("h")}) (i32.lt_u ${g("ix")} ${g("w")})))`,
+    );
+    w.o(
+      `(f32.store offset=${c * 4} ${g("d")} (select (f32.load (select ${
+        add(g("x"), `(i32.shl ${add(plane, add(mul(g("iy"), g("w")), g("ix")))} ${i32(2)})`)
+      } ${g("x")} ${g("ok")})) (f32.const 0) ${g("ok")}))`,
+    );
+  };
+  w.open(`(if (i32.eqz ${g("trans")})`);
+  w.open(`(then`);
+  w.o(`;; columns are pixels: per panel column c, its (oy·sh − ph, ox·sw − pw) in $a_c, $b_c`);
+  w.open(`(block $pdone (loop $P`);
+  w.o(`(br_if $pdone (i32.ge_s ${g("l0")} ${g("nc")}))`);
+  w.o(`(local.set $p ${add(g("n0"), g("l0"))})`);
+  w.o(`(local.set $oy (i32.div_u ${g("p")} ${g("ow")}))`);
+  w.o(`(local.set $ox (i32.sub ${g("p")} ${mul(g("oy"), g("ow"))}))`);
+  for (let c = 0; c < NR; c++) {
+    w.o(
+      `(if (i32.lt_s ${add(g("l0"), i32(c))} ${g("nc")}) (then (local.set $a${c} (i32.sub ${
+        mul(g("oy"), g("sh"))
+      } ${g("ph")})) (local.set $b${c} (i32.sub ${mul(g("ox"), g("sw"))} ${g("pw")}))) ` +
+        `(else (local.set $a${c} ${BAD}) (local.set $b${c} ${i32(0)})))`,
+    );
+    w.o(`(local.set $ox ${add(g("ox"), i32(1))})`);
+    w.o(
+      `(if (i32.eq ${g("ox")} ${g("ow")}) (then (local.set $ox ${i32(0)}) (local.set $oy ${
+        add(g("oy"), i32(1))
+      })))`,
+    );
+  }
+  w.o(`(local.set $ci (i32.div_u ${g("k0")} ${g("khw")}))`);
+  w.o(`(local.set $rem (i32.sub ${g("k0")} ${mul(g("ci"), g("khw"))}))`);
+  w.o(`(local.set $ky (i32.div_u ${g("rem")} ${g("kw")}))`);
+  w.o(`(local.set $kx (i32.sub ${g("rem")} ${mul(g("ky"), g("kw"))}))`);
+  w.o(`(local.set $chan ${mul(g("ci"), g("hw"))})`);
+  w.o(`;; $run: all ${NR} columns are real pixels of one output row (the vector paths may apply)`);
+  w.o(
+    `(local.set $run (i32.and (i32.le_s ${add(g("l0"), i32(NR))} ${g("nc")}) (i32.eq ${
+      g(`a${NR - 1}`)
+    } ${g("a0")})))`,
+  );
+  w.o(`(local.set $t ${i32(0)})`);
+  w.open(`(block $kdone (loop $K`);
+  w.o(`(br_if $kdone (i32.ge_s ${g("t")} ${g("kc")}))`);
+  w.o(`(local.set $ro ${mul(g("ky"), g("dh"))})`);
+  w.o(`(local.set $co ${mul(g("kx"), g("dw"))})`);
+  w.o(`(local.set $iy ${add(g("a0"), g("ro"))})`);
+  w.o(`(local.set $ix ${add(g("b0"), g("co"))})`);
+  w.o(
+    `(local.set $s ${
+      add(g("x"), `(i32.shl ${add(g("chan"), add(mul(g("iy"), g("w")), g("ix")))} ${i32(2)})`)
+    })`,
+  );
+  w.o(`(local.set $vec ${i32(0)})`);
+  w.open(`(if ${g("run")} (then`);
+  w.o(`;; the whole row of taps above or below the image: zeros`);
+  w.open(`(if (i32.ge_u ${g("iy")} ${g("h")}) (then`);
+  for (let v = 0; v < NR / 4; v++) {
+    w.o(`(v128.store offset=${v * 16} ${g("d")} (v128.const i32x4 0 0 0 0))`);
+  }
+  w.o(`(local.set $vec ${i32(1)})`);
+  w.close(`))`);
+  const inside = (span: number) =>
+    `(i32.and (i32.ge_s ${g("ix")} ${i32(0)}) (i32.le_s ${add(g("ix"), i32(span))} ${g("w")}))`;
+  w.o(`;; stride 1 inside the image: ${NR} adjacent floats`);
+  w.open(
+    `(if (i32.and (i32.eqz ${g("vec")}) (i32.and (i32.eq ${g("sw")} ${i32(1)}) ${
+      inside(NR)
+    })) (then`,
+  );
+  for (let v = 0; v < NR / 4; v++) {
+    w.o(`(v128.store offset=${v * 16} ${g("d")} (v128.load offset=${v * 16} ${g("s")}))`);
+  }
+  w.o(`(local.set $vec ${i32(1)})`);
+  w.close(`))`);
+  w.o(`;; stride 2 inside the image: the even lanes of ${2 * NR} adjacent floats`);
+  w.open(
+    `(if (i32.and (i32.eqz ${g("vec")}) (i32.and (i32.eq ${g("sw")} ${i32(2)}) ${
+      inside(2 * NR)
+    })) (then`,
+  );
+  for (let v = 0; v < NR / 4; v++) {
+    w.o(
+      `(v128.store offset=${v * 16} ${g("d")} (i8x16.shuffle ${
+        shuf([0, 2, 4, 6])
+      } (v128.load offset=${v * 32} ${g("s")}) (v128.load offset=${v * 32 + 16} ${g("s")})))`,
+    );
+  }
+  w.o(`(local.set $vec ${i32(1)})`);
+  w.close(`))`);
+  w.close(`))`);
+  w.open(`(if (i32.eqz ${g("vec")}) (then`);
+  for (let c = 0; c < NR; c++) {
+    w.o(`(local.set $iy ${add(g(`a${c}`), g("ro"))})`);
+    w.o(`(local.set $ix ${add(g(`b${c}`), g("co"))})`);
+    elem(c, g("chan"));
+  }
+  w.close(`))`);
+  w.o(`(local.set $d ${add(g("d"), i32(NR * 4))})`);
+  w.o(`(local.set $kx ${add(g("kx"), i32(1))})`);
+  w.open(`(if (i32.eq ${g("kx")} ${g("kw")}) (then`);
+  w.o(`(local.set $kx ${i32(0)})`);
+  w.o(`(local.set $ky ${add(g("ky"), i32(1))})`);
+  w.o(
+    `(if (i32.eq ${g("ky")} ${g("kh")}) (then (local.set $ky ${i32(0)}) (local.set $chan ${
+      add(g("chan"), g("hw"))
+    })))`,
+  );
+  w.close(`))`);
+  w.o(`(local.set $t ${add(g("t"), i32(1))})`);
+  w.o(`(br $K)`);
+  w.close(`))`);
+  w.o(`(local.set $l0 ${add(g("l0"), i32(NR))})`);
+  w.o(`(br $P)`);
+  w.close(`))`);
+  w.close();
+  w.open(`(else`);
+  w.o(
+    `;; columns are kk: per panel column c, its (ky·dh − ph, kx·dw − pw, ci·h·w) in $a_c, $b_c, $e_c`,
+  );
+  w.open(`(block $qdone (loop $Q`);
+  w.o(`(br_if $qdone (i32.ge_s ${g("l0")} ${g("nc")}))`);
+  for (let c = 0; c < NR; c++) {
+    w.o(`(local.set $kk ${add(g("n0"), add(g("l0"), i32(c)))})`);
+    w.o(`(local.set $ci (i32.div_u ${g("kk")} ${g("khw")}))`);
+    w.o(`(local.set $rem (i32.sub ${g("kk")} ${mul(g("ci"), g("khw"))}))`);
+    w.o(`(local.set $ky (i32.div_u ${g("rem")} ${g("kw")}))`);
+    w.o(`(local.set $kx (i32.sub ${g("rem")} ${mul(g("ky"), g("kw"))}))`);
+    w.o(
+      `(if (i32.lt_s ${add(g("l0"), i32(c))} ${g("nc")}) (then (local.set $a${c} (i32.sub ${
+        mul(g("ky"), g("dh"))
+      } ${g("ph")})) (local.set $b${c} (i32.sub ${mul(g("kx"), g("dw"))} ${g("pw")})) ` +
+        `(local.set $e${c} ${mul(g("ci"), g("hw"))})) ` +
+        `(else (local.set $a${c} ${BAD}) (local.set $b${c} ${i32(0)}) (local.set $e${c} ${
+          i32(0)
+        })))`,
+    );
+  }
+  w.o(`(local.set $oy (i32.div_u ${g("k0")} ${g("ow")}))`);
+  w.o(`(local.set $ox (i32.sub ${g("k0")} ${mul(g("oy"), g("ow"))}))`);
+  w.o(`(local.set $t ${i32(0)})`);
+  w.open(`(block $jdone (loop $J`);
+  w.o(`(br_if $jdone (i32.ge_s ${g("t")} ${g("kc")}))`);
+  w.o(`(local.set $ro ${mul(g("oy"), g("sh"))})`);
+  w.o(`(local.set $co ${mul(g("ox"), g("sw"))})`);
+  for (let c = 0; c < NR; c++) {
+    w.o(`(local.set $iy ${add(g(`a${c}`), g("ro"))})`);
+    w.o(`(local.set $ix ${add(g(`b${c}`), g("co"))})`);
+    elem(c, g(`e${c}`));
+  }
+  w.o(`(local.set $d ${add(g("d"), i32(NR * 4))})`);
+  w.o(`(local.set $ox ${add(g("ox"), i32(1))})`);
+  w.o(
+    `(if (i32.eq ${g("ox")} ${g("ow")}) (then (local.set $ox ${i32(0)}) (local.set $oy ${
+      add(g("oy"), i32(1))
+    })))`,
+  );
+  w.o(`(local.set $t ${add(g("t"), i32(1))})`);
+  w.o(`(br $J)`);
+  w.close(`))`);
+  w.o(`(local.set $l0 ${add(g("l0"), i32(NR))})`);
+  w.o(`(br $Q)`);
+  w.close(`))`);
+  w.close();
+  w.close(`)`);
+  w.close();
+}
+
+/** Independent multiply-add chains of {@link peak} (hides the FMA latency: 4 cycles × 2 ports). */
+export const PEAK_CHAINS = 12;
+/** Steps of every chain per iteration of {@link peak}'s loop. */
+export const PEAK_UNROLL = 8;
+
+/**
+ * `peak(iters)`: the multiply-add ceiling of this module's arithmetic, registers only (no loads):
+ * PEAK_CHAINS accumulators, each c = c·a + b (a = 0.999, b = 0.001: c stays near 1, no
+ * denormals), PEAK_UNROLL steps per iteration; returns the sum of the lanes (so nothing is dead).
+ * `peak_flops()`: flops per iteration (2 per lane per multiply-add).
+ */
+function peak(w: W, cfg: KernelConfig): void {
+  const madd = (c: string) =>
+    cfg.relaxed
+      ? `(f32x4.relaxed_madd ${c} ${g("a")} ${g("b")})`
+      : `(f32x4.add (f32x4.mul ${c} ${g("a")}) ${g("b")})`;
+  w.o(`(func (export "peak_flops") (result i32) ${i32(PEAK_CHAINS * PEAK_UNROLL * 8)})`);
+  w.open(`(func (export "peak") (param $n i32) (result f32)`);
+  w.o(`(local $a v128) (local $b v128)`);
+  w.o(Array.from({ length: PEAK_CHAINS }, (_, i) => `(local $c${i} v128)`).join(" "));
+  w.o(`(local.set $a (f32x4.splat (f32.const 0.999)))`);
+  w.o(`(local.set $b (f32x4.splat (f32.const 0.001)))`);
+  for (let i = 0; i < PEAK_CHAINS; i++) {
+    w.o(`(local.set $c${i} (f32x4.splat (f32.const ${(i + 1) / PEAK_CHAINS})))`);
+  }
+  w.open(`(if (i32.gt_s ${g("n")} ${i32(0)}) (then (loop $L`);
+  for (let s = 0; s < PEAK_UNROLL; s++) {
+    for (let i = 0; i < PEAK_CHAINS; i++) w.o(`(local.set $c${i} ${madd(g(`c${i}`))})`);
+  }
+  w.o(`(br_if $L (local.tee $n (i32.sub ${g("n")} ${i32(1)})))`);
+  w.close(`)))`);
+  for (let i = 1; i < PEAK_CHAINS; i++) w.o(`(local.set $c0 (f32x4.add ${g("c0")} ${g(`c${i}`)}))`);
+  w.o(
+    `(f32.add (f32.add (f32x4.extract_lane 0 ${g("c0")}) (f32x4.extract_lane 1 ${g("c0")})) ` +
+      `(f32.add (f32x4.extract_lane 2 ${g("c0")}) (f32x4.extract_lane 3 ${g("c0")})))`,
+  );
+  w.close();
+}
+
 function scale(w: W): void {
   w.open(
     `(func (export "scale") (param $cp i32) (param $ldc i32) (param $m i32) (param $n i32) ` +
@@ -486,7 +729,9 @@ export function generate(cfg: KernelConfig): string {
   macro(w, cfg);
   pack(w, "pack_a", cfg.mr);
   pack(w, "pack_b", cfg.nr);
+  packConv(w, cfg);
   scale(w);
+  peak(w, cfg);
   w.close();
   return w.lines.join("\n") + "\n";
 }

@@ -1,9 +1,12 @@
 /**
- * The conv family of the wasm backend (lib/tensor/ops/conv.ts): convolution as im2col (or, for
- * 1×1 kernels, directly) + GEMM, over tiles of output pixels so that the scratch stays within
- * {@link WasmBackend.convScratchBytes}; the data gradient as GEMM + col2im, the weight gradient
- * as im2col + GEMM. im2col/col2im are the engine's `im2col_tile`/`col2im_tile`
- * (wasm/engine/src/conv.rs), split across the engine's threads.
+ * The conv family of the wasm backend (lib/tensor/ops/conv.ts): convolution as a GEMM whose B
+ * (the im2col matrix) the GEMM pool packs straight from the image (1×1 kernels: the image itself);
+ * the data gradient as GEMM + col2im (a plain GEMM on dy: for the U-Nets' channel counts this beats
+ * four phase GEMMs gathering from dy); the weight gradient as a GEMM with the im2col matrix
+ * packed from the image the same way. Without the pool (the Rust SGEMM), im2col tiles of output
+ * pixels are materialised, the scratch staying within {@link WasmBackend.convScratchBytes}.
+ * im2col/col2im are the engine's `im2col_tile`/`col2im_tile` (wasm/engine/src/conv.rs), split
+ * across the engine's threads.
  *
  * @module
  */
@@ -91,6 +94,25 @@ function col2im(
   be.run("col2im_tile", lists);
 }
 
+/** The geometry block of `sgemmConv` (lib/tensor/wasm/gemm_pool.ts). */
+function geometry(p: Conv2dParams): number[] {
+  return [
+    p.cIn,
+    p.h,
+    p.w,
+    p.kh,
+    p.kw,
+    p.oh,
+    p.ow,
+    p.strideH,
+    p.strideW,
+    p.padH,
+    p.padW,
+    p.dilH,
+    p.dilW,
+  ];
+}
+
 /** True for a 1×1 convolution with stride 1 and no padding (a plain GEMM). */
 function pointwise(p: Conv2dParams): boolean {
   return p.kh === 1 && p.kw === 1 && p.strideH === 1 && p.strideW === 1 && p.padH === 0 &&
@@ -156,6 +178,16 @@ export function conv2d(
     }
     return;
   }
+  const pool = be.gemmPool;
+  if (pool?.sgemmConv) {
+    // B packed straight from the image: no im2col matrix (same values, same rounding)
+    const geom = geometry(p);
+    for (let i = 0; i < p.n; i++) {
+      const xi = px + i * p.cIn * HW * 4, yi = py + i * p.cOut * P * 4;
+      pool.sgemmConv(false, p.cOut, P, K, 1, pw, K, xi, geom, beta, yi, P);
+    }
+    return;
+  }
   const T = tileCols(be, K, P);
   const col = be.alloc(K * T, "float32", "step");
   try {
@@ -209,7 +241,7 @@ export function conv2dBackwardData(
     }
     return;
   }
-  if (!accumulate) be.engine.fill_f32(pdx, p.n * p.cIn * HW, 0);
+  if (!accumulate) be.fill(dx, 0, 0, p.n * p.cIn * HW);
   const T = tileCols(be, K, P);
   const col = be.alloc(K * T, "float32", "step");
   try {
@@ -265,6 +297,14 @@ export function conv2dBackwardWeight(
       );
       first = false;
     }
+  } else if (be.gemmPool?.sgemmConv) {
+    // colᵀ packed straight from the image, all P pixels in one GEMM per image
+    const geom = geometry(p);
+    for (let i = 0; i < p.n; i++) {
+      const xi = px + i * p.cIn * HW * 4, dyi = pdy + i * p.cOut * P * 4;
+      be.gemmPool.sgemmConv(true, p.cOut, K, P, 1, dyi, P, xi, geom, first ? 0 : 1, pdw, K);
+      first = false;
+    }
   } else {
     const T = tileCols(be, K, P);
     const col = be.alloc(K * T, "float32", "step");
@@ -297,12 +337,11 @@ export function conv2dBackwardWeight(
     }
   }
   if (p.n === 0 || P === 0) {
-    if (!accumulate) be.engine.fill_f32(pdw, p.cOut * K, 0);
+    if (!accumulate) be.fill(dw, 0, 0, p.cOut * K);
   }
   if (dbias) {
     const tmp = accumulate ? be.alloc(p.cOut, "float32", "step") : dbias;
-    const prm = be.params([1, p.cOut, P, 2, p.n, P, p.cOut * P, 1]);
-    be.engine.reduce(0, pdy, be.p(tmp), prm);
+    be.reduce("sum", dy, [p.n, p.cOut, P], [0, 2], tmp);
     if (accumulate) {
       const v = { offset: 0, strides: [1] };
       be.copy(tmp, v, dbias, v, [p.cOut], true);

@@ -4,7 +4,9 @@
  * The kernels are hand-written WebAssembly (wasm/gemm/*.wat → wasm/gemm_relaxed.wasm with
  * `f32x4.relaxed_madd`, wasm/gemm_simd.wasm with `f32x4.mul` + `f32x4.add`): panels of op(A)
  * and op(B) are packed into per-thread scratch, and a register-blocked micro-kernel (6×8
- * relaxed, 3×12 plain) computes C tile by tile.
+ * relaxed, 3×12 plain) computes C tile by tile. {@link GemmPool.sgemmConv} packs op(B) straight
+ * from a convolution's image (its im2col matrix is never written); {@link GemmPool.peak} runs the
+ * module's register-only multiply-add loop on every thread (the yardstick of the benchmarks).
  *
  * Threads: `threads - 1` workers (lib/tensor/wasm/gemm_worker.ts), each with its own instance
  * of the same module on the same memory, plus the calling thread. A call writes its arguments
@@ -59,6 +61,34 @@ export interface GemmPool {
     cPtr: number,
     ldc: number,
   ): void;
+  /**
+   * C = alpha·A·op(B) + beta·C where B is the im2col matrix of a convolution, packed straight
+   * from the image at byte offset `xPtr` (never materialised): `geom` = [cin, h, w, kh, kw, oh,
+   * ow, sh, sw, ph, pw, dh, dw]. transB = false: op(B) = col (k = cin·kh·kw rows, n = oh·ow
+   * columns; a forward convolution); transB = true: op(B) = colᵀ (k = oh·ow, n = cin·kh·kw; a
+   * weight gradient). A is m×k (lda ≥ k). Bit-identical to im2col + {@link GemmPool.sgemm}.
+   */
+  sgemmConv(
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    aPtr: number,
+    lda: number,
+    xPtr: number,
+    geom: readonly number[],
+    beta: number,
+    cPtr: number,
+    ldc: number,
+  ): void;
+  /**
+   * The multiply-add ceiling of the pool's kernel (relaxed or plain), measured now: every thread
+   * (the workers and the caller) runs the module's register-only `peak` loop `iters` times at
+   * once; returns the wall seconds from the start until the last thread is done and the flops
+   * all threads did together. See lib/tensor/wasm/peak.ts for the best-of-bursts measurement.
+   */
+  peak(iters: number): { seconds: number; flops: number };
   /** Stops the workers (idempotent). The pool cannot be used afterwards. */
   close(): void;
 }
@@ -141,17 +171,29 @@ export interface GemmExports {
     beta: number,
     tmp: number,
   ): void;
+  pack_b_conv(
+    x: number,
+    g: number,
+    trans: number,
+    k0: number,
+    kc: number,
+    n0: number,
+    nc: number,
+    dst: number,
+  ): void;
   scale(c: number, ldc: number, m: number, n: number, beta: number): void;
   mr(): number;
   nr(): number;
   relaxed(): number;
+  peak(iters: number): number;
+  peak_flops(): number;
 }
 
 // Control block at the start of the scratch region. Bytes 0-7: the claim word (BigInt64:
 // call sequence number << 32 | next job). Then int32 slots:
 /** Call sequence number (workers wait on it). */
 export const C_SEQ = 2;
-/** Command: 1 = gemm, 2 = exit. */
+/** Command: 1 = gemm, 2 = exit, 3 = peak (iterations in the first argument slot). */
 export const C_CMD = 3;
 /** Jobs finished in the current call (the caller waits on it). */
 export const C_FIN = 4;
@@ -160,6 +202,19 @@ export const C_ERR = 5;
 const C_ARGS = 8;
 export const CMD_GEMM = 1;
 export const CMD_EXIT = 2;
+export const CMD_PEAK = 3;
+
+/**
+ * A worker's part of peak call `seq`: runs the module's `peak` loop, then counts itself done.
+ * A worker that saw an earlier call's number (it was descheduled) does nothing: it comes back
+ * with this call's number.
+ */
+export function runPeak(ex: GemmExports, ctl: Control, seq: number): void {
+  if (Atomics.load(ctl.i32, C_ARGS + 1) !== seq) return;
+  ex.peak(Atomics.load(ctl.i32, C_ARGS));
+  Atomics.add(ctl.i32, C_FIN, 1);
+  Atomics.notify(ctl.i32, C_FIN);
+}
 
 /** One call's plan: arguments plus the job grid. */
 export interface GemmCall {
@@ -183,7 +238,15 @@ export interface GemmCall {
   nb: number;
   /** k per packed panel (depends on k only: it fixes the summation order). */
   kcb: number;
+  /**
+   * Byte offset of a convolution's geometry (B is then the im2col matrix of the image at b, packed
+   * by `pack_b_conv`); 0: B is a matrix.
+   */
+  g: number;
 }
+
+/** i32 slot of the control block where a convolution's 13 geometry values are written. */
+const C_GEOM = 32;
 
 const bitsF = new Float32Array(1);
 const bitsI = new Int32Array(bitsF.buffer);
@@ -211,6 +274,7 @@ export function writeCall(ctl: Int32Array, p: GemmCall): void {
     p.mb,
     p.nb,
     p.kcb,
+    p.g,
   ];
   for (let i = 0; i < v.length; i++) Atomics.store(ctl, C_ARGS + i, v[i] | 0);
 }
@@ -237,6 +301,7 @@ export function readCall(ctl: Int32Array): GemmCall {
     mb: u(15),
     nb: u(16),
     kcb: u(17),
+    g: u(18),
   };
 }
 
@@ -276,7 +341,7 @@ export function kBlock(k: number): number {
 }
 
 /** Cost model of {@link planJobs}: seconds per flop, per packed element, per job. */
-const COST = { flop: 1 / 45e9, pack: 0.3e-9, job: 2e-6 };
+const COST = { flop: 1 / 45e9, pack: 0.3e-9, gather: 1e-9, job: 2e-6 };
 const plans = new Map<string, { gm: number; gn: number; mb: number; nb: number }>();
 
 /**
@@ -285,8 +350,9 @@ const plans = new Map<string, { gm: number; gn: number; mb: number; nb: number }
  * op(B) once per block row). More blocks balance the threads better, fewer repack less: the
  * grid minimises a simulated makespan (jobs claimed in order by the first free thread, from a
  * cost model of compute + packing) plus a quarter of the largest job (what one descheduled
- * thread costs on a shared machine). Plans are cached per shape. The grid never changes the
- * results (see the module notes), only the speed.
+ * thread costs on a shared machine); `gatherB`: op(B) is gathered from an image (a convolution),
+ * which costs more per element than a matrix copy. Plans are cached per shape. The grid never
+ * changes the results (see the module notes), only the speed.
  */
 export function planJobs(
   m: number,
@@ -295,6 +361,7 @@ export function planJobs(
   threads: number,
   mr: number,
   nr: number,
+  gatherB = false,
 ): { gm: number; gn: number; mb: number; nb: number } {
   const gnMin = Math.ceil(n / alignUp(Math.min(n, GEMM_BLOCKING.nc), nr));
   const grid = (gm: number, gn: number) => {
@@ -303,7 +370,8 @@ export function planJobs(
     return { gm: Math.ceil(m / mb), gn: Math.ceil(n / nb), mb, nb };
   };
   if (threads <= 1) return grid(1, gnMin);
-  const key = `${m},${n},${k},${threads},${mr},${nr}`;
+  const key = `${m},${n},${k},${threads},${mr},${nr},${gatherB}`;
+  const packB = gatherB ? COST.gather : COST.pack;
   const hit = plans.get(key);
   if (hit) return hit;
   let best = grid(1, gnMin);
@@ -322,7 +390,8 @@ export function planJobs(
         const cols = Math.min(g.nb, n - jn * g.nb);
         for (let jm = 0; jm < g.gm; jm++) {
           const rows = Math.min(g.mb, m - jm * g.mb);
-          const t = 2 * rows * cols * k * COST.flop + k * (rows + cols) * COST.pack + COST.job;
+          const t = 2 * rows * cols * k * COST.flop + k * (rows * COST.pack + cols * packB) +
+            COST.job;
           maxJob = Math.max(maxJob, t);
           let w = 0;
           for (let i = 1; i < threads; i++) if (free[i] < free[w]) w = i;
@@ -358,8 +427,12 @@ function runBlock(
   for (let pc = 0; pc < p.k; pc += p.kcb) {
     const kc = Math.min(p.kcb, p.k - pc);
     // op(B)[pc, n0]: B[pc, n0] or B^T stored n×k: B[n0, pc]
-    const bsrc = p.b + 4 * (p.tb ? n0 * p.ldb + pc : pc * p.ldb + n0);
-    ex.pack_b(bsrc, p.ldb, p.tb, kc, nb, buf.b);
+    if (p.g) {
+      ex.pack_b_conv(p.b, p.g, p.tb, pc, kc, n0, nb, buf.b);
+    } else {
+      const bsrc = p.b + 4 * (p.tb ? n0 * p.ldb + pc : pc * p.ldb + n0);
+      ex.pack_b(bsrc, p.ldb, p.tb, kc, nb, buf.b);
+    }
     const beta = pc === 0 ? p.beta : 1;
     for (let ic = m0; ic < m1; ic += mc) {
       const mcc = Math.min(mc, m1 - ic);
@@ -569,17 +642,96 @@ export async function createGemmPool(
     }
   }
 
+  /** False when C is empty; throws on a bad dimension. */
+  function dims(m: number, n: number, k: number): boolean {
+    for (const [nm, v] of [["m", m], ["n", n], ["k", k]] as const) {
+      if (!Number.isInteger(v) || v < 0 || v > 0x7fffffff) {
+        throw new RangeError(`sgemm: ${nm} = ${v}`);
+      }
+    }
+    return m !== 0 && n !== 0;
+  }
+
+  /** Plans and runs one checked call (g: geometry pointer of a convolution's B, else 0). */
+  function call(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    aPtr: number,
+    lda: number,
+    bPtr: number,
+    ldb: number,
+    beta: number,
+    cPtr: number,
+    ldc: number,
+    g: number,
+  ): void {
+    const flops = 2 * m * n * k;
+    const use = flops < serialFlops ? 1 : threads;
+    const grid = planJobs(m, n, k, use, mr, nr, g !== 0);
+    const p: GemmCall = {
+      ta: transA ? 1 : 0,
+      tb: transB ? 1 : 0,
+      m,
+      n,
+      k,
+      alpha: Math.fround(alpha),
+      a: aPtr,
+      lda,
+      b: bPtr,
+      ldb,
+      beta: Math.fround(beta),
+      c: cPtr,
+      ldc,
+      ...grid,
+      kcb: kBlock(k),
+      g,
+    };
+    const njobs = p.gm * p.gn;
+    if (use === 1 || njobs === 1) {
+      for (let j = 0; j < njobs; j++) {
+        const jm = j % p.gm;
+        const jn = (j - jm) / p.gm;
+        runBlock(
+          ex,
+          p,
+          jm * p.mb,
+          Math.min(m, (jm + 1) * p.mb),
+          jn * p.nb,
+          Math.min(n, (jn + 1) * p.nb),
+          mainBuf,
+        );
+      }
+      return;
+    }
+    const seq = (Atomics.load(ctl.i32, C_SEQ) + 1) | 0;
+    // Close the previous call's claims for good, publish the arguments, then open this call.
+    Atomics.store(ctl.i64, 0, (BigInt((seq - 1) >>> 0) << 32n) | 0xffffffffn);
+    writeCall(ctl.i32, p);
+    Atomics.store(ctl.i32, C_FIN, 0);
+    Atomics.store(ctl.i32, C_ERR, 0);
+    Atomics.store(ctl.i32, C_CMD, CMD_GEMM);
+    Atomics.store(ctl.i64, 0, BigInt(seq >>> 0) << 32n);
+    Atomics.store(ctl.i32, C_SEQ, seq);
+    Atomics.notify(ctl.i32, C_SEQ);
+    const err = runJobs(ex, ctl, seq, p, mainBuf);
+    let fin = Atomics.load(ctl.i32, C_FIN);
+    while (fin < njobs) fin = waitChange(ctl.i32, C_FIN, fin, 20000);
+    if (err) throw err;
+    if (Atomics.load(ctl.i32, C_ERR) !== 0) {
+      throw new Error("sgemm: a job failed on a gemm worker (its error is on stderr)");
+    }
+  }
+
   const pool: GemmPool = {
     threads,
     relaxed,
     sgemm(transA, transB, m, n, k, alpha, aPtr, lda, bPtr, ldb, beta, cPtr, ldc) {
       if (closed) throw new Error("sgemm: the pool is closed");
-      for (const [nm, v] of [["m", m], ["n", n], ["k", k]] as const) {
-        if (!Number.isInteger(v) || v < 0 || v > 0x7fffffff) {
-          throw new RangeError(`sgemm: ${nm} = ${v}`);
-        }
-      }
-      if (m === 0 || n === 0) return;
+      if (!dims(m, n, k)) return;
       check("c", cPtr, m, n, ldc);
       if (k === 0 || alpha === 0) {
         ex.scale(cPtr, ldc, m, n, beta);
@@ -587,60 +739,51 @@ export async function createGemmPool(
       }
       check("a", aPtr, transA ? k : m, transA ? m : k, lda);
       check("b", bPtr, transB ? n : k, transB ? k : n, ldb);
-      const flops = 2 * m * n * k;
-      const use = flops < serialFlops ? 1 : threads;
-      const grid = planJobs(m, n, k, use, mr, nr);
-      const p: GemmCall = {
-        ta: transA ? 1 : 0,
-        tb: transB ? 1 : 0,
-        m,
-        n,
-        k,
-        alpha: Math.fround(alpha),
-        a: aPtr,
-        lda,
-        b: bPtr,
-        ldb,
-        beta: Math.fround(beta),
-        c: cPtr,
-        ldc,
-        ...grid,
-        kcb: kBlock(k),
-      };
-      const njobs = p.gm * p.gn;
-      if (use === 1 || njobs === 1) {
-        for (let j = 0; j < njobs; j++) {
-          const jm = j % p.gm;
-          const jn = (j - jm) / p.gm;
-          runBlock(
-            ex,
-            p,
-            jm * p.mb,
-            Math.min(m, (jm + 1) * p.mb),
-            jn * p.nb,
-            Math.min(n, (jn + 1) * p.nb),
-            mainBuf,
-          );
-        }
+      call(transA, transB, m, n, k, alpha, aPtr, lda, bPtr, ldb, beta, cPtr, ldc, 0);
+    },
+    sgemmConv(transB, m, n, k, alpha, aPtr, lda, xPtr, geom, beta, cPtr, ldc) {
+      if (closed) throw new Error("sgemm: the pool is closed");
+      if (geom.length !== 13 || geom.some((v) => !Number.isInteger(v) || v < 0)) {
+        throw new RangeError(`sgemmConv: geometry ${geom}`);
+      }
+      const [cin, h, w, kh, kw, oh, ow] = geom;
+      const kk = cin * kh * kw, px = oh * ow;
+      if ((transB ? px : kk) !== k || (transB ? kk : px) !== n) {
+        throw new RangeError(`sgemmConv: k ${k}, n ${n} do not match the geometry ${geom}`);
+      }
+      if (!dims(m, n, k)) return;
+      check("c", cPtr, m, n, ldc);
+      if (k === 0 || alpha === 0) {
+        ex.scale(cPtr, ldc, m, n, beta);
         return;
       }
+      check("a", aPtr, m, k, lda);
+      check("x", xPtr, 1, cin * h * w, cin * h * w);
+      for (let i = 0; i < 13; i++) Atomics.store(ctl.i32, C_GEOM + i, geom[i]);
+      const g = ctlPtr + C_GEOM * 4;
+      call(false, transB, m, n, k, alpha, aPtr, lda, xPtr, 0, beta, cPtr, ldc, g);
+    },
+    peak(iters) {
+      if (closed) throw new Error("peak: the pool is closed");
+      const n = Math.max(1, Math.floor(iters));
+      const flops = threads * n * ex.peak_flops();
+      const t0 = performance.now();
+      if (threads === 1) {
+        ex.peak(n);
+        return { seconds: (performance.now() - t0) / 1000, flops };
+      }
       const seq = (Atomics.load(ctl.i32, C_SEQ) + 1) | 0;
-      // Close the previous call's claims for good, publish the arguments, then open this call.
       Atomics.store(ctl.i64, 0, (BigInt((seq - 1) >>> 0) << 32n) | 0xffffffffn);
-      writeCall(ctl.i32, p);
+      Atomics.store(ctl.i32, C_ARGS, n);
+      Atomics.store(ctl.i32, C_ARGS + 1, seq);
       Atomics.store(ctl.i32, C_FIN, 0);
-      Atomics.store(ctl.i32, C_ERR, 0);
-      Atomics.store(ctl.i32, C_CMD, CMD_GEMM);
-      Atomics.store(ctl.i64, 0, BigInt(seq >>> 0) << 32n);
+      Atomics.store(ctl.i32, C_CMD, CMD_PEAK);
       Atomics.store(ctl.i32, C_SEQ, seq);
       Atomics.notify(ctl.i32, C_SEQ);
-      const err = runJobs(ex, ctl, seq, p, mainBuf);
+      ex.peak(n);
       let fin = Atomics.load(ctl.i32, C_FIN);
-      while (fin < njobs) fin = waitChange(ctl.i32, C_FIN, fin, 20000);
-      if (err) throw err;
-      if (Atomics.load(ctl.i32, C_ERR) !== 0) {
-        throw new Error("sgemm: a job failed on a gemm worker (its error is on stderr)");
-      }
+      while (fin < threads - 1) fin = waitChange(ctl.i32, C_FIN, fin, 20000);
+      return { seconds: (performance.now() - t0) / 1000, flops };
     },
     close() {
       if (closed) return;

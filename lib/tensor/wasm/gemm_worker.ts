@@ -11,10 +11,12 @@ import {
   C_CMD,
   C_SEQ,
   CMD_EXIT,
+  CMD_PEAK,
   controlViews,
   type GemmExports,
   readCall,
   runJobs,
+  runPeak,
   type ThreadBuffers,
   waitChange,
 } from "./gemm_pool.ts";
@@ -53,7 +55,12 @@ scope.onmessage = (e: MessageEvent<Init>) => {
   scope.postMessage("ready");
   for (;;) {
     seq = waitChange(ctl.i32, C_SEQ, seq, SPINS);
-    if (Atomics.load(ctl.i32, C_CMD) === CMD_EXIT) break;
+    const cmd = Atomics.load(ctl.i32, C_CMD);
+    if (cmd === CMD_EXIT) break;
+    if (cmd === CMD_PEAK) {
+      runPeak(ex, ctl, seq);
+      continue;
+    }
     const err = runJobs(ex, ctl, seq, readCall(ctl.i32), buf);
     if (err) console.error(`gemm worker ${tid}:`, err);
   }

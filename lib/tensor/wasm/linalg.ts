@@ -27,8 +27,28 @@ export interface Sgemm {
   ): void;
 }
 
-/** A started GEMM pool: an {@link Sgemm} with its thread count. */
-export type ThreadedSgemm = Sgemm & { threads: number; close(): void };
+/**
+ * A started GEMM pool: an {@link Sgemm} with its thread count, and (lib/tensor/wasm/gemm_pool.ts)
+ * the GEMM whose B is a convolution's im2col matrix packed straight from the image.
+ */
+export type ThreadedSgemm = Sgemm & {
+  threads: number;
+  close(): void;
+  sgemmConv?(
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    aPtr: number,
+    lda: number,
+    xPtr: number,
+    geom: readonly number[],
+    beta: number,
+    cPtr: number,
+    ldc: number,
+  ): void;
+};
 
 /**
  * C = alpha·op(A)·op(B) + beta·C on byte offsets (the pool when installed, else Rust).

@@ -35,13 +35,38 @@ export function reduce(
   if (ck.shape.length > 8 || cr.shape.length > 8) {
     throw new Error("wasm backend: reduce over too many axes");
   }
-  const prm = be.params([
-    ck.shape.length,
-    ...ck.shape,
-    ...ck.strides[0],
-    cr.shape.length,
-    ...cr.shape,
-    ...cr.strides[0],
-  ]);
-  be.engine.reduce(REDUCE[op], be.p(x), be.p(out), prm);
+  const px = be.p(x), po = be.p(out);
+  const total = shape.reduce((a, d) => a * d, 1);
+  const nk = ck.shape.length;
+  // split the first kept axis across threads: every output is one thread's, in the same order
+  const parts = nk === 0 ? 1 : Math.min(be.parts(total), ck.shape[0]);
+  if (parts <= 1) {
+    const prm = be.params([
+      nk,
+      ...ck.shape,
+      ...ck.strides[0],
+      cr.shape.length,
+      ...cr.shape,
+      ...cr.strides[0],
+    ]);
+    be.engine.reduce(REDUCE[op], px, po, prm);
+    return;
+  }
+  const rowOut = ck.shape.slice(1).reduce((a, d) => a * d, 1);
+  const per = Math.ceil(ck.shape[0] / parts);
+  const lists: number[][] = [];
+  for (let t = 0, a = 0; a < ck.shape[0]; t++, a += per) {
+    const b = Math.min(ck.shape[0], a + per);
+    const prm = be.paramsAt(t, [
+      nk,
+      b - a,
+      ...ck.shape.slice(1),
+      ...ck.strides[0],
+      cr.shape.length,
+      ...cr.shape,
+      ...cr.strides[0],
+    ]);
+    lists.push([REDUCE[op], px + a * ck.strides[0][0] * 4, po + a * rowOut * 4, prm]);
+  }
+  be.run("reduce", lists);
 }
