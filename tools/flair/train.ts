@@ -9,7 +9,7 @@
  * @module
  */
 import { join } from "node:path";
-import { BACKEND, defineTool, SEED, THREADS, UsageError } from "../../lib/run/flags.ts";
+import { defineTool, UsageError } from "../../lib/run/flags.ts";
 import { runTool } from "../../lib/run/main.ts";
 import { parseShard, shardRange } from "../../lib/run/shard.ts";
 import { readLog } from "../../lib/run/log.ts";
@@ -17,7 +17,8 @@ import { closeEngine, initEngine } from "../../lib/tensor/engine.ts";
 import { PreparedDataset } from "../../lib/pipelines/flair/dataset.ts";
 import { type EpochRecord, runDirOf, trainFold } from "../../lib/pipelines/flair/train.ts";
 import { writeTrainReport } from "../../lib/pipelines/flair/report.ts";
-import { type Preset, PRESETS } from "../../lib/pipelines/flair/model.ts";
+import { type Preset } from "../../lib/pipelines/flair/model.ts";
+import { missingFolds, TRAIN_FLAGS } from "../../lib/pipelines/flair/train_flags.ts";
 
 /** The tool's command line. */
 export const meta = defineTool({
@@ -29,62 +30,7 @@ export const meta = defineTool({
     "the fold's training slices; --epoch-slices 16384 gives the original's fixed epoch.",
   permissions: ["--allow-read", "--allow-write=SAVE_DIR"],
   task: "flair-train",
-  flags: {
-    data: { type: "string", arg: "DIR", default: "prepared", help: "prepared dataset folder" },
-    kfold: { type: "int", short: "k", min: 0, help: "fold to train (default 0)" },
-    kfolds: { type: "boolean", help: "train every fold in turn" },
-    shard: { type: "string", arg: "i/N", help: "train the folds of SLURM array task i of N" },
-    merge: { type: "int", min: 1, arg: "N", help: "after a SLURM array: check every fold ended" },
-    name: { type: "string", short: "n", default: "FVV", help: "run name" },
-    epochs: {
-      type: "int",
-      short: "e",
-      default: 75,
-      min: 1,
-      help: "passes over the training slices",
-    },
-    epochSlices: { type: "int", min: 1, arg: "N", help: "slices per epoch instead of one pass" },
-    preset: {
-      type: "choice",
-      choices: Object.keys(PRESETS),
-      default: "paper",
-      help: "network size (paper: width 32, 4 levels; small; tiny for tests; demo)",
-    },
-    batchSize: { type: "int", short: "b", default: 32, min: 1, help: "batch size" },
-    lr: { type: "number", default: 1e-3, min: 0, help: "Adam learning rate" },
-    saveDir: { type: "string", arg: "DIR", default: "saved_models", help: "checkpoint folder" },
-    noAugment: { type: "boolean", help: "no augmentation" },
-    crop: {
-      type: "int",
-      min: 16,
-      arg: "PX",
-      help: "train on PX×PX crops centred in the brain mask (validation stays 256×256)",
-    },
-    strokeBias: {
-      type: "number",
-      min: 0,
-      max: 1,
-      help: "share of crops centred on a stroke voxel (with --crop; default 0)",
-    },
-    bnBatches: {
-      type: "int",
-      min: 0,
-      default: 0,
-      arg: "N",
-      help: "re-estimate batch-norm statistics on N training batches before validation " +
-        "(the original: 21)",
-    },
-    visibleWeight: {
-      type: "number",
-      min: 0,
-      default: 100,
-      help: "weight of the visible term of the loss (the original: 100)",
-    },
-    resume: { type: "boolean", help: "continue each fold from its run folder's last checkpoint" },
-    seed: SEED,
-    backend: BACKEND,
-    threads: THREADS,
-  },
+  flags: TRAIN_FLAGS,
   examples: [
     "--data prepared --kfold 0 -n FVV -e 75 --preset paper --save-dir saved_models",
     "--data prepared --kfolds -n FVV",
@@ -97,14 +43,7 @@ if (import.meta.main) {
     const K = ds.kfolds;
     ds.close();
     if (f.merge !== undefined) {
-      const missing = [...Array(K).keys()].filter((k) => {
-        try {
-          Deno.statSync(join(f.saveDir, `${f.name}-k${k}.best.json`));
-          return false;
-        } catch {
-          return true;
-        }
-      });
+      const missing = missingFolds(f.saveDir, f.name, K);
       if (missing.length) {
         throw new UsageError("--merge", `folds ${missing.join(", ")} have no best checkpoint`);
       }

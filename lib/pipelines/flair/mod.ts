@@ -23,6 +23,7 @@ export * from "./crop.ts";
 export * from "./bn_stats.ts";
 export * from "./metrics.ts";
 export * from "./train.ts";
+export * from "./train_flags.ts";
 export * from "./report.ts";
 export * from "./export.ts";
 export * from "./infer.ts";
