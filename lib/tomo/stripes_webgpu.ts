@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { acquireGpu, type GpuContext } from "../tensor/webgpu/device.ts";
+import { acquireGpu, type GpuContext, ShaderPipelines } from "../tensor/webgpu/device.ts";
 import type { StripesKernels } from "./stripes.ts";
 import { detectHalo, mergeHalo, sensitivityCount } from "./stripes_ref.ts";
 import type { StripesWasm } from "./stripes_wasm.ts";
@@ -32,12 +32,14 @@ const SAFE_MAX = 1e36;
 
 /** WebGPU implementation of {@link StripesKernels}. One call at a time. */
 export class StripesWebGpu implements StripesKernels {
-  private module: GPUShaderModule | null = null;
-  private pipelines = new Map<string, GPUComputePipeline>();
   private bufs = new Map<string, GPUBuffer>();
   private wasm: Promise<StripesWasm> | null = null;
 
-  private constructor(private gpu: GpuContext, private source: string) {}
+  private pipes: ShaderPipelines;
+
+  private constructor(private gpu: GpuContext, source: string) {
+    this.pipes = new ShaderPipelines(gpu.device, source, "kernels/stripes.wgsl");
+  }
 
   /** Acquires a device (throws one line when WebGPU is unavailable) and loads the shader. */
   static async create(): Promise<StripesWebGpu> {
@@ -51,27 +53,8 @@ export class StripesWebGpu implements StripesKernels {
     return this.gpu.description;
   }
 
-  private async pipeline(entry: string): Promise<GPUComputePipeline> {
-    const hit = this.pipelines.get(entry);
-    if (hit) return hit;
-    const dev = this.gpu.device;
-    dev.pushErrorScope("validation");
-    const mod = this.module ??= dev.createShaderModule({ code: this.source });
-    const p = dev.createComputePipeline({
-      layout: "auto",
-      compute: { module: mod, entryPoint: entry },
-    });
-    const err = await dev.popErrorScope();
-    if (err) {
-      const info = await mod.getCompilationInfo();
-      const m = info.messages.find((x) => x.type === "error");
-      const where = m
-        ? `line ${m.lineNum}: ${m.message.split("\n")[0]}`
-        : err.message.split("\n")[0];
-      throw new Error(`kernels/stripes.wgsl: ${entry}: ${where}`);
-    }
-    this.pipelines.set(entry, p);
-    return p;
+  private pipeline(entry: string): Promise<GPUComputePipeline> {
+    return this.pipes.get(entry);
   }
 
   private buffer(role: string, bytes: number, usage: number): GPUBuffer {

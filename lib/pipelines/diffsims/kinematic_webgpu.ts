@@ -13,7 +13,7 @@
  * ```
  * @module
  */
-import { acquireGpu, type GpuContext } from "../../tensor/webgpu/device.ts";
+import { acquireGpu, type GpuContext, ShaderPipelines } from "../../tensor/webgpu/device.ts";
 import { assetText } from "../../wasm/load.ts";
 import { gaussianKernel, type RadialBins, type Spots } from "./kinematic.ts";
 
@@ -38,11 +38,13 @@ function uniqueSpots(s: Spots, size: number): Float32Array<ArrayBuffer> {
 
 /** WebGPU implementation of the pattern and profile kernels. */
 export class KinematicWebGpu {
-  private module: GPUShaderModule | null = null;
-  private pipelines = new Map<string, GPUComputePipeline>();
   private csr = new WeakMap<RadialBins, { start: GPUBuffer; pix: GPUBuffer; count: GPUBuffer }>();
 
-  private constructor(private gpu: GpuContext, private source: string) {}
+  private pipes: ShaderPipelines;
+
+  private constructor(private gpu: GpuContext, source: string) {
+    this.pipes = new ShaderPipelines(gpu.device, source, "kernels/diffsims.wgsl");
+  }
 
   /** Acquires a device (throws one line when WebGPU is unavailable) and loads the shader. */
   static async create(): Promise<KinematicWebGpu> {
@@ -56,20 +58,8 @@ export class KinematicWebGpu {
     return this.gpu.description;
   }
 
-  private async pipeline(entry: string): Promise<GPUComputePipeline> {
-    const hit = this.pipelines.get(entry);
-    if (hit) return hit;
-    const dev = this.gpu.device;
-    dev.pushErrorScope("validation");
-    const mod = this.module ??= dev.createShaderModule({ code: this.source });
-    const p = dev.createComputePipeline({
-      layout: "auto",
-      compute: { module: mod, entryPoint: entry },
-    });
-    const err = await dev.popErrorScope();
-    if (err) throw new Error(`kernels/diffsims.wgsl: ${entry}: ${err.message.split("\n")[0]}`);
-    this.pipelines.set(entry, p);
-    return p;
+  private pipeline(entry: string): Promise<GPUComputePipeline> {
+    return this.pipes.get(entry);
   }
 
   private buffer(

@@ -129,3 +129,45 @@ export async function acquireGpu(): Promise<GpuContext> {
     maxGroups: device.limits.maxComputeWorkgroupsPerDimension,
   };
 }
+
+/**
+ * Compute pipelines of one WGSL source, compiled on first use and cached by entry point; a
+ * compile error is one line naming the file, the entry point and the shader line.
+ *
+ * @example
+ * ```ts
+ * const gpu = await acquireGpu();
+ * const pipes = new ShaderPipelines(gpu.device, source, "kernels/stripes.wgsl");
+ * const p = await pipes.get("detect");
+ * ```
+ */
+export class ShaderPipelines {
+  private module: GPUShaderModule | null = null;
+  private cache = new Map<string, GPUComputePipeline>();
+
+  constructor(private device: GPUDevice, private source: string, private file: string) {}
+
+  /** The pipeline of entry point `entry`. */
+  async get(entry: string): Promise<GPUComputePipeline> {
+    const hit = this.cache.get(entry);
+    if (hit) return hit;
+    const dev = this.device;
+    dev.pushErrorScope("validation");
+    const mod = this.module ??= dev.createShaderModule({ code: this.source });
+    const p = dev.createComputePipeline({
+      layout: "auto",
+      compute: { module: mod, entryPoint: entry },
+    });
+    const err = await dev.popErrorScope();
+    if (err) {
+      const info = await mod.getCompilationInfo();
+      const m = info.messages.find((x) => x.type === "error");
+      const where = m
+        ? `line ${m.lineNum}: ${m.message.split("\n")[0]}`
+        : err.message.split("\n")[0];
+      throw new Error(`${this.file}: ${entry}: ${where}`);
+    }
+    this.cache.set(entry, p);
+    return p;
+  }
+}
