@@ -21,36 +21,24 @@ import { manualInitSeed } from "../lib/nn/init.ts";
 import { PRESETS, UNet, unetConditioning } from "../lib/pipelines/nsw/unet.ts";
 import { makeSchedule, qSample } from "../lib/pipelines/nsw/diffusion_schedule.ts";
 import { stepDraws } from "../lib/pipelines/nsw/diffusion_data.ts";
+import { runPeer } from "./_peer.ts";
 
 const NAME = "nsw_diffusion_step";
 const prefix = Deno.args[0] ?? "";
-const HERE = new URL(".", import.meta.url).pathname;
 const B = 8, REPEATS = Number(Deno.env.get("NSW_BENCH_REPEATS") ?? 8);
 const cfg = PRESETS.tiny;
 
 /** PyTorch's best and median step, or the reason it failed. */
 async function peer(): Promise<{ best: number; median: number } | { error: string }> {
-  const r = await new Deno.Command("/usr/bin/python3", {
-    args: [
-      `${HERE}peers/nsw_unet.py`,
-      "step",
-      `${cfg.size}`,
-      cfg.channels.join(","),
-      cfg.attnRes.join(",") || "-",
-      `${B}`,
-      `${REPEATS}`,
-    ],
-    env: { OMP_NUM_THREADS: "2" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  if (!r.success) {
-    const e = dec.decode(r.stderr).trim().split("\n").slice(-2).join(" | ").slice(0, 300);
-    console.error(`peer failed: ${e}`);
-    return { error: e };
-  }
-  return JSON.parse(dec.decode(r.stdout).trim().split("\n").pop()!);
+  const r = await runPeer("nsw_unet.py", [
+    "step",
+    `${cfg.size}`,
+    cfg.channels.join(","),
+    cfg.attnRes.join(",") || "-",
+    `${B}`,
+    `${REPEATS}`,
+  ]);
+  return "error" in r ? r : { best: r.out.best, median: r.out.median };
 }
 
 /** The engine's step times (sorted). */

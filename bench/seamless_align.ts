@@ -18,28 +18,17 @@ import { manualInitSeed } from "../lib/nn/init.ts";
 import { Pyramid } from "../lib/pipelines/seamless/pyramid.ts";
 import { type Plane, plane } from "../lib/pipelines/seamless/masks.ts";
 import { alignStack } from "../lib/pipelines/seamless/align.ts";
+import { runPeer } from "./_peer.ts";
 
 const NAME = "seamless_align_sections_per_s";
 const SIZE = 4, DIM = 256, K = 7;
 const N = Number(Deno.env.get("SEAMLESS_BENCH_SECTIONS") ?? 5);
-const HERE = new URL(".", import.meta.url).pathname;
 const prefix = Deno.args[0] ?? "";
 
 /** PyTorch's sections per second, or null with the reason. */
 async function peer(): Promise<{ rate: number | null; error?: string }> {
-  const r = await new Deno.Command("/usr/bin/python3", {
-    args: [`${HERE}peers/seamless_align.py`, `${SIZE}`, `${DIM}`, `${K}`, `${N}`],
-    env: { OMP_NUM_THREADS: "2" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!r.success) {
-    const e = new TextDecoder().decode(r.stderr).trim().split("\n").slice(-2).join(" | ");
-    console.error(`peer failed: ${e}`);
-    return { rate: null, error: e.slice(0, 300) };
-  }
-  const out = new TextDecoder().decode(r.stdout).trim().split("\n").pop()!;
-  return { rate: JSON.parse(out).sections_per_s };
+  const r = await runPeer("seamless_align.py", [`${SIZE}`, `${DIM}`, `${K}`, `${N}`]);
+  return "error" in r ? { rate: null, error: r.error } : { rate: r.out.sections_per_s };
 }
 
 /** The engine's sections per second. */

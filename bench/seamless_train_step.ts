@@ -20,28 +20,17 @@ import { manualInitSeed } from "../lib/nn/init.ts";
 import { Pyramid } from "../lib/pipelines/seamless/pyramid.ts";
 import { plane } from "../lib/pipelines/seamless/masks.ts";
 import { SeamlessTrainer, TRAIN_DEFAULTS } from "../lib/pipelines/seamless/trainer.ts";
+import { runPeer } from "./_peer.ts";
 
 const NAME = "seamless_train_step_s";
 const SIZE = 4, DIM = 256, K = 7;
 const STEPS = Number(Deno.env.get("SEAMLESS_BENCH_STEPS") ?? 2);
-const HERE = new URL(".", import.meta.url).pathname;
 const prefix = Deno.args[0] ?? "";
 
 /** PyTorch's seconds per step, or null with the reason. */
 async function peer(): Promise<{ s: number | null; error?: string }> {
-  const r = await new Deno.Command("/usr/bin/python3", {
-    args: [`${HERE}peers/seamless_train_step.py`, `${SIZE}`, `${DIM}`, `${K}`, `${STEPS}`],
-    env: { OMP_NUM_THREADS: "2" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!r.success) {
-    const e = new TextDecoder().decode(r.stderr).trim().split("\n").slice(-2).join(" | ");
-    console.error(`peer failed: ${e}`);
-    return { s: null, error: e.slice(0, 300) };
-  }
-  const out = new TextDecoder().decode(r.stdout).trim().split("\n").pop()!;
-  return { s: 1 / JSON.parse(out).steps_per_s };
+  const r = await runPeer("seamless_train_step.py", [`${SIZE}`, `${DIM}`, `${K}`, `${STEPS}`]);
+  return "error" in r ? { s: null, error: r.error } : { s: 1 / r.out.steps_per_s };
 }
 
 /** The engine's best seconds per step. */
