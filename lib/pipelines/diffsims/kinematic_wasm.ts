@@ -352,61 +352,42 @@ export class KinematicWasm implements SimKernels {
     if (rb.size !== size) throw new RangeError(`radial bins for ${rb.size} px, not ${size}`);
     const m = this.radial(rb);
     const t = this.table(rb, sigma, m);
+    if (!t) return this.profileWindowed(spots, size, sigma, rb);
     const [pPx, pPy, pV, n, pK, r, pFx, pFy] = this.spotArgs(spots, sigma, size);
     const a = this.arena;
     const pOut = a.alloc(8 * rb.nbins);
-    if (t) {
-      const tiles = Math.ceil(size / TILE) ** 2;
-      const pWork = a.alloc(4 * (2 * n + 3 * tiles + 1)), pUb = a.alloc(8 * tiles);
-      const pTile = a.alloc(8 * TILE * TILE);
-      let hcap = 16;
-      while (hcap < 2 * n) hcap *= 2;
-      const pHash = a.alloc(8 * hcap);
-      this.ex.profile_table(
-        pPx,
-        pPy,
-        pV,
-        n,
-        size,
-        pK,
-        r,
-        t.first,
-        t.pool,
-        t.stride,
-        m.count,
-        rb.nbins,
-        pHash,
-        pWork,
-        this.pNear,
-        pUb,
-        pTile,
-        pFx,
-        pFy,
-        pOut,
-      );
-    } else {
-      this.ex.profile(
-        pPx,
-        pPy,
-        pV,
-        n,
-        size,
-        pK,
-        r,
-        m.bins,
-        m.count,
-        rb.nbins,
-        this.pImg,
-        this.pOwner,
-        pFx,
-        pFy,
-        pOut,
-      );
-    }
+    const tiles = Math.ceil(size / TILE) ** 2;
+    const pWork = a.alloc(4 * (2 * n + 3 * tiles + 1)), pUb = a.alloc(8 * tiles);
+    const pTile = a.alloc(8 * TILE * TILE);
+    let hcap = 16;
+    while (hcap < 2 * n) hcap *= 2;
+    const pHash = a.alloc(8 * hcap);
+    this.ex.profile_table(
+      pPx,
+      pPy,
+      pV,
+      n,
+      size,
+      pK,
+      r,
+      t.first,
+      t.pool,
+      t.stride,
+      m.count,
+      rb.nbins,
+      pHash,
+      pWork,
+      this.pNear,
+      pUb,
+      pTile,
+      pFx,
+      pFy,
+      pOut,
+    );
     return new Float64Array(a.memory.buffer, pOut, rb.nbins).slice();
   }
 
-  /** The windowed path of {@link KinematicWasm.profile} (no table), for tests. */
+  /** The windowed path of {@link KinematicWasm.profile}: no table (too large, or in tests). */
   profileWindowed(spots: Spots, size: number, sigma: number, rb: RadialBins): Float64Array {
     const m = this.radial(rb);
     const [pPx, pPy, pV, n, pK, r, pFx, pFy] = this.spotArgs(spots, sigma, size);
