@@ -38,15 +38,9 @@ import {
   prepareDataset,
   PreparedDataset,
   trainFold,
-  writeSyntheticPatient,
+  writeDemoCohort,
   writeTrainReport,
 } from "../../lib/pipelines/flair/mod.ts";
-
-const SHAPES: [number, number, number][] = [[128, 96, 6], [256, 256, 6], [320, 320, 6], [
-  200,
-  176,
-  6,
-]];
 
 /** Options of {@link runDemo}; the training settings default to the demo's. */
 export interface DemoOptions {
@@ -97,26 +91,7 @@ export async function runDemo(
 ): Promise<FlairDemoResult> {
   const say = (s: string) => f.quiet || console.error(`flair demo: ${s}`);
   const t0 = performance.now();
-  const truth = new Map<string, { strokeMl: number; visibleMl: number }>();
-  for (let i = 0; i < SHAPES.length; i++) {
-    const [nx, ny] = SHAPES[i];
-    const voxel: [number, number, number] = i === 0 ? [1.8, 2.2, 5] : [230 / nx, 230 / ny, 5];
-    const p = await writeSyntheticPatient(join(out, "input_data", `S${i + 1}`), {
-      shape: SHAPES[i],
-      voxel,
-      angle: 6 * i - 8,
-      visibleB0: f.visibleB0,
-      seed: f.seed * 100 + i + 1,
-    });
-    truth.set(`S${i + 1}`, p);
-  }
-  const fresh = await writeSyntheticPatient(join(out, "new_patient", "NEW"), {
-    shape: [192, 160, 6],
-    voxel: [1.2, 1.4, 5],
-    angle: 15,
-    visibleB0: f.visibleB0,
-    seed: f.seed * 100 + 99,
-  });
+  const { truth, fresh } = await writeDemoCohort(out, f.seed, f.visibleB0);
   const prep = join(out, "prepared");
   const pr = await prepareDataset(join(out, "input_data"), prep, {
     kfolds: 2,

@@ -121,3 +121,49 @@ export async function writeSyntheticPatient(dir: string, o: SynthOptions): Promi
   const sum = (a: Uint8Array) => a.reduce((p, v) => p + v, 0);
   return { dir, affine, strokeMl: sum(stroke) * voxelMl, visibleMl: sum(vis) * voxelMl, voxelMl };
 }
+
+/** The demo's patients: four matrices (128×96 with anisotropic voxels, 256², 320², 200×176). */
+const DEMO_SHAPES: [number, number, number][] = [
+  [128, 96, 6],
+  [256, 256, 6],
+  [320, 320, 6],
+  [200, 176, 6],
+];
+
+/**
+ * Writes the demo's cohort: `<root>/input_data/S1…S4` (oblique, non-256 matrices) and a new
+ * patient `<root>/new_patient/NEW`; returns each patient's true volumes.
+ *
+ * @example
+ * ```ts
+ * const { truth, fresh } = await writeDemoCohort("demo_out/flair", 0);
+ * truth.get("S1")!.strokeMl;
+ * ```
+ */
+export async function writeDemoCohort(
+  root: string,
+  seed: number,
+  visibleB0?: number,
+): Promise<{ truth: Map<string, SynthPatient>; fresh: SynthPatient }> {
+  const truth = new Map<string, SynthPatient>();
+  for (let i = 0; i < DEMO_SHAPES.length; i++) {
+    const [nx, ny] = DEMO_SHAPES[i];
+    const voxel: [number, number, number] = i === 0 ? [1.8, 2.2, 5] : [230 / nx, 230 / ny, 5];
+    const p = await writeSyntheticPatient(join(root, "input_data", `S${i + 1}`), {
+      shape: DEMO_SHAPES[i],
+      voxel,
+      angle: 6 * i - 8,
+      visibleB0,
+      seed: seed * 100 + i + 1,
+    });
+    truth.set(`S${i + 1}`, p);
+  }
+  const fresh = await writeSyntheticPatient(join(root, "new_patient", "NEW"), {
+    shape: [192, 160, 6],
+    voxel: [1.2, 1.4, 5],
+    angle: 15,
+    visibleB0,
+    seed: seed * 100 + 99,
+  });
+  return { truth, fresh };
+}
