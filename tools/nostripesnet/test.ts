@@ -22,30 +22,32 @@
 import { basename, extname } from "node:path";
 import { mkdirSync } from "node:fs";
 import { defineTool, type Parsed, provenanceArgs } from "../../lib/run/flags.ts";
-import { TEST_FLAGS } from "../../lib/pipelines/nostripesnet/test_flags.ts";
+import {
+  batchPrinter,
+  checkpointHasDisc,
+  evaluatePatchModel,
+  firstBatchFigure,
+  formatTestTable,
+  listPatchPairs,
+  loadNoStripesNet,
+  NSN_METRICS,
+  type NSN_PRESETS,
+  type NsnTestResult,
+  PatchSet,
+  resolveModelFile,
+  selectMetrics,
+  TEST_FLAGS,
+  TEST_RESULT_FORMAT,
+  trainedTestSplit,
+  writeTestResult,
+} from "../../lib/pipelines/nostripesnet/mod.ts";
 import { callTool, runTool } from "../../lib/run/main.ts";
 import { LumenError } from "../../lib/run/errors.ts";
 import { progress } from "../../lib/run/progress.ts";
-import { makeProvenance, writeProvenance } from "../../lib/run/provenance.ts";
-import { refuseExisting, writeFileAtomic, writeTextAtomic } from "../../lib/run/atomic.ts";
-import { writeCsv } from "../../lib/io/csv.ts";
+import { makeProvenance } from "../../lib/run/provenance.ts";
+import { refuseExisting, writeFileAtomic } from "../../lib/run/atomic.ts";
 import { initEngine } from "../../lib/tensor/engine.ts";
 import { sortingSize } from "../../lib/tomo/vo_sorting.ts";
-import {
-  listPatchPairs,
-  PatchSet,
-  splitPairs,
-} from "../../lib/pipelines/nostripesnet/patch_loader.ts";
-import { loadNoStripesNet, type NSN_PRESETS } from "../../lib/pipelines/nostripesnet/model.ts";
-import { NSN_METRICS, selectMetrics } from "../../lib/pipelines/nostripesnet/metrics.ts";
-import {
-  formatTestTable,
-  type NsnTestResult,
-  TEST_RESULT_FORMAT,
-  testResultCsvRows,
-} from "../../lib/pipelines/nostripesnet/test_result.ts";
-import { evaluatePatchModel, firstBatchFigure } from "../../lib/pipelines/nostripesnet/evaluate.ts";
-import { resolveModelFile } from "../../lib/pipelines/nostripesnet/original_cli.ts";
 
 const METRIC_HELP = NSN_METRICS.map((m) => `${m.index} ${m.name} (${m.help})`).join("; ");
 
@@ -93,17 +95,11 @@ async function test(f: Flags): Promise<void> {
     genWidth: f.width,
     genDepth: f.depth,
   });
-  const tvt = f.tvt.length ? f.tvt : net.data?.tvt ?? [3, 1, 1];
-  if (tvt.length !== 3) throw new LumenError("--tvt", tvt.join(","), "expected 3 ratios");
   const pairs = await listPatchPairs(f.root);
-  let testIdx = splitPairs(pairs.length, [tvt[0], tvt[1], tvt[2]], net.data?.splitSeed ?? 0).test;
-  if (f.subset !== undefined) testIdx = testIdx.slice(0, f.subset);
+  const { tvt, test: split } = trainedTestSplit(pairs.length, f.tvt, net.data);
+  const testIdx = f.subset !== undefined ? split.slice(0, f.subset) : split;
   if (!testIdx.length) {
-    throw new LumenError(
-      f.root,
-      "",
-      `${pairs.length} pairs leave none for testing at --tvt ${tvt}`,
-    );
+    throw new LumenError(f.root, "", `${pairs.length} pairs leave no test pair at --tvt ${tvt}`);
   }
   const set = new PatchSet(pairs, testIdx, 256 << 20);
   mkdirSync(f.outDir, { recursive: true });
@@ -129,14 +125,7 @@ async function test(f: Flags): Promise<void> {
     baselines: f.baselines,
     voSize: sortingSize(f.voSize, set.size ? (await set.get(0)).shape[1] : 1),
     bar,
-    onBatch: (i, r, means, [total, fake, real]) => {
-      if (f.verbose) console.log(`\tBatch [${i}/${nBatches}]`);
-      if (!f.displayEachBatch) return;
-      for (const k of Object.keys(means)) console.log(`\t\t${k.padEnd(23)}: ${means[k]}`);
-      if (r.fake) {
-        console.log(`\t\tDiscriminator Accuracy - Total: ${total}, Fake: ${fake}, Real: ${real}`);
-      }
-    },
+    onBatch: batchPrinter(nBatches, { verbose: f.verbose, eachBatch: f.displayEachBatch }),
   });
   bar.done();
   const result: NsnTestResult = {
@@ -155,25 +144,9 @@ async function test(f: Flags): Promise<void> {
     seed: null,
     inputs: [f.root, modelFile],
   });
-  await writeTextAtomic(jsonPath, JSON.stringify({ ...result, uuid: prov.uuid }, null, 1) + "\n", {
-    overwrite: f.overwrite,
-  });
-  await writeProvenance(jsonPath, prov);
-  await writeCsv(csvPath, testResultCsvRows(result), { overwrite: f.overwrite });
+  await writeTestResult(result, prov, { json: jsonPath, csv: csvPath }, f.overwrite);
   console.log(formatTestTable(result)); // the result itself: printed even with --quiet
   if (!f.quiet) console.log(`\nwrote ${jsonPath} and ${csvPath}`);
-}
-
-/** Whether a Lumen checkpoint holds a discriminator (test accuracy needs one). */
-async function checkpointHasDisc(path: string): Promise<boolean> {
-  try {
-    const rec = JSON.parse(
-      await Deno.readTextFile(path.replace(/\.(optim\.)?safetensors$/, ".json")),
-    );
-    return !!rec?.modules?.disc;
-  } catch {
-    return false;
-  }
 }
 
 /** Runs the tool in this process (see callTool): errors are thrown, the process keeps running. */

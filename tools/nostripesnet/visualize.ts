@@ -26,19 +26,18 @@ import { commandLine, defineTool, type Parsed } from "../../lib/run/flags.ts";
 import { VISUALIZE_FLAGS } from "../../lib/pipelines/nostripesnet/visualize_flags.ts";
 import { callTool, runTool } from "../../lib/run/main.ts";
 import {
-  reportSections,
-  trainingLosses,
   type VisualFigure,
+  writeVisualReport,
 } from "../../lib/pipelines/nostripesnet/visual_report.ts";
 import { LumenError } from "../../lib/run/errors.ts";
 import { progress } from "../../lib/run/progress.ts";
 import { refuseExisting, writeFileAtomic } from "../../lib/run/atomic.ts";
 import { initEngine } from "../../lib/tensor/engine.ts";
 import { sortingSize } from "../../lib/tomo/vo_sorting.ts";
-import { writeHtmlReport } from "../../lib/viz/html_report.ts";
 import { checkHtmlInChromium } from "../../lib/viz/browser_check.ts";
 import { loadNoStripesNet, type NSN_PRESETS } from "../../lib/pipelines/nostripesnet/model.ts";
-import { listPatchPairs, splitPairs } from "../../lib/pipelines/nostripesnet/patch_loader.ts";
+import { listPatchPairs } from "../../lib/pipelines/nostripesnet/patch_loader.ts";
+import { trainedTestSplit } from "../../lib/pipelines/nostripesnet/test_split.ts";
 import { loadStripeMask } from "../../lib/pipelines/nostripesnet/stripe_mask.ts";
 import { resolveModelFile } from "../../lib/pipelines/nostripesnet/original_cli.ts";
 import {
@@ -89,17 +88,11 @@ async function visualize(f: Flags): Promise<void> {
   });
   mkdirSync(f.outDir, { recursive: true });
   const figures: VisualFigure[] = [];
-  const add = async (
-    section: VisualFigure["section"],
-    file: string,
-    title: string,
-    caption: string,
-    png: Uint8Array,
-  ) => {
+  const add = async (fig: Omit<VisualFigure, "path">, file: string) => {
     const path = `${f.outDir}/${file}`;
-    await writeFileAtomic(path, png, { overwrite: f.overwrite });
-    figures.push({ section, title, caption, path, png });
-    if (f.verbose) console.log(`${title}: ${path}`);
+    await writeFileAtomic(path, fig.png, { overwrite: f.overwrite });
+    figures.push({ ...fig, path });
+    if (f.verbose) console.log(`${fig.title}: ${path}`);
   };
   const bar = progress("sinograms", fakeRows.length + realRows.length, {
     quiet: f.quiet || f.verbose,
@@ -108,62 +101,43 @@ async function visualize(f: Flags): Promise<void> {
   for (const row of fakeRows) {
     const { png, ran } = await fakeRowFigure(net.gen, idx, L, row, fig);
     const caption = `synthetic stripes; the model ran on ${ran} patch${ran === 1 ? "" : "es"}`;
+    const title = `Sinogram ${row}`;
     await add(
-      "Synthetic stripes",
+      { section: "Synthetic stripes", title, caption, png },
       `${name}_sino_${row4(row)}.png`,
-      `Sinogram ${row}`,
-      caption,
-      png,
     );
     bar.tick();
   }
   const voSize = sortingSize(f.voSize, L.cols);
   for (const row of realRows) {
     const { png, caption } = await realRowFigure(net.gen, idx, L, row, mask, fig, voSize);
-    await add(
-      "Real stripes",
-      `${name}_real_${row4(row)}.png`,
-      `Sinogram ${row}, real stripes`,
-      caption,
-      png,
-    );
+    const title = `Sinogram ${row}, real stripes`;
+    await add({ section: "Real stripes", title, caption, png }, `${name}_real_${row4(row)}.png`);
     bar.tick();
   }
   bar.done();
   // test pairs of the split the model was trained with
   const pairs = f.patches > 0 ? await listPatchPairs(f.root).catch(() => []) : [];
   if (pairs.length) {
-    const tvt = f.tvt.length === 3 ? f.tvt : net.data?.tvt ?? [3, 1, 1];
-    const test = splitPairs(pairs.length, [tvt[0], tvt[1], tvt[2]], net.data?.splitSeed ?? 0).test;
+    const { tvt, test } = trainedTestSplit(pairs.length, f.tvt, net.data);
     const png = await testPatchesFigure(net.gen, pairs, test.slice(0, f.patches));
     const caption = `test split of ${tvt.join(":")}; values in [−1, 1]; the error in magma`;
-    if (png) await add("Test patches", `${name}_patches.png`, "Test patches", caption, png);
+    const part = { section: "Test patches" as const, title: "Test patches", caption };
+    if (png) await add({ ...part, png }, `${name}_patches.png`);
   }
   // the report
-  const log = await trainingLosses(modelFile, f.log);
-  const sections = await reportSections(figures, {
-    testPath: f.testResults ?? `./test_results/${name}.metrics.json`,
-    required: !!f.testResults,
+  await writeVisualReport(reportPath, figures, {
+    name,
+    modelFile,
+    net,
+    dataset: f.root,
+    sample: f.sample,
+    layout: L,
+    log: f.log,
+    testResults: f.testResults,
     embed: f.embed,
-    outDir: f.outDir,
-  });
-  await writeHtmlReport(reportPath, {
-    title: `NoStripesNet: ${name}`,
-    subtitle: `model ${modelFile}${net.epoch !== null ? `, epoch ${net.epoch}` : ""}`,
-    meta: {
-      model: modelFile,
-      architecture: `PatchUNet width ${net.config.genWidth}, depth ${net.config.genDepth}`,
-      dataset: f.root,
-      sample: f.sample,
-      "patch size": `${L.ph}×${L.pw}`,
-      "sinogram size": `${L.angles}×${L.cols}`,
-      "training log": log.losses ? log.path : "not found",
-      generated: new Date().toISOString(),
-    },
-    losses: log.losses,
-    sections,
     footer: commandLine(meta, f),
-  }, { overwrite: f.overwrite });
+  }, f.overwrite);
   if (!f.quiet) {
     console.log(
       `wrote ${figures.length} figure${figures.length === 1 ? "" : "s"} and ${reportPath}`,

@@ -85,6 +85,29 @@ export interface EvaluateOptions {
   onBatch?: (i: number, r: BatchOutputs, means: Record<string, number>, acc: number[]) => void;
 }
 
+/**
+ * The original's console lines of a test run as an `onBatch` callback: the batch number with
+ * `verbose`, the running means and the discriminator accuracy with `eachBatch`.
+ *
+ * @example
+ * ```ts
+ * await evaluatePatchModel({ ...o, onBatch: batchPrinter(10, { verbose: true, eachBatch: false }) });
+ * ```
+ */
+export function batchPrinter(
+  nBatches: number,
+  o: { verbose: boolean; eachBatch: boolean },
+): NonNullable<EvaluateOptions["onBatch"]> {
+  return (i, r, means, [total, fake, real]) => {
+    if (o.verbose) console.log(`\tBatch [${i}/${nBatches}]`);
+    if (!o.eachBatch) return;
+    for (const k of Object.keys(means)) console.log(`\t\t${k.padEnd(23)}: ${means[k]}`);
+    if (r.fake) {
+      console.log(`\t\tDiscriminator Accuracy - Total: ${total}, Fake: ${fake}, Real: ${real}`);
+    }
+  };
+}
+
 /** The measured part of a test result. */
 export type Evaluation = Pick<
   NsnTestResult,

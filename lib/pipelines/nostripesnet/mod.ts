@@ -16,6 +16,7 @@ export * from "./patch_loader.ts";
 export * from "./stripe_sim.ts";
 export * from "./metrics.ts";
 export * from "./test_result.ts";
+export * from "./test_split.ts";
 export * from "./figures.ts";
 export * from "./flags.ts";
 export * from "./stripe_mask.ts";

@@ -11,6 +11,9 @@
  * @module
  */
 import { LumenError } from "../../run/errors.ts";
+import { writeTextAtomic } from "../../run/atomic.ts";
+import { type Provenance, writeProvenance } from "../../run/provenance.ts";
+import { writeCsv } from "../../io/csv.ts";
 import type { ReportTable } from "../../viz/html_report.ts";
 import type { RmseResult } from "./metrics.ts";
 
@@ -208,4 +211,25 @@ export async function readTestResult(path: string): Promise<NsnTestResult> {
     throw new LumenError(path, "format", `not a ${TEST_RESULT_FORMAT} record (write it with test)`);
   }
   return r;
+}
+
+/**
+ * Writes a test result as `json` (with its uuid and the provenance sidecar beside it) and as CSV
+ * rows in `csv`; refuses existing files unless `overwrite`.
+ *
+ * @example
+ * ```ts
+ * await writeTestResult(result, prov, { json: "out/m.metrics.json", csv: "out/m.metrics.csv" });
+ * ```
+ */
+export async function writeTestResult(
+  r: NsnTestResult,
+  prov: Provenance,
+  paths: { json: string; csv: string },
+  overwrite = false,
+): Promise<void> {
+  const text = JSON.stringify({ ...r, uuid: prov.uuid }, null, 1) + "\n";
+  await writeTextAtomic(paths.json, text, { overwrite });
+  await writeProvenance(paths.json, prov);
+  await writeCsv(paths.csv, testResultCsvRows(r), { overwrite });
 }

@@ -13,8 +13,9 @@ import { basename, dirname, extname, relative } from "node:path";
 import { existsSync } from "node:fs";
 import { LumenError } from "../../run/errors.ts";
 import { readLog } from "../../run/log.ts";
-import type { LossRecord, ReportSection } from "../../viz/html_report.ts";
+import { type LossRecord, type ReportSection, writeHtmlReport } from "../../viz/html_report.ts";
 import { readTestResult, testReportTables } from "./test_result.ts";
+import type { LoadedNoStripesNet } from "./model.ts";
 
 /** A figure written for the report. */
 export interface VisualFigure {
@@ -84,4 +85,64 @@ export async function reportSections(
     if (images.length) sections.push({ heading, text: SECTION_TEXT[heading], images });
   }
   return sections;
+}
+
+/** What {@link writeVisualReport} says about the model and the data besides the figures. */
+export interface VisualReportInfo {
+  /** The report's name (the figures' prefix). */
+  name: string;
+  modelFile: string;
+  net: LoadedNoStripesNet;
+  dataset: string;
+  sample: number;
+  layout: { ph: number; pw: number; angles: number; cols: number };
+  /** The training log (default: found beside the model, see {@link trainingLosses}). */
+  log?: string;
+  /** The test result (default `./test_results/<name>.metrics.json`, when present). */
+  testResults?: string;
+  embed: boolean;
+  /** The command line, shown at the foot. */
+  footer: string;
+}
+
+/**
+ * Writes `visualize`'s HTML report at `path`: the loss curves, the test metrics and `figures`
+ * (embedded, or linked relative to the report's folder).
+ *
+ * @example
+ * ```ts
+ * await writeVisualReport("figures/m.report.html", figures, { name: "m", modelFile, net, dataset: "data", sample: 0, layout: L, embed: true, footer: "" });
+ * ```
+ */
+export async function writeVisualReport(
+  path: string,
+  figures: readonly VisualFigure[],
+  o: VisualReportInfo,
+  overwrite = false,
+): Promise<void> {
+  const log = await trainingLosses(o.modelFile, o.log);
+  const sections = await reportSections(figures, {
+    testPath: o.testResults ?? `./test_results/${o.name}.metrics.json`,
+    required: !!o.testResults,
+    embed: o.embed,
+    outDir: dirname(path),
+  });
+  const { net, layout: L } = o;
+  await writeHtmlReport(path, {
+    title: `NoStripesNet: ${o.name}`,
+    subtitle: `model ${o.modelFile}${net.epoch !== null ? `, epoch ${net.epoch}` : ""}`,
+    meta: {
+      model: o.modelFile,
+      architecture: `PatchUNet width ${net.config.genWidth}, depth ${net.config.genDepth}`,
+      dataset: o.dataset,
+      sample: o.sample,
+      "patch size": `${L.ph}×${L.pw}`,
+      "sinogram size": `${L.angles}×${L.cols}`,
+      "training log": log.losses ? log.path : "not found",
+      generated: new Date().toISOString(),
+    },
+    losses: log.losses,
+    sections,
+    footer: o.footer,
+  }, { overwrite });
 }
