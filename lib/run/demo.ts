@@ -58,3 +58,27 @@ export async function writeDemoIndex(out: string, runs: readonly DemoRun[]): Pro
   await writeTextAtomic(path, demoIndexHtml(out, runs), { overwrite: true });
   return path;
 }
+
+/** A flag's value in {@link demoArgv}: a list is spelled as repeated values after one flag. */
+export type DemoFlagValue = string | number | boolean | undefined | readonly (string | number)[];
+
+/**
+ * A tool's argument list from a record of long flags, in the record's order: `true` is the bare
+ * flag, `false` and `undefined` leave it out, a list gives its values after the flag.
+ *
+ * @example
+ * ```ts
+ * demoArgv({ mode: "patch", "patch-size": "128,64", quiet: true, seed: 0 });
+ * // ["--mode", "patch", "--patch-size", "128,64", "--quiet", "--seed", "0"]
+ * ```
+ */
+export function demoArgv(flags: Record<string, DemoFlagValue>): string[] {
+  const argv: string[] = [];
+  for (const [k, v] of Object.entries(flags)) {
+    if (v === undefined || v === false) continue;
+    argv.push(`--${k}`);
+    if (Array.isArray(v)) argv.push(...v.map(String));
+    else if (v !== true) argv.push(String(v));
+  }
+  return argv;
+}

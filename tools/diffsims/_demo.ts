@@ -20,16 +20,11 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { DemoResult } from "../../lib/run/demo.ts";
+import { demoArgv, type DemoResult } from "../../lib/run/demo.ts";
 import { writeTextAtomic } from "../../lib/run/atomic.ts";
 import { writeHtmlReport } from "../../lib/viz/html_report.ts";
-import { ndarray } from "../../lib/io/array.ts";
-import { writeNpz } from "../../lib/io/npz.ts";
-import { parseCif } from "../../lib/pipelines/diffsims/cif.ts";
 import { DEMO_CIFS } from "../../lib/pipelines/diffsims/demo_cifs.ts";
-import { parseParamSpace, spacePoints } from "../../lib/pipelines/diffsims/param_space.ts";
-import { simulateMap, stripesLayout } from "../../lib/pipelines/diffsims/exp_map.ts";
-import { KinematicWasm } from "../../lib/pipelines/diffsims/kinematic_wasm.ts";
+import { demoSpace, writeDemoMap } from "../../lib/pipelines/diffsims/demo_data.ts";
 import { phaseMap } from "../../lib/pipelines/diffsims/predict.ts";
 import { readNpzArray } from "../../lib/io/npz.ts";
 import { main as simulate } from "./simulate.ts";
@@ -39,47 +34,6 @@ import { parseFlags } from "../../lib/run/flags.ts";
 import { main as predict } from "./predict.ts";
 import { evaluate } from "./evaluate.ts";
 import { meta as evalMeta } from "./evaluate.ts";
-
-/**
- * The demo's parameter space (the original's keys; a small sweep).
- * @example
- * ```ts
- * Deno.writeTextFileSync("param_space.yaml", demoSpace(160, [1, 2]));
- * ```
- */
-export function demoSpace(nPoints: number, seeds: number[]): string {
-  return `# diffsims demo parameter space (paramspace tags, as the original's param_space_yaml.yml)
-sim_params: !pspace
-  random_seed: !pdim
-    default: ${seeds[0]}
-    values: [${seeds.join(", ")}]
-  structure_parameters:
-    phase_files_location_from_root: 'models/crystal_phases'
-    phase_files: ['pb.cif', 'cspbbr3.cif', 'pbi2.cif']
-    lattice_scaling_ranges: [[0.99, 1.01], [0.99, 1.01], [0.99, 1.01]]
-  calibration_parameters:
-    calibration_value: [0.00588]
-    calibration_modify_percent: 1
-  orientations_parameters:
-    n_points: ${nPoints}
-  relrod_parameters:
-    relrod_list: [0.1, 0.2, 0.4]
-  sigma_parameters:
-    sigma_2d_gaussian_list: [1, 2, 3]
-  data_augmentation_parameters:
-    peak_removal:
-      n_intensity_peaks: 5
-      num_peaks_to_remove: 'random'
-    noise_addition:
-      add_noise: 'random'
-      snrs: [0.99, 0.999]
-      intensity_spikes: [0, 0.1]
-    background_parameters:
-      add_background_to_1d: 'random'
-      a_vals: [0, 0.1, 0.5]
-      tau_vals: [1.0, 2.0]
-`;
-}
 
 /** The demo's sizes. */
 export interface DiffsimsDemoOptions {
@@ -100,8 +54,7 @@ export interface DiffsimsDemoOptions {
  * ```
  */
 export async function runDemo(out: string, f: DiffsimsDemoOptions): Promise<DemoResult> {
-  const q = f.quiet ? ["--quiet"] : [];
-  const thr = f.threads ? ["--threads", String(f.threads)] : [];
+  const common = { threads: f.threads || undefined, quiet: f.quiet };
   const cifDir = join(out, "models", "crystal_phases");
   mkdirSync(cifDir, { recursive: true });
   for (const [k, v] of Object.entries(DEMO_CIFS)) {
@@ -110,47 +63,29 @@ export async function runDemo(out: string, f: DiffsimsDemoOptions): Promise<Demo
   const cfg = join(out, "param_space.yaml");
   const spaceText = demoSpace(f.nPoints ?? 160, [f.seed + 1, f.seed + 2]);
   await writeTextAtomic(cfg, spaceText, { overwrite: true });
-  await simulate(["--config", cfg, "--out", join(out, "sims"), "--overwrite", ...q]);
-  const t = await train(parseFlags(trainMeta, [
-    "--sim",
-    join(out, "sims"),
-    "--epochs",
-    String(f.epochs ?? 7),
-    "--out",
-    join(out, "cnn_models"),
-    ...thr,
-    ...q,
-  ]));
+  const sims = join(out, "sims");
+  await simulate(demoArgv({ config: cfg, out: sims, overwrite: true, quiet: f.quiet }));
+  const t = await train(parseFlags(
+    trainMeta,
+    demoArgv({ sim: sims, epochs: f.epochs ?? 7, out: join(out, "cnn_models"), ...common }),
+  ));
   // an experimental-like scan: noisier, another seed, three vertical bands
-  const [ny, nx] = [12, 18];
-  const layout = stripesLayout(ny, nx, 3);
-  const base = spacePoints(parseParamSpace(spaceText, cfg))[0].params;
-  const phases = Object.entries(DEMO_CIFS).map(([name, text]) => ({
-    name,
-    cif: parseCif(text, `${name}.cif`),
-  }));
-  const m = simulateMap(base, phases, layout, ny, nx, f.seed + 1000, await KinematicWasm.load());
   const expDir = join(out, "experimental");
-  mkdirSync(expDir, { recursive: true });
-  const expPath = join(expDir, "demo_map.npz");
-  await writeNpz(expPath, { x: ndarray(m.x, [m.len]), y: ndarray(m.y, [ny, nx, m.len]) }, {
-    overwrite: true,
-  });
-  await predict(["--model", t.dir, expPath, ...thr, ...q]);
+  const { path: expPath, ny, nx, layout } = await writeDemoMap(
+    expDir,
+    spaceText,
+    cfg,
+    f.seed + 1000,
+  );
+  await predict([...demoArgv({ model: t.dir }), expPath, ...demoArgv(common)]);
   const predPath = join(expDir, "demo_map_probability_pred.npz");
   const pred = await readNpzArray(predPath, "pred");
   const got = phaseMap(Float32Array.from(pred.data as ArrayLike<number>), ny * nx);
   let ok = 0;
   for (let i = 0; i < got.length; i++) if (got[i] === layout[i]) ok++;
   const recovered = ok / got.length;
-  const ev = (await evaluate(parseFlags(evalMeta, [
-    "--pred",
-    predPath,
-    "--exp-dir",
-    expDir,
-    "--cif-dir",
-    cifDir,
-  ]))).get(predPath)!;
+  const evalArgv = demoArgv({ pred: predPath, "exp-dir": expDir, "cif-dir": cifDir });
+  const ev = (await evaluate(parseFlags(evalMeta, evalArgv))).get(predPath)!;
   const summary = [
     `simulations: ${join(out, "sims")} (param space ${cfg})`,
     `CNN model-${t.cnnId}: held-out accuracy ${(100 * t.testAccuracy).toFixed(1)} %`,

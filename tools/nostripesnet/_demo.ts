@@ -21,7 +21,7 @@
  * ```
  * @module
  */
-import type { DemoResult } from "../../lib/run/demo.ts";
+import { demoArgv, type DemoResult } from "../../lib/run/demo.ts";
 import { makeProvenance, writeProvenance } from "../../lib/run/provenance.ts";
 import { SCAN_PRESETS, simulateScan, writeScanNexus } from "../../lib/tomo/scan_sim.ts";
 import { main as generateMask } from "./generate_mask.ts";
@@ -46,8 +46,7 @@ export interface NsnDemoOptions {
  * report is and a summary of the artifacts.
  */
 export async function runDemo(out: string, f: NsnDemoOptions): Promise<DemoResult> {
-  const q = f.quiet ? ["--quiet"] : [];
-  const threads = f.threads ? ["--threads", String(f.threads)] : [];
+  const common = { threads: f.threads || undefined, quiet: f.quiet };
   const t0 = performance.now();
   const step = (name: string) => {
     if (!f.quiet) {
@@ -67,119 +66,68 @@ export async function runDemo(out: string, f: NsnDemoOptions): Promise<DemoResul
   );
 
   step("2/6 generate_mask: stripe detection");
-  await generateMask([
-    "--h5",
-    scanPath,
-    "--archive",
-    `${out}/masks.npz`,
-    "--file-name",
-    "mscan",
-    "--size",
-    "35",
-    "--radius",
-    "3",
-    "--threshold",
-    "0.63",
-    "--length",
-    "85",
-    "--depth",
-    "10",
-    "--width",
-    "5",
-    "--sensitivity",
-    "85",
-    ...q,
-  ]);
+  const mask = { mask: `${out}/masks.npz`, "mask-name": "mscan" };
+  await generateMask(demoArgv({
+    h5: scanPath,
+    archive: mask.mask,
+    "file-name": mask["mask-name"],
+    size: 35,
+    radius: 3,
+    threshold: 0.63,
+    length: 85,
+    depth: 10,
+    width: 5,
+    sensitivity: 85,
+    quiet: f.quiet,
+  }));
 
   step("3/6 data_generator --mode patch: 128×64 patches, simulated stripes on the clean ones");
-  await dataGenerator([
-    "--mode",
-    "patch",
-    "--root",
-    `${out}/data`,
-    "--hdf-root",
-    scanPath,
-    "--mask",
-    `${out}/masks.npz`,
-    "--mask-name",
-    "mscan",
-    "--patch-size",
-    "128,64",
-    "--seed",
-    String(f.seed),
-    ...q,
-  ]);
+  const data = `${out}/data`;
+  await dataGenerator(demoArgv({
+    mode: "patch",
+    root: data,
+    "hdf-root": scanPath,
+    ...mask,
+    "patch-size": "128,64",
+    seed: f.seed,
+    quiet: f.quiet,
+  }));
 
   step(`4/6 train --mode patch --preset ${f.preset}: ${f.epochs} epochs`);
-  await train([
-    "--mode",
-    "patch",
-    "--root",
-    `${out}/data`,
-    "--save-dir",
-    `${out}/runs`,
-    "--name",
-    "demo",
-    "--preset",
-    f.preset,
-    "--epochs",
-    String(f.epochs),
-    "--batch-size",
-    "8",
-    "--save-every",
-    "0",
+  await train(demoArgv({
+    mode: "patch",
+    root: data,
+    "save-dir": `${out}/runs`,
+    name: "demo",
+    preset: f.preset,
+    epochs: f.epochs,
+    "batch-size": 8,
+    "save-every": 0,
     // a short run: a higher rate than the paper's 2e-4, and no plateau decay
-    "--learning-rate",
-    "1e-3",
-    "--plateau-patience",
-    "100,100",
-    "--seed",
-    String(f.seed),
-    ...threads,
-    ...q,
-    ...(f.quiet ? [] : ["--verbose"]),
-  ]);
+    "learning-rate": "1e-3",
+    "plateau-patience": "100,100",
+    seed: f.seed,
+    ...common,
+    verbose: !f.quiet,
+  }));
   const model = `${out}/runs/demo_${f.epochs}.json`;
 
   step("5/6 test: metrics and RMSE on the held-out patches");
-  await test([
-    "--mode",
-    "patch",
-    "--root",
-    `${out}/data`,
-    "--model-file",
-    model,
-    "--out-dir",
-    `${out}/test_results`,
-    "--name",
-    "demo",
-    ...threads,
-    ...q,
-  ]);
+  const testOut = { "out-dir": `${out}/test_results`, name: "demo" };
+  await test(demoArgv({ mode: "patch", root: data, "model-file": model, ...testOut, ...common }));
 
   step("6/6 visualize: figures and the HTML report");
-  await visualize([
-    "--root",
-    `${out}/data`,
-    "--model-file",
-    model,
-    "--out-dir",
-    `${out}/figures`,
-    "--name",
-    "demo",
-    "--test-results",
-    `${out}/test_results/demo.metrics.json`,
-    "--mask",
-    `${out}/masks.npz`,
-    "--mask-name",
-    "mscan",
-    "--sino-size",
-    `${sim.angles.length},${sim.shape[2]}`,
-    "--last-angle",
-    String(sim.angles[sim.angles.length - 1]),
-    ...threads,
-    ...q,
-  ]);
+  await visualize(demoArgv({
+    root: data,
+    "model-file": model,
+    "out-dir": `${out}/figures`,
+    name: "demo",
+    "test-results": `${out}/test_results/demo.metrics.json`,
+    ...mask,
+    "sino-size": `${sim.angles.length},${sim.shape[2]}`,
+    "last-angle": sim.angles[sim.angles.length - 1],
+    ...common,
+  }));
 
   return {
     index: `${out}/figures/demo.report.html`,

@@ -15,6 +15,7 @@
 export * from "./cif.ts";
 export * from "./xrd.ts";
 export * from "./param_space.ts";
+export * from "./demo_data.ts";
 export * from "./kinematic.ts";
 export * from "./kinematic_wasm.ts";
 export * from "./sim_point.ts";
