@@ -22,10 +22,8 @@
  */
 import type { DemoResult } from "../../lib/run/demo.ts";
 import { closeEngine, initEngine } from "../../lib/tensor/engine.ts";
-import { resize2d } from "../../lib/data/resize.ts";
 import {
   extractDataset,
-  formatPrompt,
   makeImageFolder,
   makeSplit,
   PHASES,
@@ -35,7 +33,7 @@ import {
   trainPhaseModels,
   writeDemoReport,
   writeEmbryoArchives,
-  writeSyntheticDataset,
+  writePhaseSamples,
 } from "../../lib/pipelines/nsw/mod.ts";
 
 const TEMPLATE = "a grayscale microscopic image of human embryo at phase {phase}";
@@ -93,20 +91,10 @@ export async function runDemo(
       samplesPerPhase: PER_PHASE,
       prompt: "a grayscale microscopic image of human embryo",
     });
-    Deno.mkdirSync(`${out}/all-synthetic-runs`, { recursive: true });
-    for (const m of models.phases) {
-      const phase = PHASES[m.phase];
-      const big = m.samples.map((s) => resize2d(s, [SIZE, SIZE], [64, 64]));
-      await writeSyntheticDataset(`${out}/all-synthetic-runs`, `synthetic-${phase}`, big, 64, {
-        prompt: formatPrompt(TEMPLATE, phase, "F+00"),
-        phase,
-        "focal-plane": "F+00",
-        model: m.dir,
-        "model-sha256": "",
-        seed: f.seed + m.phase,
-        steps: 10,
-      });
-    }
+    const synthDir = `${out}/all-synthetic-runs`;
+    Deno.mkdirSync(synthDir, { recursive: true });
+    const opts = { size: SIZE, outSize: 64, template: TEMPLATE, seed: f.seed, ddimSteps: 10 };
+    await writePhaseSamples(synthDir, models.phases, opts);
     const synth = models.phases.flatMap((m) => m.samples);
     say("5/6 phase classifier on real frames; accuracy on held-out frames and on the samples");
     const { fids, ...m } = await scoreDemo({

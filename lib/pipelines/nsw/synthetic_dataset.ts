@@ -17,6 +17,8 @@ import { buildDirAtomic, pathExists } from "../../run/atomic.ts";
 import { PHASES } from "./dataset.ts";
 import { encodeGrayJpeg } from "./jpeg_write.ts";
 import { type ImageSet, jpegToUnit } from "./diffusion_data.ts";
+import type { PhaseModel } from "./phase_models.ts";
+import { resize2d } from "../../data/resize.ts";
 
 /**
  * `{phase}` and `{focal_plane}` replaced (as the original's `str.format` with those keys).
@@ -173,4 +175,34 @@ export function mergeImageSets(sets: readonly ImageSet[]): ImageSet {
     labels: sets.flatMap((s) => s.labels),
     files: sets.flatMap((s) => s.files),
   };
+}
+
+/**
+ * Writes each phase model's samples as `<parent>/synthetic-<phase>` (the original's
+ * all-synthetic-runs layout), upsampled from `size` to `outSize` pixels, with the prompt that
+ * `template` gives for the phase at focal plane F+00.
+ *
+ * @example
+ * ```ts
+ * await writePhaseSamples("out/all-synthetic-runs", models.phases, { size: 16, outSize: 64, template, seed: 0, ddimSteps: 10 });
+ * ```
+ */
+export async function writePhaseSamples(
+  parent: string,
+  phases: readonly PhaseModel[],
+  o: { size: number; outSize: number; template: string; seed: number; ddimSteps: number },
+): Promise<void> {
+  for (const m of phases) {
+    const phase = PHASES[m.phase];
+    const big = m.samples.map((s) => resize2d(s, [o.size, o.size], [o.outSize, o.outSize]));
+    await writeSyntheticDataset(parent, `synthetic-${phase}`, big, o.outSize, {
+      prompt: formatPrompt(o.template, phase, "F+00"),
+      phase,
+      "focal-plane": "F+00",
+      model: m.dir,
+      "model-sha256": "",
+      seed: o.seed + m.phase,
+      steps: o.ddimSteps,
+    });
+  }
 }
