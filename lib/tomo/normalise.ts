@@ -244,6 +244,38 @@ function readStack(set: FrameSet, r0: number, r1: number): NdArray | null {
   return set.count ? set.read({ rows: [r0, r1] }) : null;
 }
 
+/** Checks the rows and angles of a read and that the scan has flats; the angle range. */
+function checkRead(
+  scan: TomoScan,
+  rowStart: number,
+  rowEnd: number,
+  angles?: [number, number],
+): [number, number] {
+  const P = scan.projections;
+  if (
+    !Number.isInteger(rowStart) || !Number.isInteger(rowEnd) || rowStart < 0 ||
+    rowEnd > scan.rows || rowStart >= rowEnd
+  ) {
+    throw new LumenError(
+      scan.path,
+      P.path,
+      `rows [${rowStart}, ${rowEnd}) out of range 0–${scan.rows}`,
+    );
+  }
+  const [a0, a1] = angles ?? [0, P.count];
+  if (!Number.isInteger(a0) || !Number.isInteger(a1) || a0 < 0 || a1 > P.count || a0 >= a1) {
+    throw new LumenError(scan.path, P.path, `angles [${a0}, ${a1}) out of range 0–${P.count}`);
+  }
+  if (!scan.flats.count) {
+    throw new LumenError(
+      scan.path,
+      P.path,
+      "no flat fields (name them with paths.flats or flatsFile)",
+    );
+  }
+  return [a0, a1];
+}
+
 /**
  * Reads and normalises the sinograms of detector rows [rowStart, rowEnd): (rows, angles, cols)
  * float32. Reads only those rows of the projections, flats and darks, a block of frames at a
@@ -258,27 +290,7 @@ export async function readSinograms(
   opts: ReadSinogramsOptions = {},
 ): Promise<NdArray<Float32Array>> {
   const P = scan.projections;
-  if (
-    !Number.isInteger(rowStart) || !Number.isInteger(rowEnd) || rowStart < 0 ||
-    rowEnd > scan.rows || rowStart >= rowEnd
-  ) {
-    throw new LumenError(
-      scan.path,
-      P.path,
-      `rows [${rowStart}, ${rowEnd}) out of range 0–${scan.rows}`,
-    );
-  }
-  const [a0, a1] = opts.angles ?? [0, P.count];
-  if (!Number.isInteger(a0) || !Number.isInteger(a1) || a0 < 0 || a1 > P.count || a0 >= a1) {
-    throw new LumenError(scan.path, P.path, `angles [${a0}, ${a1}) out of range 0–${P.count}`);
-  }
-  if (!scan.flats.count) {
-    throw new LumenError(
-      scan.path,
-      P.path,
-      "no flat fields (name them with paths.flats or flatsFile)",
-    );
-  }
+  const [a0, a1] = checkRead(scan, rowStart, rowEnd, opts.angles);
   const rows = rowEnd - rowStart, cols = scan.cols, nA = a1 - a0;
   const flats = readStack(scan.flats, rowStart, rowEnd)!;
   const darks = readStack(scan.darks, rowStart, rowEnd);
@@ -311,4 +323,57 @@ export async function readSinograms(
 function typedOf(bytes: Uint8Array, dtype: DType, n: number): TypedArray {
   const C = TYPED_ARRAY[dtype];
   return new C(bytes.buffer as ArrayBuffer, bytes.byteOffset, n);
+}
+
+/** Raw projections of some detector rows, as stored, with their flat/dark terms. */
+export interface RawRows {
+  /** (angles, rows, cols) values in `dtype`, little-endian bytes. */
+  bytes: Uint8Array;
+  dtype: "uint16" | "float32";
+  angles: number;
+  rows: number;
+  cols: number;
+  /** Dark mean and denominator of those rows (rows, cols). */
+  fd: FlatDark;
+}
+
+/**
+ * The raw projections of detector rows [rowStart, rowEnd) (every angle) and their flat/dark
+ * terms, for normalising elsewhere (a worker, with the kernels {@link readSinograms} uses:
+ * `norm_u16`/`norm_f32` of `wasm/tomo.wasm`, the same values). Half the bytes of the sinograms
+ * for uint16 scans. `shared` puts them in a SharedArrayBuffer. Null for dtypes other than
+ * uint16 and float32 (read those with readSinograms).
+ *
+ * @example
+ * ```ts
+ * const raw = await readRawRows(scan, 0, 8, { shared: true });
+ * ```
+ */
+export async function readRawRows(
+  scan: TomoScan,
+  rowStart: number,
+  rowEnd: number,
+  opts: { shared?: boolean; blockBytes?: number } = {},
+): Promise<RawRows | null> {
+  const P = scan.projections;
+  const [a0, a1] = checkRead(scan, rowStart, rowEnd);
+  if (P.dtype !== "uint16" && P.dtype !== "float32") return null;
+  const rows = rowEnd - rowStart, cols = scan.cols, nA = a1 - a0;
+  const fd = flatDark(
+    readStack(scan.flats, rowStart, rowEnd)!,
+    readStack(scan.darks, rowStart, rowEnd),
+  );
+  const itemsize = P.dtype === "uint16" ? 2 : 4;
+  const perFrame = rows * cols * itemsize;
+  const size = nA * perFrame;
+  const bytes = new Uint8Array(opts.shared ? new SharedArrayBuffer(size) : new ArrayBuffer(size));
+  const maxRun = Math.max(1, Math.floor((opts.blockBytes ?? 32 << 20) / perFrame));
+  for (const [start, n, off] of P.runs(a0, a1, maxRun)) {
+    P.file.withHyperslab(P.path, [start, rowStart, 0], [n, rows, cols], (b, dtype) => {
+      if (dtype !== P.dtype) throw new Error(`readRawRows: ${dtype} read for ${P.dtype}`);
+      bytes.set(b.subarray(0, n * perFrame), (off - a0) * perFrame);
+    });
+    await safePoint();
+  }
+  return { bytes, dtype: P.dtype, angles: nA, rows, cols, fd };
 }

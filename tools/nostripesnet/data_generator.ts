@@ -16,7 +16,6 @@
  *
  * @module
  */
-import { existsSync, mkdirSync, statSync } from "node:fs";
 import { defineTool, OVERWRITE, type Parsed, provenanceArgs, SEED } from "../../lib/run/flags.ts";
 import { callTool, runTool } from "../../lib/run/main.ts";
 import { makePatchSample } from "../../lib/pipelines/nostripesnet/patch_sample.ts";
@@ -31,10 +30,14 @@ import {
   DATA_GENERATOR_FLAGS,
 } from "../../lib/pipelines/nostripesnet/generator_flags.ts";
 import { loadStripeMask } from "../../lib/pipelines/nostripesnet/stripe_mask.ts";
+import { loadPatchFlags } from "../../lib/pipelines/nostripesnet/mask_flags.ts";
+import { patchGrid } from "../../lib/data/patches.ts";
+import { writeWholeSinograms } from "../../lib/pipelines/nostripesnet/sinogram_dataset.ts";
 import {
-  writeSyntheticSample,
-  writeWholeSinograms,
-} from "../../lib/pipelines/nostripesnet/sinogram_dataset.ts";
+  checkSampleTarget,
+  sampleDir,
+  writeSyntheticSamples,
+} from "../../lib/pipelines/nostripesnet/generator_run.ts";
 
 /** The tool's command line. */
 export const meta = defineTool({
@@ -73,11 +76,13 @@ async function patchMode(f: Flags, dir: string, scan: TomoScan, shard: Shard | n
     );
   }
   const shape = [scan.projections.count, scan.rows, scan.cols];
+  const patchSize: [number, number] = [f.patchSize[0], f.patchSize[1]];
+  const grid = patchGrid([shape[0], shape[2]], patchSize, scan.path);
   await makePatchSample({
     scan,
     dir,
-    mask: await loadStripeMask(f.mask, { key: f.maskName, scan: f.hdfRoot, shape }),
-    patchSize: [f.patchSize[0], f.patchSize[1]],
+    mask: await loadPatchFlags(f.mask, { key: f.maskName, scan: f.hdfRoot, shape, grid }),
+    patchSize,
     sample: f.sample,
     shift: f.shift,
     seed: f.seed,
@@ -95,38 +100,17 @@ async function patchMode(f: Flags, dir: string, scan: TomoScan, shard: Shard | n
 /** Makes the dataset the flags ask for. */
 async function generate(f: Flags): Promise<void> {
   const { shard } = checkGeneratorFlags(f);
-  if (existsSync(f.root) && !statSync(f.root).isDirectory()) {
-    throw new LumenError(f.root, "", "the dataset root is not a folder");
-  }
-  mkdirSync(f.root, { recursive: true });
-  const dir = `${f.root}/${String(f.sample).padStart(4, "0")}`;
-  const finished = existsSync(`${dir}.prov.json`);
-  if (finished && !f.overwrite && !(f.merge !== undefined && !existsSync(dir))) {
-    throw new LumenError(
-      dir,
-      "",
-      f.merge !== undefined
-        ? "already merged; pass --overwrite to merge again"
-        : "the dataset root already holds this sample; pass --overwrite to replace it, or choose --sample",
-    );
-  }
+  const dir = sampleDir(f.root, f.sample);
+  checkSampleTarget(f.root, dir, f);
+  const say = f.verbose ? (line: string) => console.log(line) : undefined;
   if (f.mode === "synthetic") {
-    for (let k = 0; k < f.samples; k++) {
-      const sample = f.sample + k, out = `${f.root}/${String(sample).padStart(4, "0")}`;
-      const seed = f.seed + k;
-      const [rows, count] = await writeSyntheticSample({
-        dir: out,
-        preset: f.scanPreset as "demo" | "test" | "tiny",
-        patchSize: [f.patchSize[0], f.patchSize[1]],
-        sample,
-        shift: f.shift,
-        seed,
-        overwrite: f.overwrite,
-      });
-      await writeProvenance(out, await provenance({ ...f, sample, seed }, null));
-      if (f.verbose) console.log(`${rows} synthetic sinograms, ${count} patches each → ${out}`);
-    }
-    return;
+    return await writeSyntheticSamples({
+      ...f,
+      preset: f.scanPreset as "demo" | "test" | "tiny",
+      patchSize: [f.patchSize[0], f.patchSize[1]],
+      provenance: (sample, seed) => provenance({ ...f, sample, seed }, null),
+      say,
+    });
   }
   const scan = await openScan(f.hdfRoot!, scanOptions(f));
   try {

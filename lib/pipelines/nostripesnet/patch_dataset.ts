@@ -27,15 +27,19 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync } from "node:fs";
 import { ndarray } from "../../io/array.ts";
-import { encodeTiff } from "../../io/tiff.ts";
+import { encodeTiff, encodeTiffChunks } from "../../io/tiff.ts";
 import { writeFileAtomicSync } from "../../run/atomic.ts";
 import { writeFilesAtomic } from "./batch_write.ts";
+import { PatchPool } from "./patch_pool.ts";
+import type { PatchJob } from "./patch_kernel.ts";
+import { rowBlocks } from "./row_blocks.ts";
 import { safePoint } from "../../run/interrupt.ts";
 import { onAbort } from "../../run/main.ts";
 import type { Progress } from "../../run/progress.ts";
 import type { TomoScan } from "../../io/nexus.ts";
-import { readSinograms } from "../../tomo/normalise.ts";
-import { maskRow, type StripeMask } from "./stripe_mask.ts";
+import { readRawRows, readSinograms } from "../../tomo/normalise.ts";
+import { cleanPatchesOfRow, type StripeMask } from "./stripe_mask.ts";
+import { type PatchFlags, patchFlagsClean } from "./mask_flags.ts";
 import { SimRng } from "../../data/rng.ts";
 import { patchStripes } from "./stripe_sim.ts";
 import {
@@ -163,18 +167,37 @@ export function writePatchSinogram(job: SinogramJob, o: PatchWriteOptions): stri
   return files.map(([rel]) => rel);
 }
 
+function sameGrid(a: PatchGrid, b: PatchGrid): boolean {
+  return a.height === b.height && a.width === b.width && a.angles === b.angles &&
+    a.cols === b.cols && a.offAngles === b.offAngles && a.offCols === b.offCols;
+}
+
+/** The stored chunk's extent along the detector rows (1 when it cannot be told). */
+function storedChunkRows(scan: TomoScan): number {
+  try {
+    return scan.projections.file.dataset(scan.projections.path).chunks?.[1] ?? 1;
+  } catch {
+    return 1;
+  }
+}
+
 /** Options of {@link generatePatchSinograms}. */
 export interface PatchRunOptions extends PatchWriteOptions {
   /** The scan to cut. */
   scan: TomoScan;
-  /** Its stripe mask (which patches are clean). */
-  mask: StripeMask;
+  /** Its stripe mask, or the stripe flags of its patches (which patches are clean). */
+  mask: StripeMask | PatchFlags;
   /** Detector rows [start, stop) to make; default all. */
   rows?: [number, number];
-  /** Detector rows read at once (default 243, as the original). */
+  /**
+   * Detector rows read at once, at most (default 243, as the original); blocks also stay within
+   * 256 MiB of sinograms and start on the stored chunks' row boundaries (row_blocks.ts).
+   */
   chunkSize?: number;
   /** Called after each sinogram (written or found complete). */
   bar?: Progress;
+  /** Workers cutting and encoding sinograms (default: one per core; 0: this thread). */
+  workers?: number;
 }
 
 /** What {@link generatePatchSinograms} did. */
@@ -199,56 +222,87 @@ export interface PatchRunResult {
  */
 export async function generatePatchSinograms(o: PatchRunOptions): Promise<PatchRunResult> {
   const { scan, grid } = o;
+  if (!("data" in o.mask) && !sameGrid(o.mask.grid, grid)) {
+    throw new RangeError("generatePatchSinograms: the patch flags were made for another grid");
+  }
   const angles = scan.projections.count, cols = scan.cols;
   const [r0, r1] = o.rows ?? [0, scan.rows];
   const chunk = o.chunkSize ?? 243;
   const files: string[] = [];
   let made = 0, skipped = 0;
-  // the files of one sinogram are synced and renamed while the next one is computed; a signal
-  // waits for that commit (so no temporary file is left behind)
-  let pending: Promise<void> | null = null;
+  // sinograms are cut, simulated and scaled on the workers while this thread reads the next
+  // ones; their files are encoded here and committed in row order (a sinogram's files written,
+  // synced and renamed on the I/O threads while the next ones are computed); a signal waits for
+  // those commits, so no temporary file is left behind
+  const pool = new PatchPool(o.workers);
+  const window = Math.max(1, 2 * pool.size);
+  const inflight: { names: string[]; images: Promise<Uint16Array[]> }[] = [];
+  let pending: Promise<void> | null = null, queued = 0;
   const forget = onAbort(() => pending ?? undefined);
+  const shape = [grid.height, grid.width];
+  const rowBytes = angles * cols * 4, chunkRows = storedChunkRows(scan);
+  const commitOldest = async () => {
+    const { names, images } = inflight.shift()!;
+    const made1 = (await images).map((img, i) =>
+      [`${o.dir}/${names[i]}`, encodeTiffChunks(ndarray(img, shape))] as [string, Uint8Array[]]
+    );
+    // commits run one after the other, behind this thread (at most two waiting)
+    if (queued >= 2) await pending;
+    queued++;
+    const prev: Promise<void> = pending ?? Promise.resolve();
+    pending = prev.then(() => writeFilesAtomic(made1)).finally(() => queued--);
+    pending.catch(() => {}); // awaited below: not an unhandled rejection meanwhile
+    made++;
+    o.bar?.tick();
+    await safePoint();
+  };
   try {
-    for (let c0 = r0; c0 < r1; c0 += chunk) {
-      const c1 = Math.min(r1, c0 + chunk);
-      const todo: number[] = [];
-      const masks = new Map<number, Uint8Array>();
+    for (const [c0, c1] of rowBlocks([r0, r1], { chunkSize: chunk, chunkRows, rowBytes })) {
+      const todo: { row: number; clean: boolean[]; names: string[] }[] = [];
       for (let row = c0; row < c1; row++) {
-        const m = maskRow(o.mask, row);
-        const rowFiles = sinogramFiles(o, row, cleanPatches(grid, m));
-        files.push(...rowFiles);
-        if (sinogramDone(o.dir, rowFiles)) {
+        const clean = "data" in o.mask
+          ? cleanPatchesOfRow(o.mask, row, grid)
+          : patchFlagsClean(o.mask, row);
+        const names = sinogramFiles(o, row, clean);
+        files.push(...names);
+        if (sinogramDone(o.dir, names)) {
           skipped++;
           o.bar?.tick();
-        } else {
-          todo.push(row);
-          masks.set(row, m);
-        }
+        } else todo.push({ row, clean, names });
       }
       if (!todo.length) continue;
-      const a = todo[0], b = todo[todo.length - 1] + 1;
-      const sinos = await readSinograms(scan, a, b);
-      for (const row of todo) {
-        const off = (row - a) * angles * cols;
-        const job = {
-          row,
-          sino: sinos.data.subarray(off, off + angles * cols),
-          mask: masks.get(row)!,
-        };
-        const made1 = patchSinogramFiles(job, o).map(([rel, bytes]) =>
-          [`${o.dir}/${rel}`, bytes] as [string, Uint8Array]
-        );
-        if (pending) await pending;
-        pending = writeFilesAtomic(made1); // one sync for the sinogram's files, not one per file
-        pending.catch(() => {}); // awaited below: not an unhandled rejection meanwhile
-        made++;
-        o.bar?.tick();
-        await safePoint();
+      const a = todo[0].row, b = todo[todo.length - 1].row + 1;
+      // with workers, they normalise their rows from the raw block in shared memory (half the
+      // bytes of the sinograms, nothing copied here); without, this thread reads sinograms
+      const raw = pool.size ? await readRawRows(scan, a, b, { shared: true }) : null;
+      const sinos = raw ? null : await readSinograms(scan, a, b);
+      for (const { row, clean, names } of todo) {
+        const off = (row - a) * angles * cols, r = row - a;
+        const seeds = clean.map((_, p) => patchSeed(o.seed, o.sample, row, p));
+        const job: PatchJob = { row, clean, seeds };
+        if (raw) {
+          const { bytes, dtype, rows, fd } = raw;
+          const dark = fd.dark.slice(r * cols, (r + 1) * cols);
+          job.raw = {
+            bytes,
+            dtype,
+            rows,
+            r,
+            dark,
+            denom: fd.denom.slice(r * cols, (r + 1) * cols),
+          };
+        } else job.sino = sinos!.data.subarray(off, off + angles * cols);
+        const images = pool.run(job, grid);
+        images.catch(() => {}); // awaited in order by commitOldest
+        inflight.push({ names, images });
+        if (inflight.length > window) await commitOldest();
       }
     }
+    while (inflight.length) await commitOldest();
     if (pending) await pending;
   } finally {
     // an error or a stop unwinding through here still finishes the last commit
+    pool.close();
     if (pending) await pending.catch(() => {});
     forget();
   }

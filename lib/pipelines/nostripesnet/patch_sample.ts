@@ -28,13 +28,15 @@ import {
 import { patchGrid } from "../../data/patches.ts";
 import { generatePatchSinograms, makeSampleDirs } from "./patch_dataset.ts";
 import type { StripeMask } from "./stripe_mask.ts";
+import type { PatchFlags } from "./mask_flags.ts";
 
 /** Options of {@link makePatchSample}. */
 export interface PatchSampleOptions {
   scan: TomoScan;
   /** `<root>/<sample:04>`. */
   dir: string;
-  mask: StripeMask;
+  /** The scan's stripe mask, or its patches' stripe flags (mask_flags.ts). */
+  mask: StripeMask | PatchFlags;
   patchSize: [number, number];
   sample: number;
   shift: number;

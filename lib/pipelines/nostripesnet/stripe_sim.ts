@@ -103,12 +103,38 @@ export function addStripes(
   }
   const out = sino.slice();
   const mask = new Uint8Array(sino.length);
-  const stripes: StripeInfo[] = [];
   let maxI = -Infinity;
   for (let i = 0; i < sino.length; i++) if (sino[i] > maxI) maxI = sino[i];
+  const stripes = addStripesInto(out, sino, maxI, angles, cols, p, rng, mask);
+  return { stripe: out, mask, stripes };
+}
+
+/**
+ * The draws and additions of {@link addStripes} (no checks, no copy): `out` holds a copy of
+ * `sino` and receives the stripes; `maxI` is the largest non-NaN value of `sino` (−∞ if none);
+ * `mask`, when given, gets 1 where a stripe was added. The same random draws in the same order
+ * as addStripes, so the same stripes.
+ *
+ * @example
+ * ```ts
+ * const out = clean.slice();
+ * const stripes = addStripesInto(out, clean, 1, 256, 256, PATCH_STRIPES, new SimRng(0), null);
+ * ```
+ */
+export function addStripesInto(
+  out: Float32Array,
+  sino: Float32Array,
+  maxI: number,
+  angles: number,
+  cols: number,
+  p: StripeParams,
+  rng: SimRng,
+  mask: Uint8Array | null,
+): StripeInfo[] {
+  const stripes: StripeInfo[] = [];
   const fr = Math.fround;
   const count = Math.max(1, Math.trunc(fr(fr(cols) * fr(fr(p.percentage) / 100))));
-  if (cols < 3) return { stripe: out, mask, stripes };
+  if (cols < 3) return stripes;
   for (let n = 0; n < count; n++) {
     // thickness first, so that the column can always be drawn inside t < c < cols − t
     const t = Math.min(rng.int(0, p.maxThickness), Math.floor((cols - 2) / 2));
@@ -131,13 +157,13 @@ export function addStripes(
       for (let a = a0; a < a1; a++) {
         const q = a * cols + c + x;
         out[q] += intensity + off;
-        mask[q] = 1;
+        if (mask) mask[q] = 1;
         if (p.variability !== 0) off += (rng.uniform() < 0.5 ? -1 : 1) * p.variability * maxI;
       }
     }
     stripes.push({ col: c, thickness: t, angles: [a0, a1], intensity });
   }
-  return { stripe: out, mask, stripes };
+  return stripes;
 }
 
 /**

@@ -224,3 +224,94 @@ pub unsafe extern "C" fn neg_log_f32(x: *mut f32, n: usize) {
         i += 1;
     }
 }
+
+/// Minimum and maximum of `x[0..n]` ignoring NaN, written to `out[0]`, `out[1]` (+inf and −inf
+/// when every value is NaN), as the loop `if v < lo { lo = v } if v > hi { hi = v }` gives them
+/// (which of −0 and +0 is kept may differ).
+#[no_mangle]
+pub unsafe extern "C" fn range_f32(x: *const f32, n: usize, out: *mut f32) {
+    let mut lo4 = f32x4_splat(f32::INFINITY);
+    let mut hi4 = f32x4_splat(f32::NEG_INFINITY);
+    let mut i = 0;
+    while i + 8 <= n {
+        let a = v128_load(x.add(i) as *const v128);
+        let b = v128_load(x.add(i + 4) as *const v128);
+        lo4 = v128_bitselect(a, lo4, f32x4_lt(a, lo4));
+        hi4 = v128_bitselect(a, hi4, f32x4_gt(a, hi4));
+        lo4 = v128_bitselect(b, lo4, f32x4_lt(b, lo4));
+        hi4 = v128_bitselect(b, hi4, f32x4_gt(b, hi4));
+        i += 8;
+    }
+    let mut lo = f32::INFINITY;
+    let mut hi = f32::NEG_INFINITY;
+    let l = [
+        f32x4_extract_lane::<0>(lo4),
+        f32x4_extract_lane::<1>(lo4),
+        f32x4_extract_lane::<2>(lo4),
+        f32x4_extract_lane::<3>(lo4),
+    ];
+    let h = [
+        f32x4_extract_lane::<0>(hi4),
+        f32x4_extract_lane::<1>(hi4),
+        f32x4_extract_lane::<2>(hi4),
+        f32x4_extract_lane::<3>(hi4),
+    ];
+    for k in 0..4 {
+        if l[k] < lo {
+            lo = l[k];
+        }
+        if h[k] > hi {
+            hi = h[k];
+        }
+    }
+    while i < n {
+        let v = *x.add(i);
+        if v < lo {
+            lo = v;
+        }
+        if v > hi {
+            hi = v;
+        }
+        i += 1;
+    }
+    *out = lo;
+    *out.add(1) = hi;
+}
+
+#[inline(always)]
+unsafe fn scale4(v: v128, lo: v128, hi: v128, span: v128) -> v128 {
+    let c = f32x4_pmin(f32x4_pmax(v, lo), hi); // v < lo → lo, v > hi → hi, NaN stays
+    let t = f32x4_div(f32x4_mul(f32x4_sub(c, lo), f32x4_splat(65535.0)), span);
+    u32x4_trunc_sat_f32x4(f32x4_min(t, f32x4_splat(65535.0))) // NaN → 0
+}
+
+/// NoStripesNet's uint16 storage of `x[0..n]` into `out`: clip to [lo, hi], then
+/// `(x − lo) · 65535 / (hi − lo)` in float32, truncated; NaN → 0; zeros when hi − lo ≤ 0 (the
+/// loop of lib/data/patches.ts `toUint16`, bit for bit).
+#[no_mangle]
+pub unsafe extern "C" fn scale_u16(x: *const f32, n: usize, lo: f32, hi: f32, out: *mut u16) {
+    let span = hi - lo;
+    if !(span > 0.0) {
+        core::ptr::write_bytes(out, 0, n);
+        return;
+    }
+    let (lo4, hi4, sp4) = (f32x4_splat(lo), f32x4_splat(hi), f32x4_splat(span));
+    let mut i = 0;
+    while i + 8 <= n {
+        let a = scale4(v128_load(x.add(i) as *const v128), lo4, hi4, sp4);
+        let b = scale4(v128_load(x.add(i + 4) as *const v128), lo4, hi4, sp4);
+        v128_store(out.add(i) as *mut v128, u16x8_narrow_i32x4(a, b));
+        i += 8;
+    }
+    while i < n {
+        let mut v = *x.add(i);
+        if v < lo {
+            v = lo;
+        } else if v > hi {
+            v = hi;
+        }
+        let t = ((v - lo) * 65535.0) / span;
+        *out.add(i) = if t >= 65535.0 { 65535 } else if t > 0.0 { t as u16 } else { 0 };
+        i += 1;
+    }
+}

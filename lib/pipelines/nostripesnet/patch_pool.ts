@@ -1,0 +1,122 @@
+/**
+ * A pool of workers that turn sinograms into the uint16 images of their patch files
+ * ({@link PatchKernel} in patch_worker.ts), so that cutting, stripe simulation and scaling run on
+ * every core while the caller reads the next sinograms and commits finished ones. Each sinogram's
+ * images
+ * depend on that sinogram alone (its seeds come from the row), so the bytes are the same for
+ * any number of workers; with `workers: 0`, or where a worker cannot start (e.g. a bundle
+ * without the worker module), the work runs on the calling thread.
+ *
+ * @example
+ * ```ts
+ * import { PatchPool } from "./patch_pool.ts";
+ * const pool = new PatchPool(2);
+ * const images = await pool.run({ row, sino, clean, seeds }, grid);
+ * pool.close();
+ * ```
+ * @module
+ */
+import type { PatchGrid } from "../../data/patches.ts";
+import { type PatchJob, PatchKernel } from "./patch_kernel.ts";
+
+type Images = Uint16Array[];
+interface Waiter {
+  resolve: (f: Images) => void;
+  reject: (e: Error) => void;
+}
+interface Slot {
+  worker: Worker;
+  busy: number;
+}
+
+/** Workers making the patch images of sinograms (see the module doc). */
+export class PatchPool {
+  private readonly slots: Slot[] = [];
+  private readonly waiting = new Map<number, Waiter & { slot: Slot }>();
+  private next = 0;
+  private kernel: Promise<PatchKernel> | null = null;
+
+  /**
+   * Starts `workers` workers (default: one per core; 0 runs everything on this thread).
+   *
+   * @example
+   * ```ts
+   * const inline = new PatchPool(0);
+   * ```
+   */
+  constructor(workers: number = navigator.hardwareConcurrency ?? 1) {
+    for (let i = 0; i < workers; i++) {
+      let worker: Worker;
+      try {
+        worker = new Worker(new URL("./patch_worker.ts", import.meta.url), { type: "module" });
+      } catch {
+        break; // no worker module here: the rest runs on this thread
+      }
+      const slot: Slot = { worker, busy: 0 };
+      worker.onmessage = (e) => {
+        const w = this.waiting.get(e.data.id);
+        if (!w) return;
+        this.waiting.delete(e.data.id);
+        w.slot.busy--;
+        if (e.data.error) w.reject(new Error(e.data.error));
+        else w.resolve(e.data.images);
+      };
+      worker.onerror = (e) => {
+        e.preventDefault();
+        this.fail(slot, new Error(`patch worker: ${e.message}`));
+      };
+      this.slots.push(slot);
+    }
+  }
+
+  /** Workers running (0: the work runs on the calling thread). */
+  get size(): number {
+    return this.slots.length;
+  }
+
+  /**
+   * The images of one sinogram's files, in writing order ({@link PatchKernel.images}). A
+   * sinogram in a SharedArrayBuffer is shared with the worker (do not change it until the images
+   * arrive); one that fills its own ArrayBuffer is transferred; any other view is cloned with its
+   * whole buffer.
+   *
+   * @example
+   * ```ts
+   * const images = await pool.run({ row: 3, sino: sino.slice(), clean, seeds }, grid);
+   * ```
+   */
+  run(job: PatchJob, grid: PatchGrid): Promise<Images> {
+    if (!this.slots.length) {
+      return (this.kernel ??= PatchKernel.load()).then((k) => k.images(job, grid));
+    }
+    let slot = this.slots[0];
+    for (const s of this.slots) if (s.busy < slot.busy) slot = s;
+    const id = this.next++;
+    slot.busy++;
+    return new Promise<Images>((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject, slot });
+      // a sinogram in shared memory is shared, one in its own buffer is moved
+      const s = job.sino;
+      const own = s && s.buffer instanceof ArrayBuffer && s.byteLength === s.buffer.byteLength;
+      slot.worker.postMessage({ id, job, grid }, own ? [s.buffer as ArrayBuffer] : []);
+    });
+  }
+
+  private fail(slot: Slot, err: Error): void {
+    for (const [id, w] of this.waiting) {
+      if (w.slot !== slot) continue;
+      this.waiting.delete(id);
+      w.reject(err);
+    }
+    slot.worker.terminate();
+    this.slots.splice(this.slots.indexOf(slot), 1);
+  }
+
+  /** Stops the workers; requests still running are rejected. */
+  close(): void {
+    for (const s of this.slots) s.worker.terminate();
+    this.slots.length = 0;
+    for (const w of this.waiting.values()) w.reject(new Error("patch pool closed"));
+    this.waiting.clear();
+  }
+}
