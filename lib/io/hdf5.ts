@@ -29,6 +29,7 @@
  * @module
  */
 import { f16ToF32 } from "./float16.ts";
+import { H5Layout, LayoutProblem } from "./hdf5_layout.ts";
 import { h5wasm } from "../deps.ts";
 import { LumenError } from "../run/errors.ts";
 import {
@@ -216,8 +217,10 @@ export interface H5DatasetInfo {
   file: string;
   /** Path inside `file`. */
   localPath: string;
-  /** Extent of each axis ([] for a scalar). */
+  /** Extent of each axis ([] for a scalar); beyond 2^53 the nearest double (see exactShape). */
   shape: number[];
+  /** The extents read exactly from the dataspace message, where one is beyond 2^53. */
+  exactShape?: bigint[];
   /** NumPy dtype name; also "float16", "string", "compound", "enum", "other". */
   dtype: DType | "float16" | "string" | "compound" | "enum" | "other";
   /** Bytes per element. */
@@ -465,6 +468,7 @@ export class H5File {
   private readonly resolvedCache = new Map<string, Resolved | null>();
   private readonly namesCache = new Map<string, string[]>();
   private readonly metaCache = new Map<string, H5Meta>();
+  private readonly layouts = new Map<string, H5Layout | null>();
   private closed = false;
 
   private constructor(path: string, abs: string, mode: H5File["mode"], M: H5Mod, fid: bigint) {
@@ -552,6 +556,8 @@ export class H5File {
     this.closed = true;
     for (const h of this.linked.values()) this.M.close_file(h.fid);
     this.linked.clear();
+    for (const l of this.layouts.values()) l?.close();
+    this.layouts.clear();
     this.M.close_file(this.root.fid);
   }
 
@@ -761,6 +767,50 @@ export class H5File {
     return r;
   }
 
+  /** The layout of a handle's file (lib/io/hdf5_layout.ts), or null where it has none. */
+  private layout(h: Handle): H5Layout | null {
+    if (!this.layouts.has(h.name)) this.layouts.set(h.name, H5Layout.open(h.name));
+    return this.layouts.get(h.name)!;
+  }
+
+  /** The address of an object's header (its object reference), or null. */
+  private address(h: Handle, local: string): bigint | null {
+    try {
+      const ref = this.M.create_object_reference(h.fid, local);
+      let a = 0n;
+      for (let i = ref.length - 1; i >= 0; i--) a = (a << 8n) | BigInt(ref[i]);
+      return a;
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Checks an object's header in the bytes (lib/io/hdf5_layout.ts): damage that h5wasm's HDF5
+   * skips without a word (an attribute it leaves out, a continuation block cut at the end of the
+   * file, a group's B-tree or name heap out of bounds) is one LumenError.
+   */
+  private checkObject(h: Handle, local: string, shownPath: string, names: number): void {
+    const lay = this.layout(h);
+    const addr = lay ? this.address(h, local) : null;
+    if (!lay || addr === null) return;
+    const c = lay.check(addr);
+    if (c.problem) {
+      throw new LumenError(
+        this.path,
+        shownPath,
+        `damaged object header: ${c.problem}; corrupt file?`,
+      );
+    }
+    if (!c.dense && c.attributes > names) {
+      throw new LumenError(
+        this.path,
+        shownPath,
+        `damaged object header: it holds ${c.attributes} attribute messages, HDF5 reads ${names}; corrupt file?`,
+      );
+    }
+  }
+
   private attrsAt(h: Handle, local: string, shownPath: string): Record<string, AttrValue> {
     const M = this.M;
     const names = guarded(
@@ -769,6 +819,7 @@ export class H5File {
       "cannot list attributes",
       () => M.get_attribute_names(h.fid, local),
     );
+    this.checkObject(h, local, shownPath, names.length);
     const out: Record<string, AttrValue> = {};
     for (const n of names) out[n] = this.readAttrAt(h, local, n, shownPath);
     return out;
@@ -823,12 +874,16 @@ export class H5File {
       values: [...f.cd_values],
     }));
     const comp = filters.find((f) => COMPRESSORS.has(f.id));
+    const exact = (m.shape ?? []).some((d) => d > Number.MAX_SAFE_INTEGER)
+      ? this.exactDims(r, shownPath)
+      : undefined;
     return {
       kind: "dataset",
       path: shownPath,
       file: r.h.name,
       localPath: r.local,
       shape: [...(m.shape ?? [])],
+      ...(exact ? { exactShape: exact } : {}),
       dtype: dtypeOfMeta(m),
       itemsize: m.size,
       chunks: m.chunks ? [...m.chunks] : null,
@@ -838,6 +893,29 @@ export class H5File {
       compressionLevel: comp?.id === 1 ? (comp.values[0] ?? null) : null,
       attrs: this.attrsAt(r.h, r.local, shownPath),
     };
+  }
+
+  /**
+   * A dataset's dimensions read from its dataspace message as BigInts (h5wasm gives doubles,
+   * which round beyond 2^53), or a LumenError where they cannot be read.
+   */
+  private exactDims(r: Resolved, shownPath: string): bigint[] {
+    const lay = this.layout(r.h);
+    const addr = lay ? this.address(r.h, r.local) : null;
+    let dims: bigint[] | null = null;
+    try {
+      dims = lay && addr !== null ? lay.dims(addr) : null;
+    } catch (e) {
+      if (!(e instanceof LayoutProblem)) throw e;
+    }
+    if (!dims) {
+      throw new LumenError(
+        this.path,
+        shownPath,
+        "a dimension is beyond 2^53 and its dataspace message cannot be read exactly",
+      );
+    }
+    return dims;
   }
 
   /** A group's attributes and where it lives. */
@@ -868,9 +946,10 @@ export class H5File {
   /**
    * The whole tree below `group`, depth first, sorted by name: groups, datasets, and links with
    * what they resolve to. External links are followed into their files (relative to the linking
-   * file); soft links to groups are listed, not descended (no cycles).
+   * file); soft links to groups are listed, not descended (no cycles). `beat` is called after
+   * each entry (a caller that watches for progress, such as describe's HDF5 worker, sees it).
    */
-  walk(group = "/"): H5Node[] {
+  walk(group = "/", beat?: () => void): H5Node[] {
     this.live();
     const M = this.M;
     const r0 = this.resolve(group);
@@ -895,6 +974,7 @@ export class H5File {
       if (depth > 64) return;
       const names = [...this.names(h, local)].sort();
       for (const n of names) {
+        beat?.();
         const lp = join(local, n);
         const sp = join(shown, n);
         const ext = guarded(

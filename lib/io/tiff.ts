@@ -41,6 +41,7 @@ import {
   typedView,
 } from "./array.ts";
 import { LumenError } from "../run/errors.ts";
+import { safePoint } from "../run/interrupt.ts";
 import { checkMemory, exactBytes } from "./budget.ts";
 import { readInput, writeChunksAtomicSync } from "../run/atomic.ts";
 import { allocTyped, byteswapInPlace, HOST_LITTLE_ENDIAN, typedToBytes } from "./npy.ts";
@@ -448,8 +449,43 @@ function dtypeFor(fmt: number, bps: number): DType | null {
 // ---------------------------------------------------------------------------------------------
 // Decompression
 
+/** Output bytes between two yields of a decoder step generator (a safe point when async). */
+const STEP_BYTES = 1 << 22;
+
+/** Runs a decoder's step generator to its end in this call (the synchronous readers). */
+function runSync<T>(g: Generator<Step, T>): T {
+  for (;;) {
+    const r = g.next();
+    if (r.done) return r.value;
+    if (r.value) throw new Error("an asynchronous step in a synchronous TIFF decode");
+  }
+}
+
+/**
+ * Runs a decoder's step generator with a safe point (lib/run/interrupt.ts) at each step, so a
+ * signal stops even a single huge strip or tile part-way; a step that is a promise (a streamed
+ * inflate) is awaited.
+ */
+async function runAsync<T>(g: Generator<Step, T>): Promise<T> {
+  for (;;) {
+    const r = g.next();
+    if (r.done) return r.value;
+    if (r.value) await r.value;
+    await safePoint();
+  }
+}
+
+/** What a decoder step generator yields: nothing (a place to stop) or a promise to await. */
+type Step = void | Promise<unknown>;
+
 /** Decodes TIFF LZW (MSB-first codes, early change) into at most `expected` bytes. */
 export function lzwDecode(src: Uint8Array, expected: number): Uint8Array {
+  return runSync(lzwSteps(src, expected));
+}
+
+/** {@link lzwDecode}, yielding after every {@link STEP_BYTES} of output. */
+function* lzwSteps(src: Uint8Array, expected: number): Generator<Step, Uint8Array> {
+  let nextStep = STEP_BYTES;
   let out = new Uint8Array(Math.max(expected, 16));
   let outLen = 0;
   // Table entries point into the output: code → (start, length) of its string there.
@@ -511,15 +547,28 @@ export function lzwDecode(src: Uint8Array, expected: number): Uint8Array {
     prevStart = s;
     prevLen = l;
     if (outLen >= expected) break;
+    if (outLen >= nextStep) {
+      nextStep = outLen + STEP_BYTES;
+      yield;
+    }
   }
   return out.subarray(0, outLen);
 }
 
 /** Decodes PackBits data. */
 export function packbitsDecode(src: Uint8Array, expected: number): Uint8Array {
+  return runSync(packbitsSteps(src, expected));
+}
+
+/** {@link packbitsDecode}, yielding after every {@link STEP_BYTES} of output. */
+function* packbitsSteps(src: Uint8Array, expected: number): Generator<Step, Uint8Array> {
   const out = new Uint8Array(expected);
-  let i = 0, o = 0;
+  let i = 0, o = 0, nextStep = STEP_BYTES;
   while (i < src.length && o < expected) {
+    if (o >= nextStep) {
+      nextStep = o + STEP_BYTES;
+      yield;
+    }
     const n = (src[i++] << 24) >> 24;
     if (n >= 0) {
       const c = Math.min(n + 1, expected - o, src.length - i);
@@ -538,14 +587,66 @@ export function packbitsDecode(src: Uint8Array, expected: number): Uint8Array {
 // ---------------------------------------------------------------------------------------------
 // Page decoding
 
-function decodeSegment(
+/** Strips and tiles from this many bytes decoded are inflated as a stream when async. */
+const STREAM_INFLATE = 8 << 20;
+
+/**
+ * Inflates zlib data piece by piece (a safe point between pieces of output), stopping past
+ * `max` bytes as {@link inflateChecked} does; for strips and tiles too big to inflate in one
+ * call without ignoring signals.
+ */
+async function inflateStream(
+  raw: Uint8Array,
+  expected: number,
+  max: number,
+  file: string,
+  place: string,
+): Promise<Uint8Array> {
+  const out = new Uint8Array(expected); // the pieces go straight in: no second copy
+  const ds = new DecompressionStream("deflate");
+  const w = ds.writable.getWriter();
+  const feeding = (async () => {
+    for (let o = 0; o < raw.length; o += 4096) {
+      await w.write(raw.slice(o, o + 4096) as Uint8Array<ArrayBuffer>);
+    }
+    await w.close();
+  })().catch(() => {});
+  const rd = ds.readable.getReader();
+  let n = 0;
+  try {
+    for (;;) {
+      const { value, done } = await rd.read();
+      if (done) break;
+      if (n < expected) out.set(value.subarray(0, expected - n), n);
+      n += value.length;
+      if (n > max) {
+        throw new LumenError(
+          file,
+          place,
+          `inflates to more than the ${max} bytes it can hold (a decompression bomb?)`,
+        );
+      }
+      await safePoint();
+    }
+  } catch (e) {
+    await rd.cancel().catch(() => {});
+    if (e instanceof LumenError) throw e;
+    throw new LumenError(file, place, `invalid deflate data (${(e as Error).message})`);
+  } finally {
+    await feeding;
+  }
+  return out.subarray(0, Math.min(n, expected));
+}
+
+function* segmentSteps(
   r: Reader,
   p: RawPage,
   seg: number,
   rows: number,
   rowSamples: number,
   stride: number,
-): Uint8Array {
+  async: boolean,
+): Generator<Step, Uint8Array> {
   const info = p.info;
   const size = DTYPE_SIZE[info.dtype];
   const rowBytes = rowSamples * size;
@@ -570,14 +671,19 @@ function decodeSegment(
         data = raw;
         break;
       case 5:
-        data = lzwDecode(raw, expected);
+        data = yield* lzwSteps(raw, expected);
         break;
       case 8:
       case 32946:
-        data = inflateChecked(raw, r.file, place, expected + (1 << 20)); // no bomb
+        if (async && expected >= STREAM_INFLATE) {
+          let got: Uint8Array | null = null;
+          const max = expected + (1 << 20);
+          yield inflateStream(raw, expected, max, r.file, place).then((d) => (got = d));
+          data = got!;
+        } else data = inflateChecked(raw, r.file, place, expected + (1 << 20)); // no bomb
         break;
       case 32773:
-        data = packbitsDecode(raw, expected);
+        data = yield* packbitsSteps(raw, expected);
         break;
       default:
         throw new LumenError(r.file, place, `compression ${info.compression} is not supported`);
@@ -656,6 +762,19 @@ function viewOf(buf: Uint8Array, dtype: DType): TypedArray {
 
 /** Decodes a page into `target` (its bytes, native order) or a new array. */
 function decodePage(r: Reader, p: RawPage, target?: Uint8Array): NdArray {
+  return runSync(pageSteps(r, p, target, false));
+}
+
+/**
+ * {@link decodePage} as a step generator: it yields between strips or tiles and inside large
+ * ones (see {@link runAsync}); `async` lets large deflate segments inflate as a stream.
+ */
+function* pageSteps(
+  r: Reader,
+  p: RawPage,
+  target: Uint8Array | undefined,
+  async: boolean,
+): Generator<Step, NdArray> {
   const info = p.info;
   const { width: w, height: h, samplesPerPixel: spp } = info;
   const size = DTYPE_SIZE[info.dtype];
@@ -679,7 +798,8 @@ function decodePage(r: Reader, p: RawPage, target?: Uint8Array): NdArray {
       for (let ty = 0; ty < down; ty++) {
         for (let tx = 0; tx < across; tx++) {
           const seg = pl * across * down + ty * across + tx;
-          const data = decodeSegment(r, p, seg, th, tw * pxSamples, pxSamples);
+          if (seg) yield;
+          const data = yield* segmentSteps(r, p, seg, th, tw * pxSamples, pxSamples, async);
           const rows = Math.min(th, h - ty * th);
           const cols = Math.min(tw, w - tx * tw) * pxSamples * size;
           const tileRow = tw * pxSamples * size;
@@ -696,8 +816,14 @@ function decodePage(r: Reader, p: RawPage, target?: Uint8Array): NdArray {
     for (let pl = 0; pl < planes; pl++) {
       for (let s = 0; s < perPlane; s++) {
         const rows = Math.min(rps, h - s * rps);
-        const data = decodeSegment(r, p, pl * perPlane + s, rows, w * pxSamples, pxSamples);
-        out.set(data, pl * planeBytes + s * rps * outRow);
+        const seg = pl * perPlane + s;
+        if (seg) yield;
+        const data = yield* segmentSteps(r, p, seg, rows, w * pxSamples, pxSamples, async);
+        const at = pl * planeBytes + s * rps * outRow;
+        for (let o = 0; o < data.length; o += STEP_BYTES) {
+          if (o) yield; // a huge uncompressed strip is copied in steps
+          out.set(data.subarray(o, o + STEP_BYTES), at + o);
+        }
       }
     }
   }
@@ -743,6 +869,20 @@ export class TiffDocument {
       );
     }
     return decodePage(this.reader, this.raw[i]);
+  }
+
+  /**
+   * Decodes page `i` as {@link page} does, with a safe point (lib/run/interrupt.ts) between its
+   * strips or tiles and inside large ones, so that a signal stops a huge page part-way.
+   *
+   * @example
+   * ```ts
+   * const img = await doc.pageAsync(0); // Ctrl-C during a 2 GB strip stops within a second
+   * ```
+   */
+  pageAsync(i: number): Promise<NdArray> {
+    if (i < 0 || i >= this.raw.length) return Promise.resolve(this.page(i)); // its error
+    return runAsync(pageSteps(this.reader, this.raw[i], undefined, true));
   }
 
   /**

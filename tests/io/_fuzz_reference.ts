@@ -32,14 +32,14 @@ export interface RefVerdict {
    * it as fine, the reference rejects it for corruption; agree-damaged: Lumen flagged part of it
    * as unreadable and the reference rejects it; lumen-stricter: Lumen flagged a part the
    * reference reads; unsupported / limit: the reference lacks a codec or hit its own limit;
-   * visit-only: h5py's `visititems` failed on object-info metadata, yet walking the links and
-   * reading every name, attribute and dataset agrees with Lumen; hdf5-strict: h5py's HDF5 1.10
-   * refuses damaged heap metadata that h5wasm's HDF5 reads past.
+   * (an HDF5 file whose h5py `visititems` fails counts as rejected, though walking its links
+   * reads everything: the damage is in metadata only the visit reads); yaml-1.2: PyYAML's YAML 1.1
+   * scanner refuses flow syntax that YAML 1.2 allows, and the same document spelled so that both
+   * grammars agree (tests/fixtures/fuzz_yaml12.py names the rule) reads as Lumen reads it.
    */
   verdict:
     | "match"
-    | "visit-only"
-    | "hdf5-strict"
+    | "yaml-1.2"
     | "mismatch"
     | "finding"
     | "agree-damaged"
@@ -49,14 +49,6 @@ export interface RefVerdict {
   /** What differs, or the reference's error. */
   detail?: string;
 }
-
-/**
- * Checks HDF5 1.10 (h5py's library here) makes on metadata that HDF5 1.14 (h5wasm's) reads
- * without them: a local heap's free list and data block offsets, a global heap collection's
- * length (h5py then lists no names where h5wasm lists them). The files are
- * damaged there, but names, attributes and data read the same; counted apart, not hidden.
- */
-const HDF5_110_ONLY = /bad heap free list|actual len exceeds EOA|local heap data block/;
 
 type Ref = Record<string, unknown> & { ok: boolean; kind?: string; error?: string };
 
@@ -201,24 +193,21 @@ export async function referenceCheck(reqs: readonly RefRequest[]): Promise<RefVe
   return reqs.map((r, i): RefVerdict => {
     const ref = refs[i];
     const damaged = (r.summary.damaged as string[] | undefined) ?? [];
-    if (!ref.ok) {
-      if (ref.kind === "unsupported") return { verdict: "unsupported", detail: ref.error };
-      if (ref.kind !== "corrupt") return { verdict: "limit", detail: ref.error };
-      if (r.summary.format === "hdf5" && HDF5_110_ONLY.test(ref.error ?? "")) {
-        return { verdict: "hdf5-strict", detail: ref.error };
+    const visit = ref.ok && ref.visitError ? `h5py visititems: ${ref.visitError}` : null;
+    if (!ref.ok || visit) {
+      if (!visit && ref.kind === "unsupported") {
+        return { verdict: "unsupported", detail: ref.error };
       }
-      return damaged.length
-        ? { verdict: "agree-damaged", detail: ref.error }
-        : { verdict: "finding", detail: ref.error };
+      if (!visit && ref.kind !== "corrupt") return { verdict: "limit", detail: ref.error };
+      const detail = visit ?? ref.error;
+      return damaged.length ? { verdict: "agree-damaged", detail } : { verdict: "finding", detail };
     }
     if (damaged.length) return { verdict: "lumen-stricter", detail: damaged.join("; ") };
     const diff = differences(r.summary, ref);
-    if (diff && HDF5_110_ONLY.test(String(ref.visitError ?? ""))) {
-      return { verdict: "hdf5-strict", detail: `${ref.visitError}; ${diff}` };
-    }
     if (diff) return { verdict: "mismatch", detail: diff };
-    return ref.visitError
-      ? { verdict: "visit-only", detail: ref.visitError as string }
-      : { verdict: "match" };
+    if (Array.isArray(ref.yaml12)) {
+      return { verdict: "yaml-1.2", detail: (ref.yaml12 as string[]).join(", ") };
+    }
+    return { verdict: "match" };
   });
 }

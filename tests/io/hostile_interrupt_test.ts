@@ -17,6 +17,7 @@ import {
   writeSparseNpy,
 } from "../fixtures/hostile/make_hostile.ts";
 import { encodeNpz } from "../../lib/io/npz.ts";
+import { deflate } from "../../lib/io/zip.ts";
 
 const INSPECT = `${ROOT}/tools/inspect.ts`;
 
@@ -131,6 +132,64 @@ Deno.test("hostile interrupt: a file that makes HDF5 loop is stopped by its stal
     assert.equal((await q.status).code, 1);
     assert.match(err, /loop\.nxs: the HDF5 library made no progress for 5 s \(stopped\)/);
     assert.ok(performance.now() - t0 < 9000);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+/** A one-page TIFF of `h`×`w` uint8 in a single strip of `strip` bytes (compression `comp`). */
+function singleStripTiff(w: number, h: number, comp: number, strip: Uint8Array): Uint8Array {
+  const tags: [number, number, number][] = [ // tag, type (3 SHORT, 4 LONG), value
+    [256, 4, w],
+    [257, 4, h],
+    [258, 3, 8],
+    [259, 3, comp],
+    [262, 3, 1],
+    [273, 4, 8 + 2 + 8 * 12 + 4], // the strip follows the IFD
+    [278, 4, h],
+    [279, 4, strip.length],
+  ];
+  const ifd = new Uint8Array(2 + tags.length * 12 + 4);
+  const dv = new DataView(ifd.buffer);
+  dv.setUint16(0, tags.length, true);
+  tags.forEach(([tag, type, v], i) => {
+    dv.setUint16(2 + i * 12, tag, true);
+    dv.setUint16(4 + i * 12, type, true);
+    dv.setUint32(6 + i * 12, 1, true);
+    if (type === 3) dv.setUint16(10 + i * 12, v, true);
+    else dv.setUint32(10 + i * 12, v, true);
+  });
+  const head = new Uint8Array([0x49, 0x49, 42, 0, 8, 0, 0, 0]);
+  const out = new Uint8Array(head.length + ifd.length + strip.length);
+  out.set(head);
+  out.set(ifd, head.length);
+  out.set(strip, head.length + ifd.length);
+  return out;
+}
+
+Deno.test("hostile interrupt: a single huge TIFF strip stops part-way (deflate, PackBits)", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const w = 4096, h = 4096; // 16 MiB in one strip: one page, one strip, no page-level point
+    Deno.writeFileSync(`${dir}/z.tif`, singleStripTiff(w, h, 8, deflate(new Uint8Array(w * h))));
+    const runs = new Uint8Array((w * h / 128) * 2).map((_, i) => (i % 2 ? 0 : 0x81)); // -127: 128×0
+    Deno.writeFileSync(`${dir}/p.tif`, singleStripTiff(w, h, 32773, runs));
+    for (const f of ["z.tif", "p.tif"]) {
+      const p = inspect(`${dir}/${f}`, 3);
+      const err = await waitFor(p, "paused at safe point 3");
+      assert.match(err, /lumen: paused at safe point 3/, `${f}: ${err}`);
+      p.kill("SIGINT");
+      assert.equal((await p.status).code, 130, f);
+    }
+    // the same files read whole: 4096×4096 zeros
+    for (const f of ["z.tif", "p.tif"]) {
+      const out = new Deno.Command("deno", {
+        args: ["run", "--quiet", "--allow-read", INSPECT, `${dir}/${f}`, "--json"],
+        stdout: "piped",
+      }).outputSync();
+      const d = JSON.parse(new TextDecoder().decode(out.stdout));
+      assert.deepEqual([d.arrays[0].shape, d.arrays[0].min, d.arrays[0].max], [[4096, 4096], 0, 0]);
+    }
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }

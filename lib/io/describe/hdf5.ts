@@ -3,9 +3,10 @@
  * attributes, soft and external links), small values, and every numeric dataset's minimum and
  * maximum read a hyperslab at a time. Datasets behind external links are described with their
  * data; a dataset that cannot be read (a filter h5wasm lacks) carries an `error` and does not
- * hide the rest of the file. The work runs in a worker, so that a signal, or an HDF5 call that
- * makes no progress for {@link HDF5_STALL_MS} (a corrupt file can make the library loop), stops
- * it; where workers cannot start (a bundle), it runs in this thread.
+ * hide the rest of the file. The work runs in a child process where this process may start one
+ * (hdf5_process.ts: killed for sure when it stalls) or else in a worker, so that a signal, or an
+ * HDF5 call that makes no progress for {@link HDF5_STALL_MS} (a corrupt file can make the
+ * library loop), stops it; where neither can start (a bundle), it runs in this thread.
  *
  * @example
  * ```ts
@@ -20,6 +21,7 @@ import { H5File, type H5Node } from "../hdf5.ts";
 import { safePoint } from "../../run/interrupt.ts";
 import { BLOCK, blocksOf, jsonNumber, MinMax, NO_STATS, type Stats } from "./stats.ts";
 import { clip, fmtArray, fmtAttrs, showName } from "./text.ts";
+import { Hdf5Process } from "./hdf5_process.ts";
 import type { ArrayInfo, DescribeOptions, Description, Details } from "./types.ts";
 
 /** One node of the described tree. */
@@ -95,9 +97,10 @@ async function datasetStats(
  * ```
  */
 export async function describeHdf5(path: string, opts: DescribeOptions): Promise<Hdf5Details> {
-  let w: Worker;
+  let w: Runner;
   try {
-    w = kept ?? new Worker(new URL("./hdf5_worker.ts", import.meta.url), { type: "module" });
+    w = kept ?? Hdf5Process.start() ??
+      new Worker(new URL("./hdf5_worker.ts", import.meta.url), { type: "module" });
   } catch {
     return await describeHdf5Here(path, opts); // no workers here (a bundle): in this thread
   }
@@ -111,15 +114,16 @@ export async function describeHdf5(path: string, opts: DescribeOptions): Promise
         `the HDF5 library made no progress for ${HDF5_STALL_MS / 1000} s (stopped); a corrupt ` +
           `file that makes it loop?`,
       );
+      // every way out clears the watch: a live interval would keep the process running
+      const done = <T>(f: (x: T) => void) => (x: T) => (clearInterval(watch), f(x));
       const watch = setInterval(() => {
         const idle = performance.now() - last;
-        if (ready && idle > HDF5_STALL_MS) reject(stalled);
+        if (ready && idle > HDF5_STALL_MS) done(reject)(stalled);
         else if (!ready && idle > 6 * HDF5_STALL_MS) {
-          reject(new LumenError(path, "", "the HDF5 worker did not start in 30 s"));
+          done(reject)(new LumenError(path, "", "the HDF5 worker did not start in 30 s"));
         }
       }, 100);
-      const done = <T>(f: (x: T) => void) => (x: T) => (clearInterval(watch), f(x));
-      w.onerror = (e) => {
+      w.onerror = (e: ErrorEvent) => {
         e.preventDefault();
         if (ready) done(reject)(new LumenError(path, "", `HDF5 worker failed: ${e.message}`));
         else describeHdf5Here(path, opts).then(done(resolve), done(reject)); // cannot load it
@@ -142,12 +146,15 @@ export async function describeHdf5(path: string, opts: DescribeOptions): Promise
     else {
       w.terminate();
       if (kept === w) kept = null;
+      if (w instanceof Hdf5Process) await w.exited; // killed and reaped: nothing left running
     }
   }
 }
 
+/** Where the HDF5 work runs: a child process, or a worker. */
+type Runner = Worker | Hdf5Process;
 let reuse = false;
-let kept: Worker | null = null;
+let kept: Runner | null = null;
 
 /**
  * Keeps the worker of {@link describeHdf5} between calls (for a process that describes many
@@ -223,16 +230,17 @@ async function describeOpen(
   const f = await H5File.open(path, "r");
   beat();
   try {
-    const nodes = f.walk("/");
+    const nodes = f.walk("/", beat);
     beat();
     const rootAttrs = attrsJson(f.attrs("/"));
     const arrays: ArrayInfo[] = [];
     const tree: Hdf5TreeNode[] = [];
     const dataset = async (n: Dataset, shownPath: string) => {
+      const exactShape = n.exactShape?.map(String);
       const entry: Hdf5TreeNode = {
         path: shownPath,
         kind: "dataset",
-        shape: n.shape,
+        shape: n.exactShape ? n.exactShape.map(jsonNumber) : n.shape,
         dtype: n.dtype,
         chunks: n.chunks,
         maxshape: n.maxshape,
@@ -250,7 +258,8 @@ async function describeOpen(
       beat();
       if (["string", "compound", "enum", "other"].includes(n.dtype)) return;
       let st = NO_STATS, error: string | undefined;
-      if (opts.stats ?? true) {
+      // 2^53 elements or more cannot be read for a minimum and maximum (nor held by a double)
+      if ((opts.stats ?? true) && !exactShape) {
         try {
           st = await datasetStats(f, shownPath, n, beat);
         } catch (e) {
@@ -261,6 +270,7 @@ async function describeOpen(
       arrays.push({
         name: shownPath,
         shape: n.shape,
+        ...(exactShape ? { exactShape } : {}),
         dtype: n.dtype,
         ...st,
         chunks: n.chunks,

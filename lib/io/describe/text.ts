@@ -55,7 +55,7 @@ export function fmtBytes(n: number): string {
  * ```
  */
 export function fmtArray(a: ArrayInfo): string {
-  const parts = [`${a.dtype} (${a.shape.join(", ")})`];
+  const parts = [`${a.dtype} (${(a.exactShape ?? a.shape).join(", ")})`];
   if (a.min !== null || a.max !== null) parts.push(`min ${fmtNum(a.min)} max ${fmtNum(a.max)}`);
   if (a.nan) parts.push(`${a.nan} NaN`);
   if (a.error) parts.push(`(unreadable: ${a.error})`);

@@ -13,7 +13,8 @@
 import { readInput } from "../../run/atomic.ts";
 import { safePoint } from "../../run/interrupt.ts";
 import { TiffDocument } from "../tiff.ts";
-import { MinMax, NO_STATS, statsOf } from "./stats.ts";
+import { BLOCK, MinMax, NO_STATS, type Stats } from "./stats.ts";
+import type { NdArray } from "../array.ts";
 import { clip } from "./text.ts";
 import type { ArrayInfo, DescribeOptions, Description, Details } from "./types.ts";
 
@@ -55,6 +56,22 @@ const COMPRESSION: Record<number, string> = {
   50000: "zstd",
 };
 
+/** Adds an array to `mm` a block at a time, with a safe point between blocks (huge pages). */
+async function addInSteps(mm: MinMax, data: NdArray["data"]): Promise<void> {
+  for (let o = 0; o < data.length; o += BLOCK) {
+    mm.add(data.subarray(o, o + BLOCK));
+    await safePoint();
+  }
+  if (!data.length) mm.add(data);
+}
+
+/** {@link statsOf}, a block at a time. */
+async function statsInSteps(a: NdArray): Promise<Stats> {
+  const mm = new MinMax();
+  await addInSteps(mm, a.data);
+  return mm.result();
+}
+
 /**
  * Describes a TIFF file.
  *
@@ -83,7 +100,7 @@ export async function describeTiff(path: string, opts: DescribeOptions): Promise
     const mm = new MinMax();
     if (stats) {
       for (let i = 0; i < doc.pageCount; i++) {
-        mm.add(doc.page(i).data);
+        await addInSteps(mm, (await doc.pageAsync(i)).data);
         await safePoint();
       }
     }
@@ -100,7 +117,7 @@ export async function describeTiff(path: string, opts: DescribeOptions): Promise
         name: `page ${i}`,
         shape: p.shape,
         dtype: p.dtype,
-        ...(stats ? statsOf(doc.page(i)) : NO_STATS),
+        ...(stats ? await statsInSteps(await doc.pageAsync(i)) : NO_STATS),
       });
       await safePoint();
     }

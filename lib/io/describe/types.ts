@@ -37,6 +37,11 @@ export interface ArrayInfo {
   name: string;
   /** The array's shape. */
   shape: number[];
+  /**
+   * The shape as decimal strings, where a dimension is beyond 2^53 (HDF5): `shape` then holds
+   * the nearest doubles, this the exact values.
+   */
+  exactShape?: string[];
   /** NumPy dtype name. */
   dtype: string;
   /** Minimum ignoring NaN; null when empty or not computed. */
