@@ -13,7 +13,7 @@
 import { h5wasm } from "../../lib/deps.ts";
 import { setMaxMemory } from "../../lib/io/budget.ts";
 import { describe, type Description } from "../../lib/io/describe/mod.ts";
-import { expandCell, parseCif } from "../../lib/pipelines/diffsims/cif.ts";
+import { decodeCif, expandCell, parseCif } from "../../lib/pipelines/diffsims/cif.ts";
 import { keepHdf5Worker } from "../../lib/io/describe/hdf5.ts";
 import { LumenError } from "../../lib/run/errors.ts";
 
@@ -44,7 +44,7 @@ function summary(d: Description): Record<string, unknown> {
 
 /** A CIF through the diffsims parser: its cell and the number of sites in the full cell. */
 async function cifSummary(path: string): Promise<Record<string, unknown>> {
-  const cif = parseCif(new TextDecoder().decode(await Deno.readFile(path)), path);
+  const cif = parseCif(decodeCif(await Deno.readFile(path), path), path);
   const c = cif.cell;
   return {
     format: "cif",

@@ -103,6 +103,8 @@ export interface FuzzFigures {
   refUnsupported: number;
   /** YAML: PyYAML's YAML 1.1 scanner refuses flow syntax of YAML 1.2 (tests/fixtures/fuzz_yaml12.py). */
   refYaml12: number;
+  /** CIF: pymatgen matches reserved words and data names case-sensitively; CIF 1.1 does not. */
+  refCif11: number;
   /** The failures: mutation name and what happened (reference findings and mismatches too). */
   failures: string[];
   /** Reports counted as grammar-version differences (yaml-1.2), with the rule each needed. */
@@ -494,6 +496,7 @@ export async function runFuzz(opts: FuzzOptions = {}): Promise<Record<string, Fu
       refLumenStricter: 0,
       refUnsupported: 0,
       refYaml12: 0,
+      refCif11: 0,
       failures: [],
       classified: [],
     };
@@ -541,6 +544,7 @@ export async function runFuzz(opts: FuzzOptions = {}): Promise<Record<string, Fu
     const key = ({
       match: "refMatch",
       "yaml-1.2": "refYaml12",
+      "cif-1.1": "refCif11",
       mismatch: "refMismatch",
       finding: "refFindings",
       "agree-damaged": "refAgreeDamaged",
@@ -552,7 +556,7 @@ export async function runFuzz(opts: FuzzOptions = {}): Promise<Record<string, Fu
     if (v.verdict === "finding" || v.verdict === "mismatch") {
       f.failures.push(`${j.name}: reference ${v.verdict}: ${v.detail}`);
       save(j);
-    } else if (v.verdict === "yaml-1.2") {
+    } else if (v.verdict === "yaml-1.2" || v.verdict === "cif-1.1") {
       f.classified.push(`${j.name}: ${v.verdict}: ${v.detail}`);
     }
   };

@@ -35,11 +35,14 @@ export interface RefVerdict {
    * (an HDF5 file whose h5py `visititems` fails counts as rejected, though walking its links
    * reads everything: the damage is in metadata only the visit reads); yaml-1.2: PyYAML's YAML 1.1
    * scanner refuses flow syntax that YAML 1.2 allows, and the same document spelled so that both
-   * grammars agree (tests/fixtures/fuzz_yaml12.py names the rule) reads as Lumen reads it.
+   * grammars agree (tests/fixtures/fuzz_yaml12.py names the rule) reads as Lumen reads it;
+   * cif-1.1: pymatgen refuses a CIF whose reserved words or data names (`daTa_`, `_cell_aNgle_a`) are not in lower case, which
+   * CIF 1.1 allows, and reads the same file with them in lower case as Lumen reads it.
    */
   verdict:
     | "match"
     | "yaml-1.2"
+    | "cif-1.1"
     | "mismatch"
     | "finding"
     | "agree-damaged"
@@ -207,6 +210,9 @@ export async function referenceCheck(reqs: readonly RefRequest[]): Promise<RefVe
     if (diff) return { verdict: "mismatch", detail: diff };
     if (Array.isArray(ref.yaml12)) {
       return { verdict: "yaml-1.2", detail: (ref.yaml12 as string[]).join(", ") };
+    }
+    if (Array.isArray(ref.cif11)) {
+      return { verdict: "cif-1.1", detail: (ref.cif11 as string[]).join(", ") };
     }
     return { verdict: "match" };
   });

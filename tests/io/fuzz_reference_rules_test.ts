@@ -2,11 +2,14 @@
  * The reference check's rules for files where Lumen and the Python reference library part ways
  * without the file being corrupt (tests/io/_fuzz_reference.ts): YAML 1.2 flow syntax that
  * PyYAML's YAML 1.1 scanner refuses (tests/fixtures/fuzz_yaml12.py), each rule with a file it
- * covers and one it must not cover.
+ * covers and one it must not cover; CIF reserved words and data names in another case, which CIF
+ * 1.1 allows and pymatgen matches in lower case only.
  */
 import assert from "node:assert/strict";
 import { describe } from "../../lib/io/describe/mod.ts";
 import { parseYaml } from "../../lib/io/yaml.ts";
+import { expandCell, parseCif } from "../../lib/pipelines/diffsims/cif.ts";
+import { DEMO_CIFS } from "../../lib/pipelines/diffsims/demo_cifs.ts";
 import { referenceAvailable, referenceCheck } from "./_fuzz_reference.ts";
 
 const dir = Deno.makeTempDirSync({ prefix: "lumen_ref_rules_" });
@@ -72,5 +75,40 @@ Deno.test({
       { path: neg[2], summary: object(2) },
     ]);
     assert.deepEqual(w.map((x) => x.verdict), ["finding", "finding", "mismatch"]);
+  },
+});
+
+Deno.test({
+  name:
+    "fuzz reference: CIF names in other cases count apart (cif-1.1); a CIF with no structure stays a finding",
+  ignore: !(await referenceAvailable()),
+  fn: async () => {
+    const pb = DEMO_CIFS.pb;
+    const summary = (text: string, path: string) => {
+      const cif = parseCif(text, path);
+      const c = cif.cell;
+      return {
+        format: "cif",
+        arrays: [],
+        damaged: [],
+        cell: [c.a, c.b, c.c, c.alpha, c.beta, c.gamma],
+        sites: expandCell(cif).length,
+      };
+    };
+    const texts = [
+      pb.replace("data_", "daTa_"),
+      pb.replace("_cell_angle_gamma", "_cell_aNgle_gamma"),
+      pb,
+    ];
+    const reqs = texts.map((t, i) => {
+      const path = put(`c${i}.cif`, t);
+      return { path, summary: summary(t, path) };
+    });
+    // a file pymatgen refuses for another reason keeps its finding: no atom site loop at all
+    const cut = pb.slice(0, pb.indexOf("loop_\n_atom_site"));
+    const cutPath = put("cut.cif", cut.replace("data_", "DATA_"));
+    reqs.push({ path: cutPath, summary: reqs[2].summary });
+    const v = await referenceCheck(reqs);
+    assert.deepEqual(v.map((x) => x.verdict), ["cif-1.1", "cif-1.1", "match", "finding"]);
   },
 });

@@ -8,7 +8,7 @@
 import { defineTool, type Parsed } from "../../lib/run/flags.ts";
 import { callTool, runTool } from "../../lib/run/main.ts";
 import { readInput } from "../../lib/run/atomic.ts";
-import { parseCif, type XrdPeak, xrdPeaks } from "../../lib/pipelines/diffsims/mod.ts";
+import { decodeCif, parseCif, type XrdPeak, xrdPeaks } from "../../lib/pipelines/diffsims/mod.ts";
 
 /** The tool's command line. */
 export const meta = defineTool({
@@ -48,7 +48,7 @@ export async function cifPeaks(
   wavelength: number,
   qMax?: number,
 ): Promise<CifPeaksResult> {
-  const text = new TextDecoder().decode(await readInput(file));
+  const text = decodeCif(await readInput(file), file);
   const peaks: XrdPeak[] = xrdPeaks(parseCif(text, file), { wavelength, qMax });
   return {
     file,

@@ -16,7 +16,7 @@ import { LumenError } from "../../lib/run/errors.ts";
 import { makeProvenance, writeProvenance } from "../../lib/run/provenance.ts";
 import { readNpzArray } from "../../lib/io/npz.ts";
 import { writeHtmlReport } from "../../lib/viz/html_report.ts";
-import { parseCif, xrdPeaks } from "../../lib/pipelines/diffsims/mod.ts";
+import { decodeCif, parseCif, xrdPeaks } from "../../lib/pipelines/diffsims/mod.ts";
 import { readNpzStrings } from "../../lib/pipelines/diffsims/npz_text.ts";
 import { readExperiment } from "../../lib/pipelines/diffsims/predict.ts";
 import {
@@ -74,7 +74,7 @@ export async function evaluate(f: Flags): Promise<Map<string, Evaluation>> {
     }
     const sim = new Map<string, number[]>();
     for (let i = 0; i < phases.length; i++) {
-      const text = new TextDecoder().decode(await readInput(cifs[i]));
+      const text = decodeCif(await readInput(cifs[i]), cifs[i]);
       sim.set(
         phases[i],
         xrdPeaks(parseCif(text, cifs[i]), { wavelength: f.wavelength }).map((p) => p.q),

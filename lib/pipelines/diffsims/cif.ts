@@ -92,6 +92,48 @@ export interface CellAtom {
   label: string;
 }
 
+/**
+ * The text of a CIF file's bytes: UTF-8 (CIF 2.0; plain ASCII is CIF 1.1), a leading byte-order
+ * mark dropped. Bytes that are not UTF-8 are refused with the line they are on.
+ *
+ * @example
+ * ```ts
+ * const cif = parseCif(decodeCif(await Deno.readFile("pb.cif"), "pb.cif"), "pb.cif");
+ * ```
+ */
+export function decodeCif(bytes: Uint8Array, file: string): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    let lo = 0, hi = bytes.length; // the longest prefix that decodes
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      try {
+        new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(0, mid), { stream: true });
+        lo = mid;
+      } catch {
+        hi = mid - 1;
+      }
+    }
+    let line = 1;
+    for (let i = 0; i < lo; i++) if (bytes[i] === 10) line++;
+    throw new LumenError(file, `line ${line}`, `byte ${lo} is not UTF-8 text (CIF is UTF-8)`);
+  }
+}
+
+/**
+ * A CIF's text refused where it holds a character that neither CIF 1.1 nor CIF 2.0 allows: a
+ * control character other than tab, line feed and carriage return, or a noncharacter.
+ */
+function checkCifChars(text: string, file: string): void {
+  // deno-lint-ignore no-control-regex
+  const bad = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\ufffe\uffff]/.exec(text);
+  if (!bad) return;
+  const line = text.slice(0, bad.index).split(/\r\n|\n|\r/).length;
+  const code = bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0");
+  throw new LumenError(file, `line ${line}`, `character U+${code} is not allowed in a CIF`);
+}
+
 interface Token {
   text: string;
   line: number;
@@ -204,6 +246,7 @@ const SYMOP_TAGS = [
  * ```
  */
 export function parseCif(text: string, file: string): Cif {
+  checkCifChars(text, file);
   const toks = tokenize(text);
   const items = new Map<string, Token>();
   const loops: { tags: string[]; rows: Token[][]; line: number }[] = [];
@@ -217,6 +260,8 @@ export function parseCif(text: string, file: string): Cif {
     if (!t.quoted && /^data_/i.test(t.text)) {
       if (++blocks > 1) break;
       i++;
+    } else if (blocks === 0) {
+      throw new LumenError(file, `line ${t.line}`, `'${t.text}' before any data_ block header`);
     } else if (!t.quoted && /^loop_$/i.test(t.text)) {
       const tags: string[] = [];
       i++;
@@ -307,6 +352,9 @@ export function parseCif(text: string, file: string): Cif {
   }
   if (cy < 0 || cz < 0) {
     throw new LumenError(file, `line ${siteLoop.line}`, "atom sites lack y or z");
+  }
+  if (!siteLoop.rows.length) {
+    throw new LumenError(file, `line ${siteLoop.line}`, "the atom site loop has no rows");
   }
   const sites: Site[] = siteLoop.rows.map((r) => {
     const line = r[cx].line;

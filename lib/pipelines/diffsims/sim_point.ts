@@ -16,7 +16,7 @@
  * @module
  */
 import { basename, dirname, isAbsolute, join } from "node:path";
-import { type Cif, parseCif } from "./cif.ts";
+import { type Cif, decodeCif, parseCif } from "./cif.ts";
 import { readNpy } from "../../io/npy.ts";
 import { readInput } from "../../run/atomic.ts";
 import { LumenError } from "../../run/errors.ts";
@@ -107,7 +107,7 @@ export async function pointInputs(params: P, config: string, seed: number): Prom
   }
   const phases = await Promise.all(files.map(async (p) => ({
     name: basename(p).replace(/\.[^.]*$/, ""),
-    cif: parseCif(new TextDecoder().decode(await readInput(p)), p),
+    cif: parseCif(decodeCif(await readInput(p), p), p),
   })));
   if (!params.orientations_parameters.use_orix_sampling) return { phases, files };
   const ori = orientationFiles(params, root);
