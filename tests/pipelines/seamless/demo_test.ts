@@ -1,6 +1,6 @@
 /**
- * The SEAMLeSS demo runs end to end on generated stacks with its own budget (one pass over 24
- * stacks of 10 sections, 192 pair steps) and writes its page, the training report and a network;
+ * The SEAMLeSS demo runs end to end on generated stacks with its own budget (two passes over 24
+ * stacks of 10 sections, 384 pair steps) and writes its page, the training report and a network;
  * on fresh stacks the network's field leaves less residual displacement than no alignment.
  */
 import assert from "node:assert/strict";
@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { runDemo } from "../../../tools/seamless/_demo.ts";
 
 /** The demo's residual displacement as a share of the unaligned one (seeded, deterministic). */
-const MAX_RATIO = 0.85; // measured 0.757 (1.154 vs 1.524 px); the goal is 0.30
+const MAX_RATIO = 0.6; // measured 0.529 (0.807 vs 1.524 px); the goal is 0.30
 
 Deno.test("seamless demo: synthetic stacks → training → alignment → report", async () => {
   const out = await Deno.makeTempDir();
