@@ -13,7 +13,8 @@
  * (ours/peer, above 1 = faster than PyTorch), "threads", ...details}. Medians of REPS runs after
  * a warm-up. On wasm each line also carries "gflops" (= ours), "wasm_peak_gflops" (the relaxed-SIMD
  * multiply-add peak of the GEMM threads, lib/tensor/wasm/peak.ts, best burst before and after each
- * shape) and "peak_fraction".
+ * shape), "peak_fraction" (ours / that best burst) and "peak_fraction_median" (ours / the median
+ * burst: ours is a median of runs too, which under load the best burst flatters the other way).
  *
  *   deno run <permissions above> bench/engine_ops.ts [NAME-PREFIX] [--backend wasm|webgpu]
  *
@@ -48,7 +49,13 @@ if (import.meta.main) {
     const res: Record<string, { ours: number; peer: number }> = {};
     const pool = (b as unknown as { gemmPool?: GemmPool | null }).gemmPool ?? null;
     const peaks: number[] = [];
-    const peak = () => pool?.peak && peaks.push(measureWasmPeak(pool, { minMs: 150 }).gflops);
+    const medians: number[] = [];
+    const peak = () => {
+      if (!pool?.peak) return;
+      const r = measureWasmPeak(pool, { minMs: 150 });
+      peaks.push(r.gflops);
+      medians.push(r.medianGflops);
+    };
     peak();
     for (const s of SPECS) {
       const ours = flops(s) / median(await timeSpec(b, s, REPS, 1)) / 1e9;
@@ -57,6 +64,7 @@ if (import.meta.main) {
       peak();
     }
     const peakGflops = peaks.length ? Math.max(...peaks) : null;
+    const peakMedian = medians.length ? median(medians) : null;
     const line = (bench: string, key: string, details: Record<string, unknown>) => {
       const r = res[key];
       console.log(JSON.stringify({
@@ -70,6 +78,8 @@ if (import.meta.main) {
         gflops: r.ours,
         wasm_peak_gflops: peakGflops === null ? null : +peakGflops.toFixed(1),
         peak_fraction: peakGflops === null ? null : +(r.ours / peakGflops).toFixed(3),
+        peak_median_gflops: peakMedian === null ? null : +peakMedian.toFixed(1),
+        peak_fraction_median: peakMedian === null ? null : +(r.ours / peakMedian).toFixed(3),
         ...details,
       }));
     };

@@ -41,6 +41,9 @@ const GEOS: Geo[] = [
   { cin: 2, h: 5, w: 70, kh: 4, kw: 4, sh: 2, sw: 2, ph: 1, pw: 1, dh: 1, dw: 1 },
   { cin: 3, h: 6, w: 41, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dh: 1, dw: 1 },
   { cin: 2, h: 4, w: 37, kh: 2, kw: 3, sh: 1, sw: 3, ph: 0, pw: 2, dh: 1, dw: 2 },
+  // weight gradient's 4-tap vector loads: one kernel row of 8 taps; rows of 2 taps (never 4)
+  { cin: 3, h: 5, w: 29, kh: 1, kw: 8, sh: 1, sw: 2, ph: 0, pw: 3, dh: 1, dw: 1 },
+  { cin: 4, h: 6, w: 23, kh: 1, kw: 2, sh: 1, sw: 1, ph: 1, pw: 1, dh: 1, dw: 1 },
 ];
 
 const out = (n: number, k: number, s: number, p: number, d: number) =>
@@ -123,8 +126,51 @@ function both(
   return [implicit, explicit];
 }
 
+/** Bytes of C from sgemmConv with a bias vector and from the bias copied into C first. */
+function withBias(
+  pool: GemmPool,
+  memory: WebAssembly.Memory,
+  base: number,
+  g: Geo,
+  m: number,
+  beta: number,
+): [Uint8Array, Uint8Array] {
+  const oh = out(g.h, g.kh, g.sh, g.ph, g.dh), ow = out(g.w, g.kw, g.sw, g.pw, g.dw);
+  const K = g.cin * g.kh * g.kw, P = oh * ow;
+  const x = rand(g.cin * g.h * g.w, 4), a = rand(m * K, 5), bias = rand(m, 6);
+  const px = base, pa = px + x.length * 4 + 64, pb = pa + a.length * 4 + 64;
+  const pc = pb + m * 4 + 64;
+  const f = new Float32Array(memory.buffer);
+  f.set(x, px / 4);
+  f.set(a, pa / 4);
+  f.set(bias, pb / 4);
+  const geom = [g.cin, g.h, g.w, g.kh, g.kw, oh, ow, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw];
+  f.fill(NaN, pc / 4, pc / 4 + m * P); // C is not read when a bias is given
+  pool.sgemmConv(false, m, P, K, 1, pa, K, px, geom, beta, pc, P, pb);
+  const fused = new Uint8Array(memory.buffer.slice(pc, pc + m * P * 4));
+  for (let i = 0; i < m; i++) f.fill(bias[i], pc / 4 + i * P, pc / 4 + (i + 1) * P);
+  pool.sgemmConv(false, m, P, K, 1, pa, K, px, geom, beta, pc, P);
+  const copied = new Uint8Array(memory.buffer.slice(pc, pc + m * P * 4));
+  return [fused, copied];
+}
+
 for (const relaxed of KERNELS) {
   for (const threads of [1, 2]) {
+    Deno.test(`gemm conv: a bias read in place of C = the bias copied into C (${relaxed ? "relaxed" : "plain"}, ${threads} thread${threads > 1 ? "s" : ""})`, async () => {
+      const { pool, memory, base } = await poolOf(relaxed, threads);
+      try {
+        for (const g of GEOS) {
+          for (const m of [1, 7, 13, 70]) {
+            for (const beta of [1, 0.5]) {
+              const [fused, copied] = withBias(pool, memory, base, g, m, beta);
+              assert.deepEqual(fused, copied, `${JSON.stringify(g)} m=${m} beta=${beta}`);
+            }
+          }
+        }
+      } finally {
+        pool.close();
+      }
+    });
     Deno.test(`gemm conv: packed from the image = im2col + sgemm (${relaxed ? "relaxed" : "plain"}, ${threads} thread${threads > 1 ? "s" : ""})`, async () => {
       const { pool, memory, base } = await poolOf(relaxed, threads);
       try {

@@ -215,13 +215,15 @@ const desc = (c: Case) =>
   `m=${c.m} n=${c.n} k=${c.k} ta=${c.ta} tb=${c.tb} alpha=${c.alpha} beta=${c.beta} ` +
   `ld=${c.lda},${c.ldb},${c.ldc}`;
 
-/** Odd and edge shapes around the tile sizes (6×8, 3×12) and the blockings. */
+/** Odd and edge shapes around the tile sizes (5×8, 3×12) and the blockings. */
 function shapes(): [number, number, number][] {
   const out: [number, number, number][] = [
     [1, 1, 1],
     [1, 1, 17],
     [3, 5, 7],
     [6, 8, 8],
+    [4, 8, 9], // rows 0–3 only: the A vector without the broadcast row
+    [10, 16, 15], // two whole 5-row tiles, k not a multiple of the 8-step unroll
     [5, 7, 3],
     [7, 9, 9],
     [12, 24, 16],

@@ -18,8 +18,10 @@
  *   (panel p at dst + p*kc*MR*4, element (r, k) at + (k*MR + r)*4), zero-padding rows ≥ mc.
  * - `pack_b(src, ldb, trans, kc, nc, dst)`: packs op(B)[0:kc, 0:nc] into NR-column panels
  *   (panel q at dst + q*kc*NR*4, element (k, c) at + (k*NR + c)*4), zero-padding cols ≥ nc.
- * - `macro(ap, bp, mc, nc, kc, c, ldc, alpha, beta, tmp)`: C[0:mc, 0:nc] = alpha·Ap·Bp +
- *   beta·C (beta = 0: C is not read), tile by tile; edge tiles go through `tmp` (MR*NR floats)
+ * - `macro(ap, bp, mc, nc, kc, c, ldc, alpha, beta, tmp, bias)`: C[0:mc, 0:nc] = alpha·Ap·Bp +
+ *   beta·C (beta = 0: C is not read), tile by tile; bias ≠ 0: a vector of mc floats stands for C
+ *   (C[i, j] read as bias[i]: a convolution's bias on its first k block, bit for bit what copying
+ *   it into C first gives); edge tiles go through `tmp` (MR*NR floats)
  *   with the same arithmetic, so every element's result is independent of tile position.
  * - `pack_b_conv(x, g, trans, k0, kc, n0, nc, dst)`: as `pack_b`, with op(B) the im2col matrix
  *   of a convolution of the image at x (geometry at g), read straight from the image.
@@ -42,15 +44,30 @@ export interface KernelConfig {
   nr: number;
   /** Keep the B vectors of one k step in locals (else reload them for each row). */
   bReg: boolean;
+  /**
+   * Rows 0–3 of a k step from one v128 load of the A panel and a lane splat each (else one
+   * `load32_splat` per row): fewer loads, each of which V8 bounds-checks when the embedder
+   * has no trap handler (Deno).
+   */
+  aVec?: boolean;
 }
 
 /**
- * Register blockings (single core, L1-resident panels, kc = 256; GFLOP/s):
- * relaxed 6×8 ≈ 47–49, 3×12 ≈ 49, 5×8 ≈ 45–47, 4×8 ≈ 43–45, 4×12 / 3×16 ≈ 27 (spills);
- * plain   3×12 ≈ 38, 5×8 ≈ 36–37, 4×8 ≈ 35, 6×8 ≈ 27 (spills: mul needs a temporary).
+ * Register blockings (single core, L1-resident panels, kc = 256; GFLOP/s). Deno's V8 runs wasm
+ * without a trap handler, so every load carries an explicit bounds check (lea + cmp + jae): a
+ * 6×8 k step is 8 checked loads for 12 FMAs, which the front end cannot issue in the 6 cycles
+ * the FMAs take. 5×8 with `aVec` (rows 0–3 from one v128 load and lane splats, row 4 a
+ * `load32_splat`): 4 checked loads for 10 FMAs in 10 + 2 + 2 = 14 xmm registers.
+ * Measured interleaved in one process (load 13–15, best of 15; the relaxed peak ≈ 48–49):
+ * relaxed 5×8 aVec 41.4–43.1, 6×8 36.6–39.7, 4×8 aVec 38.8–40.4, 5×8 35.0, 6×8 aVec and
+ * 4×12 aVec spill (9–12); full sgemm per CPU-second +11–20 % for 5×8 aVec over 6×8 (1 and 2
+ * threads, 1024³, 2048³, 512×2048×4096, 128×8192×1024). Without bounds checks
+ * (`--v8-flags=--no-wasm-bounds-checks`, a test-only flag) 6×8 reaches 47.7–48.5 of 48.3–49.4.
+ * Earlier (quiet): relaxed 6×8 ≈ 47–49, 3×12 ≈ 49, 5×8 ≈ 45–47, 4×8 ≈ 43–45;
+ * plain 3×12 ≈ 38, 5×8 ≈ 36–37, 4×8 ≈ 35, 6×8 ≈ 27 (spills: mul needs a temporary).
  */
 export const KERNELS: KernelConfig[] = [
-  { name: "gemm_relaxed", relaxed: true, mr: 6, nr: 8, bReg: true },
+  { name: "gemm_relaxed", relaxed: true, mr: 5, nr: 8, bReg: true, aVec: true },
   { name: "gemm_simd", relaxed: false, mr: 3, nr: 12, bReg: true },
 ];
 
@@ -97,9 +114,10 @@ function micro(w: W, cfg: KernelConfig, rows: number, vecs: number): void {
     cfg.relaxed ? `(f32x4.relaxed_madd ${a} ${b} ${c})` : `(f32x4.add (f32x4.mul ${a} ${b}) ${c})`;
   w.open(
     `(func ${microName(rows, vecs)} (param $ap i32) (param $bp i32) (param $kc i32) ` +
-      `(param $cp i32) (param $ldcb i32) (param $alpha f32) (param $beta f32)`,
+      `(param $cp i32) (param $ldcb i32) (param $alpha f32) (param $beta f32) (param $bias i32)`,
   );
   w.o(`(local $n i32) (local $a v128) (local $va v128) (local $vb v128)`);
+  if (cfg.aVec) w.o(`(local $av v128)`);
   for (let j = 0; j < vecs; j++) w.o(`(local $b${j} v128)`);
   for (let i = 0; i < rows; i++) {
     w.o(Array.from({ length: vecs }, (_, j) => `(local $c${i}_${j} v128)`).join(" "));
@@ -110,8 +128,14 @@ function micro(w: W, cfg: KernelConfig, rows: number, vecs: number): void {
         w.o(`(local.set $b${j} (v128.load offset=${(s * nr + 4 * j) * 4} ${g("bp")}))`);
       }
     }
+    const vec = cfg.aVec && mr >= 4 ? Math.min(rows, 4) : 0;
+    if (vec) w.o(`(local.set $av (v128.load offset=${s * mr * 4} ${g("ap")}))`);
     for (let i = 0; i < rows; i++) {
-      w.o(`(local.set $a (v128.load32_splat offset=${(s * mr + i) * 4} ${g("ap")}))`);
+      w.o(
+        i < vec
+          ? `(local.set $a (i8x16.shuffle ${shuf([i, i, i, i])} ${g("av")} ${g("av")}))`
+          : `(local.set $a (v128.load32_splat offset=${(s * mr + i) * 4} ${g("ap")}))`,
+      );
       for (let j = 0; j < vecs; j++) {
         const b = cfg.bReg ? g(`b${j}`) : `(v128.load offset=${(s * nr + 4 * j) * 4} ${g("bp")})`;
         w.o(`(local.set $c${i}_${j} ${madd(g("a"), b, g(`c${i}_${j}`))})`);
@@ -131,7 +155,7 @@ function micro(w: W, cfg: KernelConfig, rows: number, vecs: number): void {
   loop(UNROLL, "main");
   w.o(`(local.set $n (i32.and ${g("kc")} ${i32(UNROLL - 1)}))`);
   loop(1, "rest");
-  w.o(`;; C = alpha*acc + beta*C (beta = 0: C is not read)`);
+  w.o(`;; C = alpha*acc + beta*C (beta = 0: C is not read; $bias: a row vector stands for C)`);
   w.o(`(local.set $va (f32x4.splat ${g("alpha")}))`);
   w.open(`(if (f32.eq ${g("beta")} (f32.const 0))`);
   w.open(`(then`);
@@ -144,6 +168,21 @@ function micro(w: W, cfg: KernelConfig, rows: number, vecs: number): void {
   w.close();
   w.open(`(else`);
   w.o(`(local.set $vb (f32x4.splat ${g("beta")}))`);
+  w.open(`(if ${g("bias")}`);
+  w.open(`(then`);
+  for (let i = 0; i < rows; i++) {
+    w.o(`(local.set $a (v128.load32_splat offset=${i * 4} ${g("bias")}))`);
+    for (let j = 0; j < vecs; j++) {
+      w.o(
+        `(v128.store offset=${j * 16} ${g("cp")} (f32x4.add (f32x4.mul ${g("va")} ${
+          g(`c${i}_${j}`)
+        }) (f32x4.mul ${g("vb")} ${g("a")})))`,
+      );
+    }
+    if (i < rows - 1) w.o(`(local.set $cp ${add(g("cp"), g("ldcb"))})`);
+  }
+  w.close();
+  w.open(`(else`);
   for (let i = 0; i < rows; i++) {
     for (let j = 0; j < vecs; j++) {
       w.o(
@@ -157,13 +196,22 @@ function micro(w: W, cfg: KernelConfig, rows: number, vecs: number): void {
   w.close();
   w.close();
   w.close();
+  w.close();
+  w.close();
 }
 
 /**
  * Calls the micro-kernel for `rows` × 4·`vecs` (locals $mr, $v: 1-based) with the given C
  * pointer, leading dimension in bytes and beta (a br_table over all MR × NR/4 sizes).
  */
-function dispatch(w: W, cfg: KernelConfig, cp: string, ldcb: string, beta: string): void {
+function dispatch(
+  w: W,
+  cfg: KernelConfig,
+  cp: string,
+  ldcb: string,
+  beta: string,
+  bias: string,
+): void {
   const nv = cfg.nr / 4;
   const names: string[] = [];
   for (let r = 1; r <= cfg.mr; r++) for (let v = 1; v <= nv; v++) names.push(`${r}_${v}`);
@@ -181,7 +229,7 @@ function dispatch(w: W, cfg: KernelConfig, cp: string, ldcb: string, beta: strin
     w.o(
       `(call ${microName(r, v)} ${g("app")} ${g("bpp")} ${g("kc")} ${cp} ${ldcb} ${
         g("alpha")
-      } ${beta})`,
+      } ${beta} ${bias})`,
     );
     w.o(`(br $dd)`);
   }
@@ -193,13 +241,13 @@ function macro(w: W, cfg: KernelConfig): void {
   w.open(
     `(func (export "macro") (param $ap i32) (param $bp i32) (param $mc i32) (param $nc i32) ` +
       `(param $kc i32) (param $cp i32) (param $ldc i32) (param $alpha f32) (param $beta f32) ` +
-      `(param $tmp i32)`,
+      `(param $tmp i32) (param $bias i32)`,
   );
   w.o(`(local $jr i32) (local $ir i32) (local $bpp i32) (local $app i32) (local $ldcb i32)`);
   w.o(
     `(local $ct i32) (local $mr i32) (local $nr i32) (local $v i32) (local $r i32) (local $c i32)`,
   );
-  w.o(`(local $src i32) (local $dst i32) (local $x f32)`);
+  w.o(`(local $src i32) (local $dst i32) (local $x f32) (local $brow i32)`);
   w.o(`(local.set $ldcb (i32.shl ${g("ldc")} ${i32(2)}))`);
   w.o(`(local.set $bpp ${g("bp")})`);
   w.open(`(block $jdone (loop $J`);
@@ -221,11 +269,16 @@ function macro(w: W, cfg: KernelConfig): void {
   w.open(`(if (i32.eqz (i32.and ${g("nr")} ${i32(3)}))`);
   w.o(`;; whole f32x4 columns: straight into C`);
   w.open(`(then`);
-  dispatch(w, cfg, g("ct"), g("ldcb"), g("beta"));
+  w.o(
+    `(local.set $brow (select ${add(g("bias"), `(i32.shl ${g("ir")} ${i32(2)})`)} ${i32(0)} ${
+      g("bias")
+    }))`,
+  );
+  dispatch(w, cfg, g("ct"), g("ldcb"), g("beta"), g("brow"));
   w.close();
   w.open(`(else`);
   w.o(`;; ragged last columns: alpha*acc into tmp, then C = tmp + beta*C element by element`);
-  dispatch(w, cfg, g("tmp"), i32(nr * 4), `(f32.const 0)`);
+  dispatch(w, cfg, g("tmp"), i32(nr * 4), `(f32.const 0)`, i32(0));
   w.o(`(local.set $r ${i32(0)})`);
   w.open(`(loop $R`);
   w.o(`(local.set $src ${add(g("tmp"), mul(g("r"), i32(nr * 4)))})`);
@@ -235,7 +288,9 @@ function macro(w: W, cfg: KernelConfig): void {
   w.o(`(local.set $x (f32.load ${g("src")}))`);
   w.o(
     `(if (f32.ne ${g("beta")} (f32.const 0)) (then (local.set $x (f32.add ${g("x")} ` +
-      `(f32.mul ${g("beta")} (f32.load ${g("dst")}))))))`,
+      `(f32.mul ${g("beta")} (f32.load (select ${
+        add(g("bias"), `(i32.shl ${add(g("ir"), g("r"))} ${i32(2)})`)
+      } ${g("dst")} ${g("bias")})))))))`,
   );
   w.o(`(f32.store ${g("dst")} ${g("x")})`);
   w.o(`(local.set $src ${add(g("src"), i32(4))})`);
@@ -469,6 +524,7 @@ function packConv(w: W, cfg: KernelConfig): void {
   w.o(`(local $iy i32) (local $ix i32) (local $ok i32) (local $d i32)`);
   w.o(`(local $run i32) (local $vec i32) (local $s i32)`);
   for (let c = 0; c < NR; c++) w.o(`(local $a${c} i32) (local $b${c} i32) (local $e${c} i32)`);
+  for (let q = 0; q < NR / 4; q++) w.o(`(local $v${q} i32)`);
   geo.forEach((n, i) => w.o(`(local.set $${n} (i32.load offset=${i * 4} ${g("g")}))`));
   w.o(`(local.set $khw ${mul(g("kh"), g("kw"))})`);
   w.o(`(local.set $hw ${mul(g("h"), g("w"))})`);
@@ -614,6 +670,15 @@ function packConv(w: W, cfg: KernelConfig): void {
         })))`,
     );
   }
+  w.o(`;; $v_q: columns 4q..4q+3 are 4 adjacent taps of one kernel row (dw = 1): one v128 each`);
+  for (let q = 0; q < NR / 4; q++) {
+    const [c0, c3] = [4 * q, 4 * q + 3];
+    w.o(
+      `(local.set $v${q} (i32.and (i32.and (i32.eq ${g(`a${c0}`)} ${g(`a${c3}`)}) (i32.eq ${
+        g(`e${c0}`)
+      } ${g(`e${c3}`)})) (i32.eq ${g(`b${c3}`)} ${add(g(`b${c0}`), i32(3))})))`,
+    );
+  }
   w.o(`(local.set $oy (i32.div_u ${g("k0")} ${g("ow")}))`);
   w.o(`(local.set $ox (i32.sub ${g("k0")} ${mul(g("oy"), g("ow"))}))`);
   w.o(`(local.set $t ${i32(0)})`);
@@ -621,10 +686,42 @@ function packConv(w: W, cfg: KernelConfig): void {
   w.o(`(br_if $jdone (i32.ge_s ${g("t")} ${g("kc")}))`);
   w.o(`(local.set $ro ${mul(g("oy"), g("sh"))})`);
   w.o(`(local.set $co ${mul(g("ox"), g("sw"))})`);
-  for (let c = 0; c < NR; c++) {
-    w.o(`(local.set $iy ${add(g(`a${c}`), g("ro"))})`);
-    w.o(`(local.set $ix ${add(g(`b${c}`), g("co"))})`);
-    elem(c, g(`e${c}`));
+  const elems = (q: number) => {
+    for (let c = 4 * q; c < 4 * q + 4; c++) {
+      w.o(`(local.set $iy ${add(g(`a${c}`), g("ro"))})`);
+      w.o(`(local.set $ix ${add(g(`b${c}`), g("co"))})`);
+      elem(c, g(`e${c}`));
+    }
+  };
+  for (let q = 0; q < NR / 4; q++) {
+    w.open(`(if ${g(`v${q}`)} (then`);
+    w.o(`(local.set $iy ${add(g(`a${4 * q}`), g("ro"))})`);
+    w.o(`(local.set $ix ${add(g(`b${4 * q}`), g("co"))})`);
+    w.o(`;; the 4 taps above or below the image: zeros; inside it: one load`);
+    w.open(`(if (i32.ge_u ${g("iy")} ${g("h")}) (then`);
+    w.o(`(v128.store offset=${q * 16} ${g("d")} (v128.const i32x4 0 0 0 0))`);
+    w.close(`)`);
+    w.open(
+      `(else (if (i32.and (i32.ge_s ${g("ix")} ${i32(0)}) (i32.le_s ${add(g("ix"), i32(4))} ${
+        g("w")
+      })) (then`,
+    );
+    w.o(
+      `(v128.store offset=${q * 16} ${g("d")} (v128.load ${
+        add(
+          g("x"),
+          `(i32.shl ${add(g(`e${4 * q}`), add(mul(g("iy"), g("w")), g("ix")))} ${i32(2)})`,
+        )
+      }))`,
+    );
+    w.close(`)`);
+    w.open(`(else`);
+    elems(q);
+    w.close(`))))`);
+    w.close(`)`);
+    w.open(`(else`);
+    elems(q);
+    w.close(`))`);
   }
   w.o(`(local.set $d ${add(g("d"), i32(NR * 4))})`);
   w.o(`(local.set $ox ${add(g("ox"), i32(1))})`);

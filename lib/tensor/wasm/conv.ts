@@ -146,6 +146,19 @@ export function conv2d(
 ): void {
   checkGroups(p);
   const K = p.cIn * p.kh * p.kw, P = p.oh * p.ow, HW = p.h * p.w;
+  const px = be.p(x), pw = be.p(w), py = be.p(y);
+  const pool = be.gemmPool;
+  if (pool?.sgemmConv && !pointwise(p)) {
+    // B packed straight from the image: no im2col matrix (same values, same rounding); the bias
+    // is read by the GEMM's first k block in place of y (the same bits as copying it into y)
+    const geom = geometry(p);
+    const pb = bias ? be.p(bias) : 0;
+    for (let i = 0; i < p.n; i++) {
+      const xi = px + i * p.cIn * HW * 4, yi = py + i * p.cOut * P * 4;
+      pool.sgemmConv(false, p.cOut, P, K, 1, pw, K, xi, geom, bias ? 1 : 0, yi, P, pb);
+    }
+    return;
+  }
   if (bias) {
     be.copy(
       bias,
@@ -157,7 +170,6 @@ export function conv2d(
     );
   }
   const beta = bias ? 1 : 0;
-  const px = be.p(x), pw = be.p(w), py = be.p(y);
   if (pointwise(p)) {
     for (let i = 0; i < p.n; i++) {
       be.gemm(
@@ -175,16 +187,6 @@ export function conv2d(
         py + i * p.cOut * P * 4,
         P,
       );
-    }
-    return;
-  }
-  const pool = be.gemmPool;
-  if (pool?.sgemmConv) {
-    // B packed straight from the image: no im2col matrix (same values, same rounding)
-    const geom = geometry(p);
-    for (let i = 0; i < p.n; i++) {
-      const xi = px + i * p.cIn * HW * 4, yi = py + i * p.cOut * P * 4;
-      pool.sgemmConv(false, p.cOut, P, K, 1, pw, K, xi, geom, beta, yi, P);
     }
     return;
   }

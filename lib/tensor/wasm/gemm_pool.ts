@@ -3,7 +3,7 @@
  *
  * The kernels are hand-written WebAssembly (wasm/gemm/*.wat → wasm/gemm_relaxed.wasm with
  * `f32x4.relaxed_madd`, wasm/gemm_simd.wasm with `f32x4.mul` + `f32x4.add`): panels of op(A)
- * and op(B) are packed into per-thread scratch, and a register-blocked micro-kernel (6×8
+ * and op(B) are packed into per-thread scratch, and a register-blocked micro-kernel (5×8
  * relaxed, 3×12 plain) computes C tile by tile. {@link GemmPool.sgemmConv} packs op(B) straight
  * from a convolution's image (its im2col matrix is never written); {@link GemmPool.peak} runs the
  * module's register-only multiply-add loop on every thread (the yardstick of the benchmarks).
@@ -67,6 +67,8 @@ export interface GemmPool {
    * ow, sh, sw, ph, pw, dh, dw]. transB = false: op(B) = col (k = cin·kh·kw rows, n = oh·ow
    * columns; a forward convolution); transB = true: op(B) = colᵀ (k = oh·ow, n = cin·kh·kw; a
    * weight gradient). A is m×k (lda ≥ k). Bit-identical to im2col + {@link GemmPool.sgemm}.
+   * `biasPtr` (optional, byte offset of m floats): C is not read; row i starts from bias[i]
+   * instead (C = alpha·A·op(B) + beta·bias[i]), bit-identical to copying the bias into C first.
    */
   sgemmConv(
     transB: boolean,
@@ -81,6 +83,7 @@ export interface GemmPool {
     beta: number,
     cPtr: number,
     ldc: number,
+    biasPtr?: number,
   ): void;
   /**
    * The multiply-add ceiling of the pool's kernel (relaxed or plain), measured now: every thread
@@ -170,6 +173,7 @@ export interface GemmExports {
     alpha: number,
     beta: number,
     tmp: number,
+    bias: number,
   ): void;
   pack_b_conv(
     x: number,
@@ -243,6 +247,8 @@ export interface GemmCall {
    * by `pack_b_conv`); 0: B is a matrix.
    */
   g: number;
+  /** Byte offset of a row vector read in place of C on the first k block (0: none). */
+  bias: number;
 }
 
 /** i32 slot of the control block where a convolution's 13 geometry values are written. */
@@ -275,6 +281,7 @@ export function writeCall(ctl: Int32Array, p: GemmCall): void {
     p.nb,
     p.kcb,
     p.g,
+    p.bias,
   ];
   for (let i = 0; i < v.length; i++) Atomics.store(ctl, C_ARGS + i, v[i] | 0);
 }
@@ -302,6 +309,7 @@ export function readCall(ctl: Int32Array): GemmCall {
     nb: u(16),
     kcb: u(17),
     g: u(18),
+    bias: u(19),
   };
 }
 
@@ -434,6 +442,7 @@ function runBlock(
       ex.pack_b(bsrc, p.ldb, p.tb, kc, nb, buf.b);
     }
     const beta = pc === 0 ? p.beta : 1;
+    const bias = pc === 0 ? p.bias : 0;
     for (let ic = m0; ic < m1; ic += mc) {
       const mcc = Math.min(mc, m1 - ic);
       const asrc = p.a + 4 * (p.ta ? pc * p.lda + ic : ic * p.lda + pc);
@@ -449,6 +458,7 @@ function runBlock(
         p.alpha,
         beta,
         buf.tmp,
+        bias && bias + 4 * ic,
       );
     }
   }
@@ -668,6 +678,7 @@ export async function createGemmPool(
     cPtr: number,
     ldc: number,
     g: number,
+    bias = 0,
   ): void {
     const flops = 2 * m * n * k;
     const use = flops < serialFlops ? 1 : threads;
@@ -689,6 +700,7 @@ export async function createGemmPool(
       ...grid,
       kcb: kBlock(k),
       g,
+      bias,
     };
     const njobs = p.gm * p.gn;
     if (use === 1 || njobs === 1) {
@@ -741,7 +753,7 @@ export async function createGemmPool(
       check("b", bPtr, transB ? n : k, transB ? k : n, ldb);
       call(transA, transB, m, n, k, alpha, aPtr, lda, bPtr, ldb, beta, cPtr, ldc, 0);
     },
-    sgemmConv(transB, m, n, k, alpha, aPtr, lda, xPtr, geom, beta, cPtr, ldc) {
+    sgemmConv(transB, m, n, k, alpha, aPtr, lda, xPtr, geom, beta, cPtr, ldc, biasPtr = 0) {
       if (closed) throw new Error("sgemm: the pool is closed");
       if (geom.length !== 13 || geom.some((v) => !Number.isInteger(v) || v < 0)) {
         throw new RangeError(`sgemmConv: geometry ${geom}`);
@@ -753,15 +765,24 @@ export async function createGemmPool(
       }
       if (!dims(m, n, k)) return;
       check("c", cPtr, m, n, ldc);
+      if (biasPtr) check("bias", biasPtr, 1, m, m);
       if (k === 0 || alpha === 0) {
-        ex.scale(cPtr, ldc, m, n, beta);
+        if (!biasPtr) {
+          ex.scale(cPtr, ldc, m, n, beta);
+          return;
+        }
+        const f = new Float32Array(memory.buffer);
+        for (let i = 0; i < m; i++) {
+          const v = Math.fround(beta * f[biasPtr / 4 + i]);
+          f.fill(beta === 0 ? 0 : v, cPtr / 4 + i * ldc, cPtr / 4 + i * ldc + n);
+        }
         return;
       }
       check("a", aPtr, m, k, lda);
       check("x", xPtr, 1, cin * h * w, cin * h * w);
       for (let i = 0; i < 13; i++) Atomics.store(ctl.i32, C_GEOM + i, geom[i]);
       const g = ctlPtr + C_GEOM * 4;
-      call(false, transB, m, n, k, alpha, aPtr, lda, xPtr, 0, beta, cPtr, ldc, g);
+      call(false, transB, m, n, k, alpha, aPtr, lda, xPtr, 0, beta, cPtr, ldc, g, biasPtr);
     },
     peak(iters) {
       if (closed) throw new Error("peak: the pool is closed");

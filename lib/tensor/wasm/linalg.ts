@@ -47,6 +47,7 @@ export type ThreadedSgemm = Sgemm & {
     beta: number,
     cPtr: number,
     ldc: number,
+    biasPtr?: number,
   ): void;
 };
 
