@@ -5,12 +5,13 @@
  *
  * 1. writes 4 patients and a new one as NIfTI (lib/pipelines/flair/synth.ts);
  * 2. prepares them into a 2-fold dataset (`flair-prepare`'s library call);
- * 3. trains the `demo` U-Net (width 8, 2 poolings) on each fold (`flair-train`'s): 5 epochs of
- *    96 augmented 64×64 crops centred in the brain mask (half of them on the stroke), batch 8,
- *    Adam 1e-2, the original's loss (visible weight 100), and the batch-norm statistics
- *    re-estimated on 3 whole-slice batches before each validation, so the model runs on
- *    256×256 slices (`flair-train --preset demo --crop 64 --stroke-bias 0.5 --bn-batches 3
- *    -b 8 --lr 0.01 -e 5 --epoch-slices 96`);
+ * 3. trains the `demo` U-Net (width 8, 2 poolings) on each fold (`flair-train`'s), with the
+ *    recipe of lib/pipelines/flair/demo_train.ts (`DEMO_RECIPE`): one epoch of 1280 augmented
+ *    48×48 crops centred in the brain mask (half of them on the stroke), batch 8, Adam 1e-2,
+ *    the original's loss (visible weight 100), the batch-norm statistics re-estimated at the end
+ *    on 8 batches of training-like crops (`flair-train --preset demo --crop 48 --stroke-bias 0.5
+ *    --bn-batches 8 --bn-on crops -b 8 --lr 0.01 -e 1 --epoch-slices 1280`); the network is
+ *    fully convolutional and runs on 256×256 slices;
  * 4. exports each fold to ONNX and checks onnxruntime-web against the engine (`flair-export`'s);
  * 5. infers each fold's held-out patients and the new patient with both models
  *    (`flair-infer`'s), volumes in mL against the truth;
@@ -26,49 +27,26 @@
  */
 import { join } from "node:path";
 import type { DemoResult } from "../../lib/run/demo.ts";
-import { closeEngine, initEngine } from "../../lib/tensor/engine.ts";
 import { flairDemoReport } from "../../lib/pipelines/flair/demo_report.ts";
 import { writeTextAtomic } from "../../lib/run/atomic.ts";
 import {
-  exportFold,
+  DEMO_RECIPE,
+  type DemoRecipe,
   inferOutOfFold,
   inferPatient,
-  loadFlairNet,
-  onnxParity,
   prepareDataset,
-  PreparedDataset,
-  trainFold,
+  trainDemoFolds,
   writeDemoCohort,
-  writeTrainReport,
 } from "../../lib/pipelines/flair/mod.ts";
 
-/** Options of {@link runDemo}; the training settings default to the demo's. */
-export interface DemoOptions {
+/** Options of {@link runDemo}; the training settings default to {@link DEMO_RECIPE}'s. */
+export interface DemoOptions extends Partial<DemoRecipe> {
   quiet: boolean;
   seed: number;
   /** wasm threads (default: all cores, like `--threads`). */
   threads?: number;
-  /** Epochs per fold (default 5). */
-  epochs?: number;
-  /** Training crops per epoch, drawn again with new augmentations (default 96, 8 passes). */
-  epochSlices?: number;
-  /** Default 8 crops of 64×64. */
-  batchSize?: number;
-  /** Adam's learning rate (default 1e-2). */
-  lr?: number;
   /** b0 brightening of the lesions' FLAIR-visible part (synth.ts). */
   visibleB0?: number;
-  /** Network width and depth instead of the `demo` preset's (8, 2 poolings). */
-  width?: number;
-  depth?: number;
-  /** Training crop side (default 64; 0: whole slices). */
-  crop?: number;
-  /** Share of crops centred on the stroke (default 0.5). */
-  strokeBias?: number;
-  /** Batches re-estimating the batch-norm statistics before validation (default 3). */
-  bnBatches?: number;
-  /** Weight of the visible term (default the original's 100). */
-  visibleWeight?: number;
 }
 
 /** The demo's result with its scores. */
@@ -100,49 +78,16 @@ export async function runDemo(
     overwrite: true,
   });
   say(`prepared ${pr.patients.length} patients, ${pr.slices} slices`);
-  await initEngine({ backend: "wasm", threads: f.threads ?? navigator.hardwareConcurrency });
-  const models = join(out, "saved_models"), onnx = join(out, "saved_models_ONNX");
-  const parity: number[] = [];
-  const reports: string[] = [];
-  try {
-    for (let k = 0; k < 2; k++) {
-      const r = await trainFold({
-        data: prep,
-        kfold: k,
-        name: "FVV",
-        saveDir: models,
-        preset: "demo",
-        width: f.width,
-        depth: f.depth,
-        epochs: f.epochs ?? 5,
-        epochSlices: f.epochSlices ?? 96,
-        batchSize: f.batchSize ?? 8,
-        lr: f.lr ?? 1e-2,
-        crop: f.crop ?? 64,
-        strokeBias: f.strokeBias ?? 0.5,
-        bnBatches: f.bnBatches ?? 3,
-        visibleWeight: f.visibleWeight,
-        seed: f.seed,
-        validMax: 4,
-        onEpoch: (e, m) => say(`fold ${k} epoch ${e}: loss ${m.train_loss.toFixed(2)}`),
-      });
-      const rep = join(r.runDir, "report.html");
-      await writeTrainReport(rep, `FVV fold ${k}`, r.history, {
-        preset: "demo",
-        crop: f.crop ?? 64,
-        visibleWeight: f.visibleWeight ?? 100,
-      });
-      reports.push(rep);
-      const ex = await exportFold(models, "FVV", k, onnx);
-      const ds = PreparedDataset.open(prep);
-      const idx = ds.foldSlices(k).test.slice(0, 2);
-      const { x } = ds.batch(idx);
-      ds.close();
-      parity.push(await onnxParity(ex.path, await loadFlairNet(ex.checkpoint), x, idx.length));
-    }
-  } finally {
-    closeEngine();
+  const recipe: DemoRecipe = { ...DEMO_RECIPE };
+  for (const k of Object.keys(recipe) as (keyof DemoRecipe)[]) {
+    if (f[k] !== undefined) (recipe as unknown as Record<string, unknown>)[k] = f[k];
   }
+  if (f.width !== undefined) recipe.width = f.width;
+  if (f.depth !== undefined) recipe.depth = f.depth;
+  const { onnx, reports, parity } = await trainDemoFolds(prep, out, recipe, f.seed, {
+    threads: f.threads,
+    say,
+  });
   const results = join(out, "results");
   const rows = await inferOutOfFold(prep, onnx, results, { overwrite: true });
   const np = await inferPatient(join(out, "new_patient", "NEW"), onnx, join(results, "NEW"), {

@@ -74,6 +74,7 @@ if (import.meta.main) {
           crop: f.crop,
           strokeBias: f.strokeBias,
           bnBatches: f.bnBatches,
+          bnOn: f.bnOn as "slices" | "crops",
           visibleWeight: f.visibleWeight,
           resume: f.resume,
           onEpoch: (e, m) => {

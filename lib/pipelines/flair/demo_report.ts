@@ -77,8 +77,8 @@ export async function flairDemoReport(
   const png = await Deno.readFile(join(results, "NEW", "key_slices.png"));
   const html = htmlReport({
     title: "Flair Visibility demo",
-    subtitle: "synthetic patients; a small U-Net (width 8) trained for a few epochs on the CPU, " +
-      "on 64×64 crops, batch-norm statistics re-estimated on whole slices",
+    subtitle: "synthetic patients; a small U-Net (width 8) trained for a few CPU minutes on " +
+      "crops, batch-norm statistics re-estimated on training-like crops, run on whole slices",
     meta: { seconds: Math.round(secs), folds: 2, patients: rows.length, seed: f.seed },
     sections: [
       {

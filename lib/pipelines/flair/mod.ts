@@ -30,3 +30,4 @@ export * from "./infer.ts";
 export * from "./infer_run.ts";
 export * from "./synth.ts";
 export * from "./demo_report.ts";
+export * from "./demo_train.ts";

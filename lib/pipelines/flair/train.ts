@@ -76,6 +76,12 @@ export interface TrainFoldOptions {
    * training batches (bn_stats.ts; the original: 21; default 0 = keep the running averages).
    */
   bnBatches?: number;
+  /**
+   * What the batch-norm statistics are re-estimated on (with `bnBatches`): whole training slices
+   * (default), or, with `crop`, augmented crops drawn as for training, so that the statistics
+   * used at inference are those the network was trained with.
+   */
+  bnOn?: "slices" | "crops";
   /** Weight of the visible term of the loss (loss.ts; default the original's 100). */
   visibleWeight?: number;
   /** Continue from the run folder's last checkpoint. */
@@ -110,6 +116,9 @@ export interface TrainFoldResult {
 }
 
 const TRACKED = ["diceMean", "visDice", "kappa", "auc"] as const;
+
+/** Offset of the augmentation epochs of the batch-norm crops (distinct from training's). */
+const BN_EPOCH = 1_000_000;
 
 /** The run folder of a fold. */
 export function runDirOf(saveDir: string, name: string, kfold: number): string {
@@ -248,7 +257,15 @@ export async function trainFold(o: TrainFoldOptions): Promise<TrainFoldResult> {
     if (o.bnBatches) {
       const bb = epochBatches(split.train, bs, seed + 2, epoch, o.bnBatches * bs)
         .slice(0, o.bnBatches);
-      await reestimateBatchNorm(net, bb.map((idx) => () => toBatch(idx, 0, 0, false).x));
+      const crops = o.bnOn === "crops" && o.crop;
+      await reestimateBatchNorm(
+        net,
+        bb.map((idx, i) => () =>
+          crops
+            ? toBatch(idx, BN_EPOCH + epoch, i * bs, o.augment ?? true, o.crop).x
+            : toBatch(idx, 0, 0, false).x
+        ),
+      );
     }
     for (const idx of epochBatches(split.valid, bs, 0, 0)) yield { idx, epoch: 0, first: 0 };
   }
@@ -346,6 +363,7 @@ export async function trainFold(o: TrainFoldOptions): Promise<TrainFoldResult> {
           seed,
           crop: o.crop ?? 0,
           bnBatches: o.bnBatches ?? 0,
+          bnOn: o.bnOn ?? "slices",
           visibleWeight: vw ?? VISIBLE_WEIGHT,
         },
       },

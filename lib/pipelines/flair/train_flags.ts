@@ -59,6 +59,12 @@ export const TRAIN_FLAGS = {
     help: "re-estimate batch-norm statistics on N training batches before validation " +
       "(the original: 21)",
   },
+  bnOn: {
+    type: "choice",
+    choices: ["slices", "crops"],
+    default: "slices",
+    help: "re-estimate them on whole training slices or, with --crop, on training-like crops",
+  },
   visibleWeight: {
     type: "number",
     min: 0,

@@ -104,3 +104,56 @@ Deno.test("flair train on crops with batch-norm re-estimation: 2 epochs = 1 + re
     closeEngine();
   }
 });
+
+Deno.test("flair batch-norm statistics on training-like crops: same weights, own statistics, seeded", async () => {
+  const { writeSyntheticPatient } = await import("../../../lib/pipelines/flair/synth.ts");
+  const { prepareDataset } = await import("../../../lib/pipelines/flair/prepare.ts");
+  const { trainFold } = await import("../../../lib/pipelines/flair/train.ts");
+  const { readSafetensors } = await import("../../../lib/nn/safetensors.ts");
+  const { initEngine, closeEngine } = await import("../../../lib/tensor/engine.ts");
+  const tmp = await Deno.makeTempDir({ prefix: "flair_bn_on_" });
+  for (let i = 0; i < 3; i++) {
+    await writeSyntheticPatient(`${tmp}/in/P${i}`, { shape: [96, 80, 4], seed: i + 1 });
+  }
+  await prepareDataset(`${tmp}/in`, `${tmp}/prep`, { kfolds: 3, valid: 0, seed: 0 });
+  await initEngine({ backend: "wasm", threads: 1 });
+  try {
+    const run = async (dir: string, bnOn: "slices" | "crops") => {
+      await trainFold({
+        data: `${tmp}/prep`,
+        kfold: 0,
+        name: "C",
+        saveDir: `${tmp}/${dir}`,
+        preset: "tiny",
+        epochs: 1,
+        epochSlices: 4,
+        batchSize: 2,
+        crop: 32,
+        strokeBias: 0.5,
+        bnBatches: 2,
+        bnOn,
+        validMax: 2,
+      });
+      const base = `${tmp}/${dir}/C-k0.run/ckpt_1`;
+      const extra = JSON.parse(await Deno.readTextFile(`${base}.json`)).extra;
+      return { st: (await readSafetensors(`${base}.safetensors`)).tensors, extra };
+    };
+    const s = await run("s", "slices"), c = await run("c", "crops"), c2 = await run("c2", "crops");
+    assert.equal(s.extra.bnOn, "slices");
+    assert.equal(c.extra.bnOn, "crops");
+    let stats = 0, differ = 0;
+    for (const [name, t] of s.st) {
+      const u = c.st.get(name)!;
+      assert.deepEqual(c2.st.get(name)!.data, u.data, `${name}: seeded`);
+      if (/running_(mean|var)$/.test(name)) {
+        stats++;
+        if (t.data.some((v, i) => v !== u.data[i])) differ++;
+      } else if (!/num_batches_tracked$/.test(name)) {
+        assert.deepEqual(u.data, t.data, `${name}: training is the same`);
+      }
+    }
+    assert.ok(stats > 0 && differ === stats, `${differ} of ${stats} statistics differ`);
+  } finally {
+    closeEngine();
+  }
+});

@@ -2,7 +2,17 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { runDemo } from "../../../tools/flair/_demo.ts";
 
-Deno.test("flair demo: synthetic patients end to end (1 short epoch per fold)", async () => {
+// The acceptance test below runs the whole demo (~150 CPU seconds); FLAIR_DEMO_ACCEPT=0 skips it
+// and runs this short smoke test instead.
+const ACCEPT = Deno.env.get("FLAIR_DEMO_ACCEPT") !== "0";
+
+Deno.test({
+  name: "flair demo: synthetic patients end to end (1 short epoch per fold)",
+  ignore: ACCEPT,
+  fn: smoke,
+});
+
+async function smoke() {
   const out = await Deno.makeTempDir({ prefix: "flair_demo_" });
   const r = await runDemo(out, { quiet: true, seed: 0, threads: 1, epochs: 1, epochSlices: 16 });
   assert.equal(r.index, `${out}/index.html`);
@@ -24,15 +34,13 @@ Deno.test("flair demo: synthetic patients end to end (1 short epoch per fold)", 
   const html = await Deno.readTextFile(r.index);
   assert.match(html, /Held-out patients/);
   assert.match(html, /data:image\/png;base64,/);
-});
+}
 
 // The demo as `deno task demo flair` runs it (2 threads fixed, so the sums and hence the
 // scores are the same on every machine) against the issue's bar on the held-out patients.
-// Not met yet (mean stroke Dice 0.72, visible volumes up to +142 %): it runs only with
-// FLAIR_DEMO_ACCEPT=1 (about 140 CPU seconds).
 Deno.test({
   name: "flair demo: held-out stroke Dice ≥ 0.8 and visible volumes within 15 %",
-  ignore: Deno.env.get("FLAIR_DEMO_ACCEPT") !== "1",
+  ignore: !ACCEPT,
   fn: async () => {
     const out = await Deno.makeTempDir({ prefix: "flair_demo_" });
     const r = await runDemo(out, { quiet: true, seed: 0, threads: 2 });
