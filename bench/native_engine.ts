@@ -10,9 +10,13 @@
  *   as bench/nostripesnet.ts does (fresh process per measurement, bench/_nsn_child.ts, best of 2;
  *   peer bench/peers/nostripesnet.py).
  *
- * Lines: {"bench", "unit", "ours", "peer", "ratio" (higher is better), "cpu", "loadavg",
- * "threads", "onednn"}; where oneDNN does not load, `ours` is null with a `note`. A failed peer
- * prints its error on stderr and marks the line with `peer_error`.
+ * Lines: {"bench", "unit", "ours", "peer", "ratio" (higher is better), "cpu", "loadavg" (when
+ * the line is printed), "threads", "onednn"}; the NoStripesNet lines add "loadavg_before",
+ * "rounds" (alternating peer/ours rounds, each side's best kept; `LUMEN_BENCH_ROUNDS`, default
+ * 2), "ours_cpu_s"/"peer_cpu_s" (process CPU seconds of each side's best run) and "cpu_ratio"
+ * (peer CPU seconds / ours: the comparison a loaded machine distorts least). Where oneDNN does
+ * not load, `ours` is null with a `note`. A failed peer prints its error on stderr and marks the
+ * line with `peer_error`.
  *
  *   deno run <permissions above> bench/native_engine.ts [NAME-PREFIX]
  *
@@ -96,7 +100,11 @@ async function peer<T>(what: string, run: () => Promise<T>): Promise<T | null> {
 const marks = (what: string) => (peerErrors[what] ? { peer_error: peerErrors[what] } : {});
 
 const lib = findDnnl();
+const policySet = Deno.env.get("OMP_WAIT_POLICY") !== undefined;
 const ok = dnnlAvailable();
+// loading oneDNN here set OMP_WAIT_POLICY for this process (library.ts); the peers must run
+// with PyTorch's own default, and our child sets it again when it loads the library
+if (!policySet) Deno.env.delete("OMP_WAIT_POLICY");
 const note = ok ? {} : {
   note: `oneDNN not loaded (${lib ?? "libdnnl.so.2 not found"}; needs --allow-ffi=<it>)`,
 };
@@ -162,7 +170,7 @@ const PEAK = "import resource, subprocess, sys; r = subprocess.run(sys.argv[1:])
   "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024, file=sys.stderr); " +
   "sys.exit(r.returncode)";
 
-async function ours(what: string): Promise<{ seconds: number; peak: number }> {
+async function ours(what: string): Promise<Side> {
   const { out, err } = await jsonOf(PY, [
     "-c",
     PEAK,
@@ -181,7 +189,14 @@ async function ours(what: string): Promise<{ seconds: number; peak: number }> {
     "2",
   ], ENV);
   if (out.backend !== "native") throw new Error(`child ran on ${out.backend}`);
-  return { seconds: out.seconds, peak: Number(err.pop()) };
+  return { seconds: out.seconds, cpu: out.cpu_seconds, peak: Number(err.pop()) };
+}
+
+/** One side's best run: wall seconds, its process CPU seconds, the process's peak RSS. */
+interface Side {
+  seconds: number;
+  cpu: number;
+  peak: number;
 }
 
 const nsnPeer = (what: string) =>
@@ -190,24 +205,64 @@ const nsnPeer = (what: string) =>
     () =>
       jsonOf(PY, [`${HERE}peers/nostripesnet.py`, what, `${H}`, `${W}`, "2"], ENV).then((r) => ({
         seconds: r.out.seconds as number,
+        cpu: r.out.cpu_seconds as number,
         peak: r.out.peak_rss_bytes as number,
       })),
   );
 
+/** Rounds of (peer, ours) measurements; the order alternates and each side keeps its best. */
+const ROUNDS = Math.max(1, Number(Deno.env.get("LUMEN_BENCH_ROUNDS") ?? 2));
+
+/**
+ * Measures `what` on both sides in {@link ROUNDS} alternating rounds (a shared machine's load
+ * moves between runs; alternating and keeping each side's best keeps one side from getting all
+ * the quiet moments). Returns each side's best run (fastest wall time; smallest peak) and the
+ * load average before and after.
+ */
+async function sideBySide(what: string) {
+  const before = load();
+  let p: Side | null = null, o: Side | null = null;
+  const best = (a: Side | null, b: Side | null): Side | null =>
+    !a ? b : !b ? a : {
+      ...(b.seconds < a.seconds ? b : a),
+      peak: Math.min(a.peak, b.peak),
+    };
+  for (let r = 0; r < ROUNDS; r++) {
+    const order = r % 2 === 0 ? ["peer", "ours"] : ["ours", "peer"];
+    for (const side of order) {
+      if (side === "peer") p = best(p, await nsnPeer(what));
+      else if (ok) o = best(o, await ours(what));
+    }
+  }
+  const extra = {
+    ...note,
+    ...marks(what),
+    rounds: ROUNDS,
+    loadavg_before: before,
+    ours_cpu_s: o?.cpu ?? null,
+    peer_cpu_s: p?.cpu ?? null,
+  };
+  return { o, p, extra };
+}
+
+/** The ratio of CPU seconds (higher is better for ours), where both are known. */
+const cpuRatio = (o: Side | null, p: Side | null) =>
+  o && p && o.cpu > 0 && p.cpu > 0 ? { cpu_ratio: p.cpu / o.cpu } : {};
+
 const fwd = ["unet_forward_native", "apply_model_patches_per_s_native"];
 if (need(...fwd)) {
-  const pf = await nsnPeer("forward");
-  const f = ok ? await ours("forward") : null;
-  const x = { ...note, ...marks("forward") };
-  line(fwd[0], "s", f?.seconds ?? null, pf?.seconds ?? null, true, x);
-  line(fwd[1], "patches/s", f ? 1 / f.seconds : null, pf ? 1 / pf.seconds : null, false, x);
+  const { o, p, extra } = await sideBySide("forward");
+  const x = { ...extra, ...cpuRatio(o, p) };
+  line(fwd[0], "s", o?.seconds ?? null, p?.seconds ?? null, true, x);
+  line(fwd[1], "patches/s", o ? 1 / o.seconds : null, p ? 1 / p.seconds : null, false, x);
 }
 const step = ["gan_step_native", "gan_step_peak_memory_native"];
 if (need(...step)) {
-  const ps = await nsnPeer("step");
-  const s = ok ? await ours("step") : null;
-  const x = { ...note, ...marks("step") };
-  line(step[0], "s", s?.seconds ?? null, ps?.seconds ?? null, true, x);
-  line(step[1], "bytes", s?.peak ?? null, ps?.peak ?? null, true, x);
+  const { o, p, extra } = await sideBySide("step");
+  line(step[0], "s", o?.seconds ?? null, p?.seconds ?? null, true, {
+    ...extra,
+    ...cpuRatio(o, p),
+  });
+  line(step[1], "bytes", o?.peak ?? null, p?.peak ?? null, true, extra);
 }
 Deno.exit(0);

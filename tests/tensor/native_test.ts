@@ -546,3 +546,26 @@ Deno.test({
     assert.match(missing.out, /LUMEN_DNNL|apt-get install libdnnl2/, missing.out);
   },
 });
+
+Deno.test({
+  name: "native: OpenMP waits passively unless the user chose a policy (OMP_WAIT_POLICY)",
+  ignore: !ok,
+  async fn() {
+    const libUrl = new URL("../../lib/tensor/native/library.ts", import.meta.url).href;
+    const code = (set: string) =>
+      `${set}import { loadDnnl } from "${libUrl}";
+loadDnnl();
+console.log("policy", Deno.env.get("OMP_WAIT_POLICY"));`;
+    const flags = ["--allow-read", "--allow-env", `--allow-ffi=${LIB}`];
+    const unset = await child(flags, code(`Deno.env.delete("OMP_WAIT_POLICY");\n`));
+    assert.match(unset.out, /^policy passive$/, unset.out);
+    const chosen = await child(flags, code(`Deno.env.set("OMP_WAIT_POLICY", "active");\n`));
+    assert.match(chosen.out, /^policy active$/, chosen.out);
+    // without --allow-env the library still loads, with OpenMP's own default
+    const noEnv = await child(
+      ["--allow-read", `--allow-ffi=${LIB}`],
+      `import { loadDnnl } from "${libUrl}";\nconsole.log("version", loadDnnl().version);`,
+    );
+    assert.match(noEnv.out, /^version \d+\.\d+\.\d+$/, noEnv.out.slice(0, 300));
+  },
+});
