@@ -337,13 +337,7 @@ export class H5Layout {
       return h.u32(0) === 0x45455254 && h.u8(4) === 1;
     };
     const node = (a: bigint, depth: number) => {
-      if (depth > 64) fail(`chunk B-tree deeper than 64 levels (at ${a})`);
-      if (seen.has(a)) fail(`chunk B-tree nodes form a loop (at ${a})`);
-      seen.add(a);
-      const h = this.read(a, 8 + 2 * o, "chunk B-tree node");
-      if (h.u32(0) !== 0x45455254) fail(`chunk B-tree node at ${a} lacks its "TREE" signature`);
-      if (h.u8(4) !== 1) fail(`chunk B-tree node at ${a} has node type ${h.u8(4)} (1 expected)`);
-      const level = h.u8(5), used = h.u16(6);
+      const { h, level, used } = this.treeNode(a, 1, "chunk", seen, depth);
       for (const [side, s] of [["left", h.big(8, o)], ["right", h.big(8 + o, o)]] as const) {
         if (!this.undef(s) && !isNode(s)) {
           fail(
@@ -367,6 +361,28 @@ export class H5Layout {
       }
     };
     node(addr, 0);
+  }
+
+  /**
+   * The header of a v1 B-tree node of `type` (0 group, 1 chunk) at `a`: its depth bound, its
+   * "TREE" signature and type checked, and `a` added to `seen` (a node seen twice is a loop).
+   */
+  private treeNode(
+    a: bigint,
+    type: 0 | 1,
+    kind: "group" | "chunk",
+    seen: Set<bigint>,
+    depth: number,
+  ): { h: Fields; level: number; used: number } {
+    if (depth > 64) fail(`${kind} B-tree deeper than 64 levels (at ${a})`);
+    if (seen.has(a)) fail(`${kind} B-tree nodes form a loop (at ${a})`);
+    seen.add(a);
+    const h = this.read(a, 8 + 2 * this.offsets, `${kind} B-tree node`);
+    if (h.u32(0) !== 0x45455254) fail(`${kind} B-tree node at ${a} lacks its "TREE" signature`);
+    if (h.u8(4) !== type) {
+      fail(`${kind} B-tree node at ${a} has node type ${h.u8(4)} (${type} expected)`);
+    }
+    return { h, level: h.u8(5), used: h.u16(6) };
   }
 
   /**
@@ -414,13 +430,7 @@ export class H5Layout {
     this.freeList(heapAddr, data, dataSize, free);
     const seen = new Set<bigint>();
     const node = (addr: bigint, depth: number) => {
-      if (depth > 64) fail(`group B-tree deeper than 64 levels (at ${addr})`);
-      if (seen.has(addr)) fail(`group B-tree nodes form a loop (at ${addr})`);
-      seen.add(addr);
-      const h = this.read(addr, 8 + 2 * o, "group B-tree node");
-      if (h.u32(0) !== 0x45455254) fail(`group B-tree node at ${addr} lacks its "TREE" signature`);
-      if (h.u8(4) !== 0) fail(`group B-tree node at ${addr} has node type ${h.u8(4)} (0 expected)`);
-      const level = h.u8(5), used = h.u16(6);
+      const { h, level, used } = this.treeNode(addr, 0, "group", seen, depth);
       for (const [side, s] of [["left", h.big(8, o)], ["right", h.big(8 + o, o)]] as const) {
         if (!this.undef(s) && this.base + s >= BigInt(this.size)) {
           fail(

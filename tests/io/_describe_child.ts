@@ -13,7 +13,7 @@
 import { h5wasm } from "../../lib/deps.ts";
 import { setMaxMemory } from "../../lib/io/budget.ts";
 import { describe, type Description } from "../../lib/io/describe/mod.ts";
-import { decodeCif, expandCell, parseCif } from "../../lib/pipelines/diffsims/cif.ts";
+import { cifSummary } from "./_cif_summary.ts";
 import { keepHdf5Worker } from "../../lib/io/describe/hdf5.ts";
 import { LumenError } from "../../lib/run/errors.ts";
 
@@ -42,19 +42,6 @@ function summary(d: Description): Record<string, unknown> {
   return s;
 }
 
-/** A CIF through the diffsims parser: its cell and the number of sites in the full cell. */
-async function cifSummary(path: string): Promise<Record<string, unknown>> {
-  const cif = parseCif(decodeCif(await Deno.readFile(path), path), path);
-  const c = cif.cell;
-  return {
-    format: "cif",
-    arrays: [],
-    damaged: [],
-    cell: [c.a, c.b, c.c, c.alpha, c.beta, c.gamma],
-    sites: expandCell(cif).length,
-  };
-}
-
 const enc = new TextEncoder();
 const say = (o: unknown) => Deno.stdout.writeSync(enc.encode(JSON.stringify(o) + "\n"));
 let buf = "";
@@ -67,7 +54,7 @@ for await (const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream(
     const t0 = performance.now();
     try {
       let s: Record<string, unknown>;
-      if (path.endsWith(".cif")) s = await cifSummary(path);
+      if (path.endsWith(".cif")) s = cifSummary(await Deno.readFile(path), path);
       else {
         const d = await describe(path);
         JSON.stringify(d);

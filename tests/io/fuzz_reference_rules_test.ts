@@ -8,9 +8,9 @@
 import assert from "node:assert/strict";
 import { describe } from "../../lib/io/describe/mod.ts";
 import { parseYaml } from "../../lib/io/yaml.ts";
-import { expandCell, parseCif } from "../../lib/pipelines/diffsims/cif.ts";
 import { DEMO_CIFS } from "../../lib/pipelines/diffsims/demo_cifs.ts";
 import { referenceAvailable, referenceCheck } from "./_fuzz_reference.ts";
+import { cifSummary } from "./_cif_summary.ts";
 
 const dir = Deno.makeTempDirSync({ prefix: "lumen_ref_rules_" });
 globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
@@ -84,17 +84,6 @@ Deno.test({
   ignore: !(await referenceAvailable()),
   fn: async () => {
     const pb = DEMO_CIFS.pb;
-    const summary = (text: string, path: string) => {
-      const cif = parseCif(text, path);
-      const c = cif.cell;
-      return {
-        format: "cif",
-        arrays: [],
-        damaged: [],
-        cell: [c.a, c.b, c.c, c.alpha, c.beta, c.gamma],
-        sites: expandCell(cif).length,
-      };
-    };
     const texts = [
       pb.replace("data_", "daTa_"),
       pb.replace("_cell_angle_gamma", "_cell_aNgle_gamma"),
@@ -102,7 +91,7 @@ Deno.test({
     ];
     const reqs = texts.map((t, i) => {
       const path = put(`c${i}.cif`, t);
-      return { path, summary: summary(t, path) };
+      return { path, summary: cifSummary(new TextEncoder().encode(t), path) };
     });
     // a file pymatgen refuses for another reason keeps its finding: no atom site loop at all
     const cut = pb.slice(0, pb.indexOf("loop_\n_atom_site"));
