@@ -104,6 +104,37 @@ export interface Conv2dParams {
   groups: number;
 }
 
+/**
+ * A convolution's geometry as numbers in the field order of {@link Conv2dParams} (n, cIn, h, w,
+ * cOut, kh, kw, oh, ow, strides, paddings, dilations, groups): the parameter block of the WGSL
+ * kernels and the plan key of the native backend.
+ *
+ * @example
+ * ```ts
+ * convParamList(p).join(","); // "1,3,32,32,8,3,3,32,32,1,1,1,1,1,1,1"
+ * ```
+ */
+export function convParamList(p: Conv2dParams): number[] {
+  return [
+    p.n,
+    p.cIn,
+    p.h,
+    p.w,
+    p.cOut,
+    p.kh,
+    p.kw,
+    p.oh,
+    p.ow,
+    p.strideH,
+    p.strideW,
+    p.padH,
+    p.padW,
+    p.dilH,
+    p.dilW,
+    p.groups,
+  ];
+}
+
 /** Batched GEMM: C[b] = alpha·op(A[b])·op(B[b]) + beta·C[b], row-major, contiguous matrices. */
 export interface MatmulParams {
   batch: number;

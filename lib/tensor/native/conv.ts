@@ -15,7 +15,7 @@
  *
  * @module
  */
-import type { Conv2dParams } from "../backend.ts";
+import { type Conv2dParams, convParamList } from "../backend.ts";
 import type { Dnnl, MemoryDesc } from "./dnnl.ts";
 
 /** Native memory for the plans: scratch bytes for one call. */
@@ -313,22 +313,5 @@ export class ConvPlans {
 
 /** A string naming a convolution geometry. */
 export function geometryKey(p: Conv2dParams): string {
-  return [
-    p.n,
-    p.cIn,
-    p.h,
-    p.w,
-    p.cOut,
-    p.kh,
-    p.kw,
-    p.oh,
-    p.ow,
-    p.strideH,
-    p.strideW,
-    p.padH,
-    p.padW,
-    p.dilH,
-    p.dilW,
-    p.groups,
-  ].join(",");
+  return convParamList(p).join(",");
 }

@@ -16,21 +16,7 @@ import { ranges } from "./launch.ts";
 
 /** The parameter block of the im2col/col2im kernels. */
 function convPrm(be: WasmBackend, p: Conv2dParams): number {
-  return be.params([
-    p.cIn,
-    p.h,
-    p.w,
-    p.kh,
-    p.kw,
-    p.oh,
-    p.ow,
-    p.strideH,
-    p.strideW,
-    p.padH,
-    p.padW,
-    p.dilH,
-    p.dilW,
-  ]);
+  return be.params(geometry(p));
 }
 
 /** im2col of one tile, columns split across threads. */
@@ -74,27 +60,16 @@ function col2im(
   const lists: number[][] = [];
   for (let t = 0, c0 = 0; c0 < p.cIn; t++, c0 += per) {
     const c1 = Math.min(p.cIn, c0 + per);
-    const prm = be.paramsAt(t, [
-      c1 - c0,
-      p.h,
-      p.w,
-      p.kh,
-      p.kw,
-      p.oh,
-      p.ow,
-      p.strideH,
-      p.strideW,
-      p.padH,
-      p.padW,
-      p.dilH,
-      p.dilW,
-    ]);
+    const prm = be.paramsAt(t, [c1 - c0, ...geometry(p).slice(1)]);
     lists.push([col + c0 * kk * nc * 4, dx + c0 * p.h * p.w * 4, prm, p0, nc]);
   }
   be.run("col2im_tile", lists);
 }
 
-/** The geometry block of `sgemmConv` (lib/tensor/wasm/gemm_pool.ts). */
+/**
+ * The geometry block of `sgemmConv` (lib/tensor/wasm/gemm_pool.ts) and of the engine's
+ * im2col/col2im kernels.
+ */
 function geometry(p: Conv2dParams): number[] {
   return [
     p.cIn,

@@ -7,49 +7,18 @@
  */
 import type { MatmulParams, Storage } from "../backend.ts";
 import type { WasmBackend } from "./backend.ts";
+import type { GemmPool } from "./gemm_pool.ts";
 
 /** The GEMM interface the backend calls (lib/tensor/wasm/gemm_pool.ts implements it). */
-export interface Sgemm {
-  sgemm(
-    transA: boolean,
-    transB: boolean,
-    m: number,
-    n: number,
-    k: number,
-    alpha: number,
-    aPtr: number,
-    lda: number,
-    bPtr: number,
-    ldb: number,
-    beta: number,
-    cPtr: number,
-    ldc: number,
-  ): void;
-}
+export type Sgemm = Pick<GemmPool, "sgemm">;
 
 /**
  * A started GEMM pool: an {@link Sgemm} with its thread count, and (lib/tensor/wasm/gemm_pool.ts)
  * the GEMM whose B is a convolution's im2col matrix packed straight from the image.
  */
-export type ThreadedSgemm = Sgemm & {
-  threads: number;
-  close(): void;
-  sgemmConv?(
-    transB: boolean,
-    m: number,
-    n: number,
-    k: number,
-    alpha: number,
-    aPtr: number,
-    lda: number,
-    xPtr: number,
-    geom: readonly number[],
-    beta: number,
-    cPtr: number,
-    ldc: number,
-    biasPtr?: number,
-  ): void;
-};
+export type ThreadedSgemm =
+  & Pick<GemmPool, "sgemm" | "threads" | "close">
+  & Partial<Pick<GemmPool, "sgemmConv">>;
 
 /**
  * C = alpha·op(A)·op(B) + beta·C on byte offsets (the pool when installed, else Rust).

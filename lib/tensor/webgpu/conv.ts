@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Conv2dParams, Storage } from "../backend.ts";
+import { type Conv2dParams, convParamList, type Storage } from "../backend.ts";
 import { type Binding, type KernelSpec, Params } from "./runtime.ts";
 import type { WebGpuBackend } from "./backend.ts";
 
@@ -23,24 +23,7 @@ function convParams(
   splits: number,
   total: number,
 ): Params {
-  return new Params().u(
-    p.n,
-    p.cIn,
-    p.h,
-    p.w,
-    p.cOut,
-    p.kh,
-    p.kw,
-    p.oh,
-    p.ow,
-    p.strideH,
-    p.strideW,
-    p.padH,
-    p.padW,
-    p.dilH,
-    p.dilW,
-    p.groups,
-  ).u(M, N, K, kChunk, splits, total);
+  return new Params().u(...convParamList(p)).u(M, N, K, kChunk, splits, total);
 }
 
 /** Refuses groups that do not divide the channels. */

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { runDemo } from "../../../tools/flair/_demo.ts";
 
-// The acceptance test below runs the whole demo (~150 CPU seconds); FLAIR_DEMO_ACCEPT=0 skips it
+// The acceptance test below runs the whole demo (~100 CPU seconds); FLAIR_DEMO_ACCEPT=0 skips it
 // and runs this short smoke test instead.
 const ACCEPT = Deno.env.get("FLAIR_DEMO_ACCEPT") !== "0";
 
@@ -20,20 +20,7 @@ async function smoke() {
   assert.match(r.summary[0], /^4 held-out patients, mean stroke Dice \d/);
   assert.match(r.summary[1], /visible within 15 %: (met|not met)$/);
   assert.equal(r.scores.patients.length, 4);
-  for (
-    const f of [
-      "saved_models_ONNX/model1.onnx",
-      "saved_models_ONNX/model2.onnx",
-      "results/test_inference.csv",
-      "results/S1/heatmap.nii.gz",
-      "results/NEW/predictions.nii.gz",
-      "results/NEW/key_slices.png",
-      "saved_models/FVV-k0.run/report.html",
-    ]
-  ) assert.ok(existsSync(`${out}/${f}`), f);
-  const html = await Deno.readTextFile(r.index);
-  assert.match(html, /Held-out patients/);
-  assert.match(html, /data:image\/png;base64,/);
+  await assertArtifacts(out, r.index);
 }
 
 // The demo as `deno task demo flair` runs it (2 threads fixed, so the sums and hence the
@@ -55,19 +42,24 @@ Deno.test({
     for (const p of s.patients) assert.ok(Math.abs(p.visibleError) <= 0.15, per);
     assert.ok(s.accepted);
     assert.match(r.summary[1], /visible within 15 %: met$/);
-    for (
-      const f of [
-        "saved_models_ONNX/model1.onnx",
-        "saved_models_ONNX/model2.onnx",
-        "results/test_inference.csv",
-        "results/S1/heatmap.nii.gz",
-        "results/NEW/predictions.nii.gz",
-        "results/NEW/key_slices.png",
-        "saved_models/FVV-k0.run/report.html",
-      ]
-    ) assert.ok(existsSync(`${out}/${f}`), f);
-    const html = await Deno.readTextFile(r.index);
-    assert.match(html, /Held-out patients/);
-    assert.match(html, /data:image\/png;base64,/);
+    await assertArtifacts(out, r.index);
   },
 });
+
+/** The demo's models, tables, NIfTI files, figures and report, and its index page with images. */
+async function assertArtifacts(out: string, index: string): Promise<void> {
+  for (
+    const f of [
+      "saved_models_ONNX/model1.onnx",
+      "saved_models_ONNX/model2.onnx",
+      "results/test_inference.csv",
+      "results/S1/heatmap.nii.gz",
+      "results/NEW/predictions.nii.gz",
+      "results/NEW/key_slices.png",
+      "saved_models/FVV-k0.run/report.html",
+    ]
+  ) assert.ok(existsSync(`${out}/${f}`), f);
+  const html = await Deno.readTextFile(index);
+  assert.match(html, /Held-out patients/);
+  assert.match(html, /data:image\/png;base64,/);
+}
