@@ -23,10 +23,14 @@ type Images = Uint16Array[];
 interface Waiter {
   resolve: (f: Images) => void;
   reject: (e: Error) => void;
+  job: PatchJob;
+  grid: PatchGrid;
 }
 interface Slot {
   worker: Worker;
   busy: number;
+  /** The worker has answered once (an error before that means it could not start). */
+  started: boolean;
 }
 
 /** Workers making the patch images of sinograms (see the module doc). */
@@ -52,8 +56,9 @@ export class PatchPool {
       } catch {
         break; // no worker module here: the rest runs on this thread
       }
-      const slot: Slot = { worker, busy: 0 };
+      const slot: Slot = { worker, busy: 0, started: false };
       worker.onmessage = (e) => {
+        slot.started = true;
         const w = this.waiting.get(e.data.id);
         if (!w) return;
         this.waiting.delete(e.data.id);
@@ -94,7 +99,7 @@ export class PatchPool {
     const id = this.next++;
     slot.busy++;
     return new Promise<Images>((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject, slot });
+      this.waiting.set(id, { resolve, reject, slot, job, grid });
       // a sinogram in shared memory is shared, one in its own buffer is moved
       const s = job.sino;
       const own = s && s.buffer instanceof ArrayBuffer && s.byteLength === s.buffer.byteLength;
@@ -102,14 +107,21 @@ export class PatchPool {
     });
   }
 
+  /**
+   * Drops a failed worker. One that never answered could not start (a bundle without the worker
+   * module): its requests run again elsewhere (another worker, else this thread), the same bytes;
+   * a sinogram that was moved to it is gone, and that request fails.
+   */
   private fail(slot: Slot, err: Error): void {
+    slot.worker.terminate();
+    this.slots.splice(this.slots.indexOf(slot), 1);
     for (const [id, w] of this.waiting) {
       if (w.slot !== slot) continue;
       this.waiting.delete(id);
-      w.reject(err);
+      const moved = w.job.sino && w.job.sino.buffer.byteLength === 0;
+      if (slot.started || moved) w.reject(err);
+      else this.run(w.job, w.grid).then(w.resolve, w.reject);
     }
-    slot.worker.terminate();
-    this.slots.splice(this.slots.indexOf(slot), 1);
   }
 
   /** Stops the workers; requests still running are rejected. */
