@@ -159,8 +159,6 @@ export interface Interrupted {
   paused: boolean;
   /** Exit status. */
   code: number;
-  /** Milliseconds from the signal to the exit (0 when it never paused). */
-  exitMs: number;
   stderr: string;
 }
 
@@ -196,7 +194,7 @@ export async function interruptAt(
     stderr: "piped",
   }).spawn();
   const dec = new TextDecoder();
-  let text = "", paused = false, sentAt = 0;
+  let text = "", paused = false;
   const reader = child.stderr.getReader();
   for (;;) {
     const { value, done } = await reader.read();
@@ -204,12 +202,11 @@ export async function interruptAt(
     text += dec.decode(value, { stream: true });
     if (!paused && text.includes(`lumen: paused at safe point ${point}\n`)) {
       paused = true;
-      sentAt = performance.now();
       child.kill(signal);
     }
   }
   const { code } = await child.status;
-  return { paused, code, exitMs: paused ? performance.now() - sentAt : 0, stderr: text };
+  return { paused, code, stderr: text };
 }
 
 /**

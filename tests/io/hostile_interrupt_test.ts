@@ -103,20 +103,16 @@ Deno.test("hostile interrupt: CSV parsing passes safe points (every 65,536 rows)
   }
 });
 
-Deno.test("hostile interrupt: SIGINT during a long read ends the tool within a second", async () => {
+Deno.test("hostile interrupt: SIGINT during a long read ends the tool at the safe point inside the read", async () => {
   const dir = Deno.makeTempDirSync();
   try {
     writeSparseNpy(`${dir}/big.npy`, [256, 1024, 1024]); // 2 GiB of zeros, read for seconds
-    const t0 = performance.now();
-    // paused deep inside the read (its 20th piece), then signalled: no timing involved
+    // paused deep inside the read (its 20th piece), then signalled: no timing involved. The
+    // paused safe point never returns, so exit 130 means the handler ran there, mid-read.
     const p = inspect(`${dir}/big.npy`, 20);
     await waitFor(p, "paused at safe point 20");
-    const sent = performance.now();
     p.kill("SIGINT");
-    const st = await p.status;
-    const after = performance.now() - sent;
-    assert.equal(st.code, 130, `exit ${st.code} after ${(performance.now() - t0).toFixed(0)} ms`);
-    assert.ok(after < 2000, `stopped ${after.toFixed(0)} ms after SIGINT`);
+    assert.equal((await p.status).code, 130);
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
@@ -126,12 +122,10 @@ Deno.test("hostile interrupt: a file that makes HDF5 loop is stopped by its stal
   const dir = Deno.makeTempDirSync();
   try {
     const path = await writeLoopingNexus(`${dir}/loop.nxs`);
-    const t0 = performance.now();
     const q = inspect(path);
     const err = await waitFor(q, "\n");
     assert.equal((await q.status).code, 1);
     assert.match(err, /loop\.nxs: the HDF5 library made no progress for 5 s \(stopped\)/);
-    assert.ok(performance.now() - t0 < 9000);
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
