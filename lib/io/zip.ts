@@ -782,9 +782,14 @@ export async function* zipEntryChunks(
   } else {
     const inflate = new DecompressionStream("deflate-raw");
     const writer = inflate.writable.getWriter();
+    // The stream gives one output piece per input piece, and deflate expands up to 1032×: the
+    // compressed bytes go in by slices of block / 1024, so that a piece stays near `block` bytes
+    // (a mask of zeros would otherwise come out as one piece of a thousand times the block).
+    const slice = Math.max(1024, block >> 10);
     const feed = (async () => {
       for (let p = 0; p < e.compressedSize; p += block) {
-        await writer.write(stored(p) as Uint8Array<ArrayBuffer>);
+        const b = stored(p) as Uint8Array<ArrayBuffer>;
+        for (let q = 0; q < b.length; q += slice) await writer.write(b.subarray(q, q + slice));
       }
       await writer.close();
     })();

@@ -342,7 +342,8 @@ export interface RawRows {
  * terms, for normalising elsewhere (a worker, with the kernels {@link readSinograms} uses:
  * `norm_u16`/`norm_f32` of `wasm/tomo.wasm`, the same values). Half the bytes of the sinograms
  * for uint16 scans. `shared` puts them in a SharedArrayBuffer. Null for dtypes other than
- * uint16 and float32 (read those with readSinograms).
+ * uint16 and float32 (read those with readSinograms). `into`, when it holds enough bytes, is
+ * filled instead of a new buffer (the result's `bytes` is its prefix).
  *
  * @example
  * ```ts
@@ -353,7 +354,7 @@ export async function readRawRows(
   scan: TomoScan,
   rowStart: number,
   rowEnd: number,
-  opts: { shared?: boolean; blockBytes?: number } = {},
+  opts: { shared?: boolean; blockBytes?: number; into?: Uint8Array } = {},
 ): Promise<RawRows | null> {
   const P = scan.projections;
   const [a0, a1] = checkRead(scan, rowStart, rowEnd);
@@ -366,7 +367,10 @@ export async function readRawRows(
   const itemsize = P.dtype === "uint16" ? 2 : 4;
   const perFrame = rows * cols * itemsize;
   const size = nA * perFrame;
-  const bytes = new Uint8Array(opts.shared ? new SharedArrayBuffer(size) : new ArrayBuffer(size));
+  // a caller's buffer is reused (its first `size` bytes): no fresh pages to fault in per block
+  const bytes = opts.into && opts.into.length >= size
+    ? opts.into.subarray(0, size)
+    : new Uint8Array(opts.shared ? new SharedArrayBuffer(size) : new ArrayBuffer(size));
   const maxRun = Math.max(1, Math.floor((opts.blockBytes ?? 32 << 20) / perFrame));
   for (const [start, n, off] of P.runs(a0, a1, maxRun)) {
     P.file.withHyperslab(P.path, [start, rowStart, 0], [n, rows, cols], (b, dtype) => {

@@ -31,7 +31,7 @@ import {
   readNpzArray,
   writeNpz,
 } from "../../lib/io/npz.ts";
-import { fileSource, ZipReader } from "../../lib/io/zip.ts";
+import { fileSource, zipEntryChunks, ZipReader } from "../../lib/io/zip.ts";
 
 const PY = hasPython("numpy");
 
@@ -324,6 +324,33 @@ Deno.test("npz: a file that is not a zip, or a truncated archive, is a one-line 
       () => decodeNpz(bytes.subarray(0, 1000), "cut.npz"),
       /^cut\.npz: not a zip\/npz archive/,
     );
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("npz: a deflated entry of zeros streams in pieces near the block size, not at once", async () => {
+  const dir = tempDir();
+  try {
+    const p = `${dir}/zeros.npz`;
+    await writeNpz(p, { m: ndarray(new Uint8Array(48 << 20), [48, 1 << 20]) }, { compress: true });
+    const z = new ZipReader(fileSource(p), p);
+    try {
+      const e = z.entries[0];
+      assert.ok(e.compressedSize < 1 << 18, `compressed ${e.compressedSize}`);
+      const data0 = e.size - (48 << 20); // after the NPY header
+      let total = 0, most = 0, ones = 0;
+      for await (const piece of zipEntryChunks(z, e, 1 << 20)) {
+        for (let i = Math.max(0, data0 - total); i < piece.length; i++) ones += piece[i];
+        total += piece.length;
+        most = Math.max(most, piece.length);
+      }
+      assert.equal(total, e.size);
+      assert.equal(ones, 0);
+      assert.ok(most <= 1032 * 1024 + 65536, `a piece of ${most} bytes for a 1 MiB block`);
+    } finally {
+      z.close();
+    }
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }

@@ -141,7 +141,9 @@ function zeroOne(d: Uint8Array): boolean {
   let i = 0;
   if (d.byteOffset % 4 === 0) {
     const u = new Uint32Array(d.buffer, d.byteOffset, d.length >> 2);
-    for (let k = 0; k < u.length; k++) if ((u[k] & 0xfefefefe) !== 0) return false;
+    let any = 0; // branch-free: or every word, test once
+    for (let k = 0; k < u.length; k++) any |= u[k];
+    if ((any & 0xfefefefe) !== 0) return false;
     i = u.length << 2;
   }
   for (; i < d.length; i++) if (d[i] > 1) return false;

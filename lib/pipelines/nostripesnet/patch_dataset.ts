@@ -11,7 +11,8 @@
  * patch, so any subset of sinograms — a shard, a resumed run — gives the same bytes) and is stored
  * as a clean/stripe pair; a patch with real stripes is stored only as `real_artifacts/stripe`.
  * Every patch of a sinogram is scaled to uint16 by the range of that sinogram's stripe patches,
- * as NoStripesNet does. Files are written atomically, sinogram by sinogram; a rerun skips the
+ * as NoStripesNet does. Files are written atomically, sinogram by sinogram (each sinogram's
+ * files synced together and renamed in order, by the worker that made them); a rerun skips the
  * sinograms whose files are all there.
  *
  * @example
@@ -29,9 +30,9 @@ import { existsSync, mkdirSync } from "node:fs";
 import { ndarray } from "../../io/array.ts";
 import { encodeTiff, encodeTiffChunks } from "../../io/tiff.ts";
 import { writeFileAtomicSync } from "../../run/atomic.ts";
-import { writeFilesAtomic } from "./batch_write.ts";
+import { concat } from "../../io/zip.ts";
 import { PatchPool } from "./patch_pool.ts";
-import type { PatchJob } from "./patch_kernel.ts";
+import type { PatchJob, TiffFrame } from "./patch_kernel.ts";
 import { rowBlocks } from "./row_blocks.ts";
 import { safePoint } from "../../run/interrupt.ts";
 import { onAbort } from "../../run/main.ts";
@@ -101,6 +102,18 @@ export function sinogramFiles(
     else out.push(`real_artifacts/stripe/${name}`);
   }
   return out;
+}
+
+/**
+ * The bytes of a patch file around its pixels (every patch of a grid has the same header):
+ * {@link encodeTiffChunks} of a patch, split at its pixel data.
+ */
+export function tiffFrame(grid: PatchGrid): TiffFrame {
+  const img = new Uint16Array(grid.height * grid.width);
+  const chunks = encodeTiffChunks(ndarray(img, [grid.height, grid.width]));
+  const k = chunks.findIndex((c) => c.buffer === img.buffer);
+  if (k < 0) throw new Error("tiffFrame: the TIFF encoder copied the pixels");
+  return { prefix: concat(chunks.slice(0, k)), suffix: concat(chunks.slice(k + 1)) };
 }
 
 /** Which patches of a sinogram are clean (mask all zero there). */
@@ -230,34 +243,33 @@ export async function generatePatchSinograms(o: PatchRunOptions): Promise<PatchR
   const chunk = o.chunkSize ?? 243;
   const files: string[] = [];
   let made = 0, skipped = 0;
-  // sinograms are cut, simulated and scaled on the workers while this thread reads the next
-  // ones; their files are encoded here and committed in row order (a sinogram's files written,
-  // synced and renamed on the I/O threads while the next ones are computed); a signal waits for
-  // those commits, so no temporary file is left behind
+  // sinograms are normalised, cut, simulated, scaled and written on the workers (each
+  // sinogram's files synced together and renamed in order) while this thread reads the next
+  // ones and counts finished ones in row order; a stop waits for the sinograms being written,
+  // so no temporary file is left behind
   const pool = new PatchPool(o.workers);
   const window = Math.max(1, 2 * pool.size);
-  const inflight: { names: string[]; images: Promise<Uint16Array[]> }[] = [];
-  let pending: Promise<void> | null = null, queued = 0;
-  const forget = onAbort(() => pending ?? undefined);
-  const shape = [grid.height, grid.width];
+  const inflight: Promise<void>[] = [];
+  const writing = new Set<Promise<void>>();
+  const settle = () => Promise.allSettled([...writing]).then(() => {});
+  const forget = onAbort(settle);
+  const frame = tiffFrame(grid);
   const rowBytes = angles * cols * 4, chunkRows = storedChunkRows(scan);
   const commitOldest = async () => {
-    const { names, images } = inflight.shift()!;
-    const made1 = (await images).map((img, i) =>
-      [`${o.dir}/${names[i]}`, encodeTiffChunks(ndarray(img, shape))] as [string, Uint8Array[]]
-    );
-    // commits run one after the other, behind this thread (at most two waiting)
-    if (queued >= 2) await pending;
-    queued++;
-    const prev: Promise<void> = pending ?? Promise.resolve();
-    pending = prev.then(() => writeFilesAtomic(made1)).finally(() => queued--);
-    pending.catch(() => {}); // awaited below: not an unhandled rejection meanwhile
+    await inflight.shift()!;
     made++;
     o.bar?.tick();
     await safePoint();
   };
+  // two raw blocks in shared memory, used in turn: a block is read into the buffer of the block
+  // before the last once the workers are done with that one (no fresh pages per block)
+  const blocks = rowBlocks([r0, r1], { chunkSize: chunk, chunkRows, rowBytes });
+  const rawBytes = Math.max(0, ...blocks.map(([a, b]) => b - a)) * angles * cols *
+    (scan.projections.dtype === "float32" ? 4 : 2);
+  const rawBufs: (Uint8Array | undefined)[] = [undefined, undefined];
+  const rawUsers: Promise<unknown>[][] = [[], []];
   try {
-    for (const [c0, c1] of rowBlocks([r0, r1], { chunkSize: chunk, chunkRows, rowBytes })) {
+    for (const [blockNo, [c0, c1]] of blocks.entries()) {
       const todo: { row: number; clean: boolean[]; names: string[] }[] = [];
       for (let row = c0; row < c1; row++) {
         const clean = "data" in o.mask
@@ -274,7 +286,15 @@ export async function generatePatchSinograms(o: PatchRunOptions): Promise<PatchR
       const a = todo[0].row, b = todo[todo.length - 1].row + 1;
       // with workers, they normalise their rows from the raw block in shared memory (half the
       // bytes of the sinograms, nothing copied here); without, this thread reads sinograms
-      const raw = pool.size ? await readRawRows(scan, a, b, { shared: true }) : null;
+      const k = blockNo % 2;
+      if (pool.size) {
+        await Promise.allSettled(rawUsers[k]);
+        rawUsers[k] = [];
+        rawBufs[k] ??= new Uint8Array(new SharedArrayBuffer(rawBytes));
+      }
+      const raw = pool.size
+        ? await readRawRows(scan, a, b, { shared: true, into: rawBufs[k] })
+        : null;
       const sinos = raw ? null : await readSinograms(scan, a, b);
       for (const { row, clean, names } of todo) {
         const off = (row - a) * angles * cols, r = row - a;
@@ -292,18 +312,20 @@ export async function generatePatchSinograms(o: PatchRunOptions): Promise<PatchR
             denom: fd.denom.slice(r * cols, (r + 1) * cols),
           };
         } else job.sino = sinos!.data.subarray(off, off + angles * cols);
-        const images = pool.run(job, grid);
-        images.catch(() => {}); // awaited in order by commitOldest
-        inflight.push({ names, images });
+        const done = pool.write(job, grid, { paths: names.map((n) => `${o.dir}/${n}`), frame });
+        done.catch(() => {}); // awaited in order by commitOldest
+        writing.add(done);
+        done.finally(() => writing.delete(done)).catch(() => {});
+        if (raw) rawUsers[k].push(done);
+        inflight.push(done);
         if (inflight.length > window) await commitOldest();
       }
     }
     while (inflight.length) await commitOldest();
-    if (pending) await pending;
   } finally {
-    // an error or a stop unwinding through here still finishes the last commit
+    // an error or a stop unwinding through here still lets the sinograms being written finish
+    await settle();
     pool.close();
-    if (pending) await pending.catch(() => {});
     forget();
   }
   return { made, skipped, files };

@@ -1,23 +1,26 @@
 /**
- * A pool of workers that turn sinograms into the uint16 images of their patch files
- * ({@link PatchKernel} in patch_worker.ts), so that cutting, stripe simulation and scaling run on
- * every core while the caller reads the next sinograms and commits finished ones. Each sinogram's
- * images
- * depend on that sinogram alone (its seeds come from the row), so the bytes are the same for
- * any number of workers; with `workers: 0`, or where a worker cannot start (e.g. a bundle
- * without the worker module), the work runs on the calling thread.
+ * A pool of workers that turn sinograms into their patch files ({@link PatchKernel} in
+ * patch_worker.ts): the uint16 images ({@link PatchPool.run}) or the files written and committed
+ * ({@link PatchPool.write}), so that normalising, cutting, stripe simulation, scaling and writing
+ * run on every core while the caller reads the next sinograms. Each sinogram's files depend on
+ * that sinogram alone (its seeds come from the row), so the bytes are the same for any number of
+ * workers; with `workers: 0`, or where a worker cannot start (e.g. a bundle without the worker
+ * module), the work runs on the calling thread.
  *
  * @example
  * ```ts
  * import { PatchPool } from "./patch_pool.ts";
  * const pool = new PatchPool(2);
  * const images = await pool.run({ row, sino, clean, seeds }, grid);
+ * await pool.write({ row, raw, clean, seeds }, grid, { paths, frame });
  * pool.close();
  * ```
  * @module
  */
 import type { PatchGrid } from "../../data/patches.ts";
+import { LumenError } from "../../run/errors.ts";
 import { type PatchJob, PatchKernel } from "./patch_kernel.ts";
+import { type PatchFilesTarget, writePatchFiles } from "./patch_files.ts";
 
 type Images = Uint16Array[];
 interface Waiter {
@@ -25,6 +28,7 @@ interface Waiter {
   reject: (e: Error) => void;
   job: PatchJob;
   grid: PatchGrid;
+  to?: PatchFilesTarget;
 }
 interface Slot {
   worker: Worker;
@@ -63,7 +67,8 @@ export class PatchPool {
         if (!w) return;
         this.waiting.delete(e.data.id);
         w.slot.busy--;
-        if (e.data.error) w.reject(new Error(e.data.error));
+        const l = e.data.lumen;
+        if (e.data.error) w.reject(l ? new LumenError(l[0], l[1], l[2]) : new Error(e.data.error));
         else w.resolve(e.data.images);
       };
       worker.onerror = (e) => {
@@ -91,19 +96,38 @@ export class PatchPool {
    * ```
    */
   run(job: PatchJob, grid: PatchGrid): Promise<Images> {
+    return this.send(job, grid);
+  }
+
+  /**
+   * Writes one sinogram's files ({@link writePatchFiles}) to `to.paths`; resolves once they are
+   * durable and in place. The sinogram is passed as {@link PatchPool.run} says.
+   *
+   * @example
+   * ```ts
+   * await pool.write({ row: 3, raw, clean, seeds }, grid, { paths, frame });
+   * ```
+   */
+  write(job: PatchJob, grid: PatchGrid, to: PatchFilesTarget): Promise<void> {
+    return this.send(job, grid, to).then(() => {});
+  }
+
+  private send(job: PatchJob, grid: PatchGrid, to?: PatchFilesTarget): Promise<Images> {
     if (!this.slots.length) {
-      return (this.kernel ??= PatchKernel.load()).then((k) => k.images(job, grid));
+      return (this.kernel ??= PatchKernel.load()).then((k) =>
+        to ? writePatchFiles(k, job, grid, to).then(() => []) : k.images(job, grid)
+      );
     }
     let slot = this.slots[0];
     for (const s of this.slots) if (s.busy < slot.busy) slot = s;
     const id = this.next++;
     slot.busy++;
     return new Promise<Images>((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject, slot, job, grid });
+      this.waiting.set(id, { resolve, reject, slot, job, grid, to });
       // a sinogram in shared memory is shared, one in its own buffer is moved
       const s = job.sino;
       const own = s && s.buffer instanceof ArrayBuffer && s.byteLength === s.buffer.byteLength;
-      slot.worker.postMessage({ id, job, grid }, own ? [s.buffer as ArrayBuffer] : []);
+      slot.worker.postMessage({ id, job, grid, to }, own ? [s.buffer as ArrayBuffer] : []);
     });
   }
 
@@ -120,7 +144,7 @@ export class PatchPool {
       this.waiting.delete(id);
       const moved = w.job.sino && w.job.sino.buffer.byteLength === 0;
       if (slot.started || moved) w.reject(err);
-      else this.run(w.job, w.grid).then(w.resolve, w.reject);
+      else this.send(w.job, w.grid, w.to).then(w.resolve, w.reject);
     }
   }
 

@@ -25,3 +25,33 @@ Deno.test("batch_write: a group of files written in place (replacing), no tempor
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("batch_write: FileGroup writes at add (the bytes may change after), commits in place, and an abort or a failing path leaves no temporary", async () => {
+  const { FileGroup } = await import("../../../lib/pipelines/nostripesnet/batch_write.ts");
+  const dir = await Deno.makeTempDir({ prefix: "lumen_group_" });
+  const names = () => [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+  try {
+    await Deno.writeTextFile(`${dir}/b.bin`, "old");
+    const buf = new Uint8Array(70_000).fill(3);
+    const g = new FileGroup();
+    g.add(`${dir}/a.bin`, buf);
+    buf.fill(9); // reused at once, as a kernel's memory is
+    g.add(`${dir}/b.bin`, buf.subarray(0, 5));
+    assert.deepEqual(names().filter((n) => !n.endsWith(".tmp")), ["b.bin"]);
+    await g.commit();
+    assert.deepEqual(names(), ["a.bin", "b.bin"]);
+    assert.deepEqual(await Deno.readFile(`${dir}/a.bin`), new Uint8Array(70_000).fill(3));
+    assert.deepEqual(await Deno.readFile(`${dir}/b.bin`), new Uint8Array(5).fill(9));
+    const dropped = new FileGroup();
+    dropped.add(`${dir}/c.bin`, buf);
+    dropped.abort();
+    assert.deepEqual(names(), ["a.bin", "b.bin"]);
+    const bad = new FileGroup();
+    bad.add(`${dir}/d.bin`, buf);
+    assert.throws(() => bad.add(`${dir}/no/e.bin`, buf), /no\/e\.bin/);
+    bad.abort();
+    assert.deepEqual(names(), ["a.bin", "b.bin"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -278,11 +278,25 @@ pub unsafe extern "C" fn range_f32(x: *const f32, n: usize, out: *mut f32) {
     *out.add(1) = hi;
 }
 
+/// A vector whose value the compiler cannot see, so that it stays in a local: V8 materialises a
+/// `v128.const` inside a loop again at every use (several instructions each).
 #[inline(always)]
-unsafe fn scale4(v: v128, lo: v128, hi: v128, span: v128) -> v128 {
+unsafe fn opaque(v: v128) -> v128 {
+    core::ptr::read_volatile(&v)
+}
+
+/// Four lanes of the scaling: `t = (clip(v) − lo) · 65535 / span` lies in [0, 65535] or is NaN,
+/// so its truncation is `trunc(t)` read off the bits of `trunc(t) + 2^23`, and NaN lanes are
+/// masked to 0. Only single-instruction operations on x86 (`pmin`/`pmax`, `roundps`), no
+/// NaN-propagating `min` or unsigned saturating conversion sequences.
+#[inline(always)]
+unsafe fn scale4(v: v128, lo: v128, hi: v128, span: v128, top: v128, magic: v128) -> v128 {
     let c = f32x4_pmin(f32x4_pmax(v, lo), hi); // v < lo → lo, v > hi → hi, NaN stays
-    let t = f32x4_div(f32x4_mul(f32x4_sub(c, lo), f32x4_splat(65535.0)), span);
-    u32x4_trunc_sat_f32x4(f32x4_min(t, f32x4_splat(65535.0))) // NaN → 0
+    let t = f32x4_div(f32x4_mul(f32x4_sub(c, lo), top), span);
+    // pmin(t, 65535) = 65535 < t ? 65535 : t, which keeps NaN as min would
+    let t = f32x4_pmin(t, top);
+    let k = i32x4_sub(f32x4_add(f32x4_trunc(t), magic), magic);
+    v128_and(k, f32x4_eq(t, t)) // NaN → 0
 }
 
 /// NoStripesNet's uint16 storage of `x[0..n]` into `out`: clip to [lo, hi], then
@@ -296,10 +310,12 @@ pub unsafe extern "C" fn scale_u16(x: *const f32, n: usize, lo: f32, hi: f32, ou
         return;
     }
     let (lo4, hi4, sp4) = (f32x4_splat(lo), f32x4_splat(hi), f32x4_splat(span));
+    // 65535 and 2^23 (whose bits are 0x4b000000)
+    let (top, magic) = (opaque(f32x4_splat(65535.0)), opaque(f32x4_splat(8388608.0)));
     let mut i = 0;
     while i + 8 <= n {
-        let a = scale4(v128_load(x.add(i) as *const v128), lo4, hi4, sp4);
-        let b = scale4(v128_load(x.add(i + 4) as *const v128), lo4, hi4, sp4);
+        let a = scale4(v128_load(x.add(i) as *const v128), lo4, hi4, sp4, top, magic);
+        let b = scale4(v128_load(x.add(i + 4) as *const v128), lo4, hi4, sp4, top, magic);
         v128_store(out.add(i) as *mut v128, u16x8_narrow_i32x4(a, b));
         i += 8;
     }
