@@ -38,6 +38,7 @@ export * from "./generate_mask_flags.ts";
 export * from "./apply_model_flags.ts";
 export * from "./patch_kernel.ts";
 export * from "./patch_pool.ts";
+export * from "./patch_files.ts";
 export * from "./row_blocks.ts";
 export * from "./mask_flags.ts";
 export * from "./generator_run.ts";
