@@ -8,7 +8,8 @@
  * - `generate_mask_voxels_per_s`: voxels / wall seconds of the whole tool (read + normalise +
  *   detect + merge + compressed npz; every core), in a child process; with its CPU seconds
  *   (user + sys) and the load average at the start, since wall time on a shared machine is
- *   inflated by the load;
+ *   inflated by the load, and the bytes the process read (`rchar_bytes`; `read_amplification`
+ *   is that over the scan file's size);
  * - `generate_mask_peak_memory`: that process's peak resident memory (getrusage maxrss), bytes;
  * - `generate_mask_single_thread_voxels_per_s`: the same scan through the earlier path (one
  *   thread, the whole mask held in memory, then `appendNpz`) in the same run, as the reference:
@@ -41,12 +42,21 @@ const load = () => Math.round(loadavg()[0] * 100) / 100;
 /** Runs the child in MODE; its time, CPU seconds and peak memory. */
 function runChild(mode: string) {
   const archive = `${DIR}/generate_mask_bench_${mode}.npz`;
-  // the child runs under python, whose getrusage(RUSAGE_CHILDREN) gives its peak memory and CPU
-  const wrap = "import resource, subprocess, sys\n" +
-    "r = subprocess.run(sys.argv[1:])\n" +
+  // the child runs under python, whose getrusage(RUSAGE_CHILDREN) gives its peak memory and CPU,
+  // and which reads the child's /proc/PID/io (bytes read, every thread) once it has exited and
+  // before it is reaped (Deno lets a process read its own /proc entry only with --allow-all)
+  const wrap = "import os, resource, subprocess, sys\n" +
+    "p = subprocess.Popen(sys.argv[1:])\n" +
+    "rchar = -1\n" +
+    "try:\n" +
+    "    os.waitid(os.P_PID, p.pid, os.WEXITED | os.WNOWAIT)\n" +
+    "    rchar = int(open(f'/proc/{p.pid}/io').read().split()[1])\n" +
+    "except (OSError, AttributeError, ValueError, IndexError):\n" +
+    "    pass\n" +
+    "rc = p.wait()\n" +
     "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n" +
-    "print(u.ru_utime + u.ru_stime, u.ru_maxrss * 1024, file=sys.stderr)\n" +
-    "sys.exit(r.returncode)";
+    "print(u.ru_utime + u.ru_stime, u.ru_maxrss * 1024, rchar, file=sys.stderr)\n" +
+    "sys.exit(rc)";
   const load0 = load();
   const r = new Deno.Command("/usr/bin/python3", {
     args: ["-c", wrap, "deno", "run", "--allow-read", `--allow-write=${DIR}`, CHILD, FILE, archive]
@@ -57,11 +67,11 @@ function runChild(mode: string) {
   const err = new TextDecoder().decode(r.stderr).trim().split("\n");
   if (!r.success) throw new Error(err.join("\n"));
   const out = JSON.parse(new TextDecoder().decode(r.stdout).trim().split("\n").pop()!);
-  const [cpu, peak] = err.pop()!.split(" ").map(Number);
+  const [cpu, peak, rchar] = err.pop()!.split(" ").map(Number);
   for (const f of [...Deno.readDirSync(DIR)]) {
     if (f.name.startsWith(`generate_mask_bench_${mode}.npz`)) Deno.removeSync(`${DIR}/${f.name}`);
   }
-  return { ...out, cpu, peak, load0, load1: load() };
+  return { ...out, cpu, peak, rchar: rchar >= 0 ? rchar : null, load0, load1: load() };
 }
 
 const OURS = ["generate_mask_voxels_per_s", "generate_mask_peak_memory"];
@@ -99,6 +109,8 @@ if (OURS.some(want) || want(REF)) {
       voxels_per_cpu_s: voxels / o.cpu,
       load: [o.load0, o.load1],
       stripe_fraction: o.ones / voxels,
+      rchar_bytes: o.rchar,
+      read_amplification: o.rchar ? o.rchar / Deno.statSync(FILE).size : null,
       threads: navigator.hardwareConcurrency,
       ...extra,
     }));

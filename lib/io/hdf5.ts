@@ -30,6 +30,7 @@
  */
 import { f16ToF32 } from "./float16.ts";
 import { H5Layout, LayoutProblem } from "./hdf5_layout.ts";
+import { DirectDataset, DirectReadError } from "./hdf5_direct.ts";
 import { h5wasm } from "../deps.ts";
 import { LumenError } from "../run/errors.ts";
 import {
@@ -469,14 +470,26 @@ export class H5File {
   private readonly namesCache = new Map<string, string[]>();
   private readonly metaCache = new Map<string, H5Meta>();
   private readonly layouts = new Map<string, H5Layout | null>();
+  private readonly directs = new Map<string, DirectDataset | string>();
+  /** Bytes that {@link withHyperslab} reads through the direct path go to, kept between calls. */
+  private hyperslabBuf = new Uint8Array(0);
+  private readonly directReads: boolean;
   private closed = false;
 
-  private constructor(path: string, abs: string, mode: H5File["mode"], M: H5Mod, fid: bigint) {
+  private constructor(
+    path: string,
+    abs: string,
+    mode: H5File["mode"],
+    M: H5Mod,
+    fid: bigint,
+    direct: boolean,
+  ) {
     this.path = path;
     this.absPath = abs;
     this.mode = mode;
     this.M = M;
     this.root = { name: abs, fid };
+    this.directReads = direct && mode === "r";
   }
 
   /**
@@ -484,9 +497,15 @@ export class H5File {
    *
    * @param path the file
    * @param mode "r" (default), "a" read/write, "w" create or truncate, "x" create, must not exist
+   * @param opts `direct: false` reads every dataset through HDF5 (default: uncompressed datasets
+   *   of a file opened "r" are read with positioned reads, lib/io/hdf5_direct.ts)
    * @throws LumenError when the file is missing, not HDF5, truncated or otherwise unreadable
    */
-  static async open(path: string, mode: H5File["mode"] = "r"): Promise<H5File> {
+  static async open(
+    path: string,
+    mode: H5File["mode"] = "r",
+    opts: { direct?: boolean } = {},
+  ): Promise<H5File> {
     const M = await h5mod();
     const abs = resolvePath(path);
     if (mode === "r" || mode === "a") {
@@ -532,7 +551,7 @@ export class H5File {
       M.deactivate_throwing_error_handler();
     }
     if (fid < 0n) throw new LumenError(path, "", `cannot open as HDF5 (${mode})`);
-    return new H5File(path, abs, mode, M, fid);
+    return new H5File(path, abs, mode, M, fid, opts.direct ?? true);
   }
 
   /**
@@ -558,6 +577,7 @@ export class H5File {
     this.linked.clear();
     for (const l of this.layouts.values()) l?.close();
     this.layouts.clear();
+    this.directs.clear();
     this.M.close_file(this.root.fid);
   }
 
@@ -1154,12 +1174,87 @@ export class H5File {
     const nbytes = n * m.size;
     const M = this.M;
     if (n === 0) return use(new Uint8Array(0), dt, m.size);
+    const d = this.direct(r, m);
+    if (d) {
+      if (this.hyperslabBuf.length < nbytes) this.hyperslabBuf = new Uint8Array(nbytes);
+      const buf = this.hyperslabBuf.subarray(0, nbytes);
+      this.readDirect(d, p, hs, buf);
+      return use(buf, dt, m.size);
+    }
     const ptr = this.malloc(nbytes, p);
     try {
       this.readInto(r, p, hs, ptr, shape.length);
       return use(M.HEAPU8.subarray(ptr, ptr + nbytes), dt, m.size);
     } finally {
       M._free(ptr);
+    }
+  }
+
+  /**
+   * How reads of a dataset go: "direct" (positioned reads of its uncompressed chunks or
+   * contiguous bytes, lib/io/hdf5_direct.ts) or "hdf5", with the reason (compressed, big-endian,
+   * a version 4 chunk index, a file opened for writing…).
+   *
+   * @example
+   * ```ts
+   * f.readRoute("/entry1/tomo_entry/data/data"); // { route: "direct" }
+   * f.readRoute("/gzipped"); // { route: "hdf5", why: "a filter pipeline (1 filter)" }
+   * ```
+   */
+  readRoute(path: string): { route: "direct" } | { route: "hdf5"; why: string } {
+    const r = this.resolveDataset(path);
+    const d = this.direct(r, this.meta(r));
+    if (d) return { route: "direct" };
+    const why = this.directs.get(`${r.h.name}\0${r.local}`);
+    return {
+      route: "hdf5",
+      why: typeof why === "string" ? why : "direct reads are off (or the file is open for writing)",
+    };
+  }
+
+  /** The direct reader of a dataset, or null where HDF5 reads it (the reason is cached). */
+  private direct(r: Resolved, m: H5Meta): DirectDataset | null {
+    if (!this.directReads) return null;
+    const key = `${r.h.name}\0${r.local}`;
+    let d = this.directs.get(key);
+    if (d === undefined) {
+      const lay = this.layout(r.h);
+      const addr = lay ? this.address(r.h, r.local) : null;
+      if (!lay || addr === null) d = "no object header address";
+      else {
+        try {
+          d = DirectDataset.of(lay, addr);
+        } catch (e) {
+          if (!(e instanceof LayoutProblem)) throw e;
+          d = `damaged metadata: ${e.message}`;
+        }
+      }
+      const shape = m.shape ?? [];
+      if (
+        typeof d !== "string" &&
+        (d.itemsize !== m.size || d.shape.length !== shape.length ||
+          d.shape.some((x, i) => x !== shape[i]) || !readDtype(m))
+      ) {
+        d = `HDF5 sees shape [${shape}] × ${m.size} bytes, the header [${d.shape}] × ${d.itemsize}`;
+      }
+      this.directs.set(key, d);
+    }
+    return typeof d === "string" ? null : d;
+  }
+
+  private readDirect(
+    d: DirectDataset,
+    p: string,
+    hs: { offset: number[]; count: number[] },
+    dst: Uint8Array,
+  ): void {
+    try {
+      d.read(hs.offset, hs.count, dst);
+    } catch (e) {
+      if (e instanceof DirectReadError) {
+        throw new LumenError(this.path, p, `cannot read: ${e.message}`);
+      }
+      throw e;
     }
   }
 
@@ -1228,6 +1323,12 @@ export class H5File {
   ): Uint8Array {
     const nbytes = n * m.size;
     if (n === 0) return new Uint8Array(0);
+    const d = hs.stride.every((x) => x === 1) ? this.direct(r, m) : null;
+    if (d) {
+      const out = new Uint8Array(nbytes);
+      this.readDirect(d, p, hs, out);
+      return out;
+    }
     const M = this.M;
     const ptr = this.malloc(nbytes, p);
     try {

@@ -24,6 +24,7 @@
  * @module
  */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { chunksV4 } from "./hdf5_index_v4.ts";
 
 const SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 const MSG_DATASPACE = 0x01, MSG_SYMBOL_TABLE = 0x11, MSG_ATTRIBUTE = 0x0c, MSG_CONT = 0x10;
@@ -41,6 +42,28 @@ export interface H5Message {
   at: number;
   /** The body. */
   body: Uint8Array;
+}
+
+/** One stored chunk of a chunked dataset (see {@link H5Layout.chunks}). */
+export interface ChunkEntry {
+  /** The chunk's first element, per dimension. */
+  offset: number[];
+  /** Absolute position of its bytes in the file. */
+  position: number;
+  /** Bytes stored (after filters). */
+  size: number;
+  /** Filters skipped for this chunk (bit i: filter i of the pipeline). */
+  filterMask: number;
+}
+
+/** A chunked dataset's chunk shape and stored chunks (see {@link H5Layout.chunks}). */
+export interface ChunkTable {
+  /** Chunk dimensions, in elements. */
+  chunk: number[];
+  /** Bytes per element, as the layout message gives it. */
+  elementSize: number;
+  /** The chunks written to the file, in B-tree order. */
+  entries: ChunkEntry[];
 }
 
 /** Damage found in the bytes: a problem sentence (the reader names file and object). */
@@ -317,18 +340,76 @@ export class H5Layout {
    * are left to HDF5.)
    */
   private chunkIndex(body: Uint8Array): void {
+    this.walkChunkTree(body);
+  }
+
+  /**
+   * The chunk table of the dataset whose header is at `addr`: its chunk shape and every stored
+   * chunk's offset (in elements), absolute file position, stored size and filter mask, read from
+   * its version 1 B-tree (layout message versions 1 to 3, checked as {@link check} does) or its
+   * version 4 index (lib/io/hdf5_index_v4.ts). A sentence where the dataset is not chunked or
+   * its chunks are indexed in a way not read here (a version 2 B-tree).
+   *
+   * @example
+   * ```ts
+   * const t = lay.chunks(800n); // { chunk: [1, 256, 2560], elementSize: 2, entries: [...] }
+   * if (typeof t !== "string") t.entries[0]; // { offset: [0, 0, 0], position: 4016, size: 1310720, filterMask: 0 }
+   * ```
+   */
+  chunks(addr: bigint): ChunkTable | string {
+    const msgs = this.messages(addr);
+    const m = msgs.find((x) => x.type === MSG_LAYOUT && !(x.flags & 0x02));
+    if (!m) return "no layout message";
+    if (m.body[0] === 4 && m.body[1] === 2) {
+      const ds = msgs.find((x) => x.type === MSG_DATASPACE && !(x.flags & 0x02));
+      const max = ds ? maxDims(ds.body, this.lengths) : null;
+      return max ? chunksV4(this, m.body, max) : "no dataspace message";
+    }
+    const entries: ChunkEntry[] = [];
+    const dims = this.walkChunkTree(m.body, entries);
+    if (!dims) return "not a chunked layout";
+    return { chunk: dims.slice(0, -1), elementSize: dims[dims.length - 1], entries };
+  }
+
+  /**
+   * `len` bytes at address `addr` (relative to the base address), or a {@link LayoutProblem}
+   * naming `what` where they leave the file.
+   *
+   * @example
+   * ```ts
+   * lay.readBlock(4016n, 12, "fixed array header"); // Uint8Array(12)
+   * ```
+   */
+  readBlock(addr: bigint, len: number, what: string): Uint8Array {
+    return this.read(addr, len, what).b;
+  }
+
+  /**
+   * Walks a chunked layout message's v1 B-tree (see {@link chunkIndex}); collects the leaf
+   * entries into `out` when given. Returns the chunk dimensions (the last one is the element
+   * size), or null where the message is not a chunked layout of versions 1 to 3.
+   */
+  private walkChunkTree(body: Uint8Array, out?: ChunkEntry[]): number[] | null {
     const o = this.offsets;
     const f = new Fields(body);
     const ver = f.u8(0);
-    let rank: number, addr: bigint;
+    let rank: number, addr: bigint, dimsAt: number;
     if ((ver === 1 || ver === 2) && body.length >= 8 + o && f.u8(2) === 2) {
       rank = f.u8(1);
       addr = f.big(8, o);
+      dimsAt = 8 + o;
     } else if (ver === 3 && body.length >= 3 + o && f.u8(1) === 2) {
       rank = f.u8(2);
       addr = f.big(3, o);
-    } else return;
-    if (this.undef(addr)) return; // no chunk written yet
+      dimsAt = 3 + o;
+    } else return null;
+    const dims: number[] = [];
+    if (rank >= 1 && dimsAt + 4 * rank <= body.length) {
+      for (let i = 0; i < rank; i++) dims.push(f.u32(dimsAt + 4 * i));
+    } else if (out) {
+      fail(`chunked layout message of ${body.length} bytes for ${rank} dimensions`);
+    }
+    if (this.undef(addr)) return dims; // no chunk written yet
     const keySize = 8 + 8 * rank;
     const seen = new Set<bigint>();
     const isNode = (a: bigint) => {
@@ -351,16 +432,48 @@ export class H5Layout {
         "chunk B-tree node",
       );
       for (let i = 0; i < used; i++) {
-        const child = b.big(i * (keySize + o) + keySize, o);
+        const at = i * (keySize + o);
+        const child = b.big(at + keySize, o);
         if (this.undef(child) || this.base + child >= BigInt(this.size)) {
           fail(
             `chunk B-tree node at ${a}: child ${i} at address ${child}, past the end of the file`,
           );
         }
         if (level > 0) node(child, depth + 1);
+        else if (out) {
+          const offset: number[] = [];
+          for (let j = 0; j < rank - 1; j++) offset.push(Number(b.big(at + 8 + 8 * j, 8)));
+          const position = Number(this.base + child), size = b.u32(at);
+          if (position + size > this.size) {
+            fail(
+              `chunk B-tree node at ${a}: chunk ${i} of ${size} bytes at address ${child} runs past the end of the file`,
+            );
+          }
+          out.push({ offset, position, size, filterMask: b.u32(at + 4) });
+        }
       }
     };
     node(addr, 0);
+    return dims;
+  }
+
+  /**
+   * Reads `dst.length` bytes at absolute file position `pos` (fewer only at the end of the
+   * file); returns how many were read.
+   *
+   * @example
+   * ```ts
+   * lay.readAt(4016, new Uint8Array(20480)); // 20480
+   * ```
+   */
+  readAt(pos: number, dst: Uint8Array): number {
+    let got = 0;
+    while (got < dst.length) {
+      const n = readSync(this.fd, dst, got, dst.length - got, pos + got);
+      if (n <= 0) break;
+      got += n;
+    }
+    return got;
   }
 
   /**
@@ -545,6 +658,23 @@ function dataspace(
   const dims: bigint[] = [];
   for (let i = 0; i < rank; i++) dims.push(f.big(p + head + i * l, l));
   return { dims, count: dims.reduce((a, b) => a * b, 1n) };
+}
+
+/** A simple dataspace's maximum dimensions (-1: unlimited; its dimensions where none are
+ * stored), or null where the message is not one. */
+function maxDims(b: Uint8Array, l: number): number[] | null {
+  const f = new Fields(b);
+  const d = dataspace(f, 0, b.length, l);
+  if (typeof d === "string" || !d.dims.length) return null;
+  const rank = d.dims.length, head = f.u8(0) === 1 ? 8 : 4;
+  if (!(f.u8(2) & 1)) return d.dims.map(Number);
+  const out: number[] = [];
+  const undef = (1n << BigInt(8 * l)) - 1n;
+  for (let i = 0; i < rank; i++) {
+    const v = f.big(head + (rank + i) * l, l);
+    out.push(v === undef ? -1 : Number(v));
+  }
+  return out;
 }
 
 /**

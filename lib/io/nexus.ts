@@ -55,6 +55,11 @@ export interface OpenScanOptions {
   flatsFile?: string;
   /** Paths inside `flatsFile`, where it follows no known layout. */
   flatsPaths?: Partial<ScanPaths>;
+  /**
+   * False reads every dataset through HDF5; by default uncompressed ones are read with
+   * positioned reads (lib/io/hdf5_direct.ts), the same bytes.
+   */
+  directReads?: boolean;
 }
 
 /** A detector-row/column/frame window; every range is [start, stop), default all. */
@@ -475,7 +480,8 @@ function flatsDarksOf(
  *   inconsistent shapes, or files that follow no known layout when no paths are given
  */
 export async function openScan(path: string, opts: OpenScanOptions = {}): Promise<TomoScan> {
-  const f = await H5File.open(path, "r");
+  const direct = { direct: opts.directReads ?? true };
+  const f = await H5File.open(path, "r", direct);
   let ff: H5File | null = null;
   try {
     const { layout, paths } = pathsFor(f, opts.paths);
@@ -486,7 +492,7 @@ export async function openScan(path: string, opts: OpenScanOptions = {}): Promis
     const projections = new FrameSet(f, paths.data, projIdx, rows, cols, dtype);
     let { flats, darks } = flatsDarksOf(f, paths, keys, rows, cols);
     if (opts.flatsFile) {
-      ff = await H5File.open(opts.flatsFile, "r");
+      ff = await H5File.open(opts.flatsFile, "r", direct);
       const fp = pathsFor(ff, opts.flatsPaths).paths;
       const fshape = threeD(ff, fp.data).shape;
       if (fshape[1] !== rows || fshape[2] !== cols) {

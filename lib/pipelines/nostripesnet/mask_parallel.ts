@@ -43,6 +43,10 @@ export interface ParallelMaskOptions {
   slabRows?: number;
   /** Workers (default: the number of cores, at most one per row). */
   workers?: number;
+  /** Bytes of mask gathered per block for zlib (default 16 MiB; whole angles, at least one). */
+  deflateBlockBytes?: number;
+  /** Bytes per write to zlib (default 1 MiB; a multiple of 64 KiB, see `DEFLATE_PIECE`). */
+  deflatePieceBytes?: number;
   bar?: Progress;
 }
 
@@ -81,11 +85,13 @@ function runWorkers(
     // a worker that cannot start (e.g. a bundle without the worker module) leaves its share to
     // this thread; one that fails after posting slabs fails the run
     let posted = false;
+    const pool: ArrayBuffer[] = [];
     const inProcess = () =>
       runMaskJob(job, (m) => {
         const d = m as { y0: number; y1: number; mask: Uint8Array };
         put(d.y0, d.y1, d.mask);
-      });
+        pool.push(d.mask.buffer as ArrayBuffer);
+      }, pool);
     let worker: Worker;
     try {
       worker = new Worker(new URL("./mask_worker.ts", import.meta.url), { type: "module" });
@@ -107,6 +113,8 @@ function runWorkers(
           else {
             posted = true;
             put(d.y0, d.y1, d.mask);
+            // the buffer goes back to the worker for a later slab
+            worker.postMessage({ recycle: d.mask.buffer }, [d.mask.buffer]);
           }
         };
         worker.onerror = (e) => {
@@ -132,10 +140,25 @@ function readFull(f: Deno.FsFile, off: number, dst: Uint8Array): void {
 }
 
 /**
- * The NPY bytes of the (A, R, N) uint8 mask held plane by plane (R × A × N) in `spill`, deflated
- * (zlib level 6, as `deflateRaw` of the whole entry gives) with their CRC-32, in blocks of angles.
+ * Bytes per write to zlib: a multiple of 64 KiB (its window buffer, twice the 32 KiB window).
+ * Deno's zlib deflates a stream fed in such pieces to the same bytes as the whole input at once
+ * (what `appendNpz` writes; tests/pipelines/nostripesnet/mask_direct_test.ts checks it); pieces
+ * that end elsewhere (an NPY header, then blocks of whole angles) can give other, equally valid,
+ * bytes.
  */
-async function deflateSpill(spill: Deno.FsFile, shape: Shape3): Promise<DeflatedNpy> {
+const DEFLATE_PIECE = 1 << 20;
+
+/**
+ * The NPY bytes of the (A, R, N) uint8 mask held plane by plane (R × A × N) in `spill`, deflated
+ * (zlib level 6, as `deflateRaw` of the whole entry gives) with their CRC-32: gathered in blocks
+ * of whole angles (`blockBytes` at most), fed to zlib in pieces of `pieceBytes`.
+ */
+async function deflateSpill(
+  spill: Deno.FsFile,
+  shape: Shape3,
+  blockBytes = 16 << 20,
+  pieceBytes = DEFLATE_PIECE,
+): Promise<DeflatedNpy> {
   const [A, R, N] = shape;
   const P = A * N;
   const header = npyHeaderBytes("uint8", [A, R, N]);
@@ -143,16 +166,34 @@ async function deflateSpill(spill: Deno.FsFile, shape: Shape3): Promise<Deflated
   const z = zlib.createDeflateRaw({ level: 6 });
   z.on("data", (b: Buffer) => parts.push(new Uint8Array(b.buffer, b.byteOffset, b.byteLength)));
   const ended = new Promise<void>((res, rej) => (z.on("end", res), z.on("error", rej)));
+  const write = (b: Uint8Array) =>
+    new Promise<void>((res, rej) => z.write(b, (e?: Error | null) => (e ? rej(e) : res())));
+  // two pieces alternate: one is filled while zlib consumes the other
+  const pieces = [new Uint8Array(pieceBytes), new Uint8Array(pieceBytes)];
+  const inFlight: (Promise<void> | undefined)[] = [];
+  let cur = 0, fill = 0;
   const feed = async (b: Uint8Array) => {
-    if (!z.write(b)) await new Promise<void>((res) => z.once("drain", () => res()));
+    for (let o = 0; o < b.length;) {
+      const n = Math.min(pieceBytes - fill, b.length - o);
+      pieces[cur].set(b.subarray(o, o + n), fill);
+      fill += n;
+      o += n;
+      if (fill === pieceBytes) {
+        inFlight[cur] = write(pieces[cur]);
+        cur ^= 1;
+        fill = 0;
+        await inFlight[cur];
+      }
+    }
   };
   let crc = crc32(header);
   await feed(header);
-  const kb = Math.max(1, Math.min(A, Math.floor((16 << 20) / (R * N))));
+  const kb = Math.max(1, Math.min(A, Math.floor(blockBytes / (R * N))));
   const row = new Uint8Array(kb * N);
+  const blockBuf = new Uint8Array(kb * R * N);
   for (let k0 = 0; k0 < A; k0 += kb) {
     const nk = Math.min(kb, A - k0);
-    const block = new Uint8Array(nk * R * N);
+    const block = blockBuf.subarray(0, nk * R * N);
     for (let j = 0; j < R; j++) {
       const r = row.subarray(0, nk * N);
       readFull(spill, j * P + k0 * N, r);
@@ -164,6 +205,8 @@ async function deflateSpill(spill: Deno.FsFile, shape: Shape3): Promise<Deflated
     await feed(block);
     await safePoint();
   }
+  if (fill) inFlight[cur] = write(pieces[cur].subarray(0, fill));
+  await Promise.all(inFlight);
   z.end();
   await ended;
   return { crc32: crc, size: header.length + A * R * N, data: parts };
@@ -198,7 +241,7 @@ export async function maskScanToArchive(
       o.bar?.tick(y1 - y0);
     });
     const seconds = (performance.now() - t0) / 1000;
-    const entry = await deflateSpill(spill, o.shape);
+    const entry = await deflateSpill(spill, o.shape, o.deflateBlockBytes, o.deflatePieceBytes);
     appendDeflatedNpy(o.archive, o.entry, entry, o.overwrite);
     return { ones, seconds };
   } finally {
