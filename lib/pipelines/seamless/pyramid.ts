@@ -291,7 +291,10 @@ export class Pyramid extends Module {
     for (let l = 1; l <= top; l++) {
       enc.push(this.enclist.items[l].forward(maxPool2d(enc[l - 1], 2)));
     }
-    const I = identityGrid(enc[top].shape[2], enc[top].shape[3], stack);
+    const I1 = identityGrid(enc[top].shape[2], enc[top].shape[3], stack);
+    // One identity grid per pair of the batch.
+    const b = stack.shape[0];
+    const I = b > 1 ? cat(Array.from({ length: b }, () => I1), 0) : I1;
     const residuals: Tensor[] = [I];
     let field = I;
     for (let i = top; i >= level; i--) {

@@ -18,6 +18,10 @@ export interface ScheduleArgs {
   skip: number;
   lr: number;
   fine_tuning_lr_factor: number;
+  /** Epochs at which the learning rate is multiplied by `lr_gamma` (default none). */
+  lr_milestones?: number[];
+  /** Factor of each milestone (default 0.1, torch's MultiStepLR). */
+  lr_gamma?: number;
 }
 
 /** The plan of one epoch. */
@@ -83,5 +87,21 @@ export function planParams(
   if (plan.fineTuning || epoch < a.fall_time - 1) {
     params.push(...net.enclist.parameters(), ...net.pe.parameters());
   }
-  return { params, lr: plan.fineTuning ? a.lr * a.fine_tuning_lr_factor : a.lr };
+  return { params, lr: lrAt(epoch, plan, a) };
+}
+
+/**
+ * The learning rate of `epoch` under `plan`: `lr` (× the fine-tuning factor while fine-tuning),
+ * × `lr_gamma` for each of `lr_milestones` at or before `epoch` (torch's MultiStepLR).
+ *
+ * @example
+ * ```ts
+ * lrAt(5, levelPlan(5, a), { ...a, lr: 0.01, lr_milestones: [4, 5], lr_gamma: 0.3 });
+ * // 0.01 × 0.2 × 0.09 when fine-tuning
+ * ```
+ */
+export function lrAt(epoch: number, plan: LevelPlan, a: ScheduleArgs): number {
+  const base = plan.fineTuning ? a.lr * a.fine_tuning_lr_factor : a.lr;
+  const passed = (a.lr_milestones ?? []).filter((m) => m <= epoch).length;
+  return base * (a.lr_gamma ?? 0.1) ** passed;
 }

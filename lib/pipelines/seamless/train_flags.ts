@@ -64,6 +64,14 @@ export const TRAIN_FLAGS = {
   padding: int("zero padding added to the training stacks", D.padding),
   fineTuning: { type: "boolean", help: "start fine-tuning (lower lr, all levels)" },
   fineTuningLrFactor: num("lr factor while fine-tuning", D.fine_tuning_lr_factor),
+  lrMilestones: {
+    type: "list",
+    of: "int",
+    default: [],
+    help: "epochs at which the lr is multiplied by --lr_gamma (default none)",
+  },
+  lrGamma: num("lr factor of each --lr_milestones epoch", 0.1),
+  adamBeta2: num("Adam's second-moment decay (the original: PyTorch's 0.999)", 0.999),
   smoothnessPenaltyType: { type: "string", default: "jacob", help: "jacob, lap, cjacob or tv" },
   pe: { type: "boolean", help: "run the pre-encoder" },
   hm: { type: "boolean", help: "high-mip run: the warped smoothness weights carry no gradient" },
@@ -117,5 +125,8 @@ export function trainArgsOf(f: FlagValues<typeof TRAIN_FLAGS>): TrainArgs {
     skip: f.skip,
     lr: f.lr,
     fine_tuning_lr_factor: f.fineTuningLrFactor,
+    adam_beta2: f.adamBeta2,
+    lr_milestones: [...f.lrMilestones],
+    lr_gamma: f.lrGamma,
   };
 }

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { add, avgPool2d, cat, mul, noGrad, type Tensor, tensor } from "../../tensor/mod.ts";
+import { add, avgPool2d, cat, mul, noGrad, slice, type Tensor, tensor } from "../../tensor/mod.ts";
 import { resetArena } from "../../tensor/tensor.ts";
 import { Adam } from "../../optim/adam.ts";
 import type { Optimizer } from "../../optim/optimizer.ts";
@@ -15,7 +15,7 @@ import { LumenError } from "../../run/errors.ts";
 import { type Plane, plane, ternaryMask } from "./masks.ts";
 import { consensus, type PenaltyParams, sampleTerms, type SmoothnessType } from "./penalties.ts";
 import { identityGrid, type Pyramid } from "./pyramid.ts";
-import { type LevelPlan, levelPlan, planParams, type ScheduleArgs } from "./schedule.ts";
+import { type LevelPlan, levelPlan, lrAt, planParams, type ScheduleArgs } from "./schedule.ts";
 
 /** Training hyperparameters (the original's names and defaults). */
 export interface TrainArgs extends ScheduleArgs {
@@ -32,6 +32,8 @@ export interface TrainArgs extends ScheduleArgs {
   padding: number;
   smoothness_penalty_type: SmoothnessType;
   hm: boolean;
+  /** Adam's β2 (default 0.999, PyTorch's and so the original's). */
+  adam_beta2?: number;
 }
 
 /**
@@ -179,20 +181,19 @@ export async function runPair(
   const t4 = (q: Plane) => tensor(q.data, [1, 1, q.h, q.w]);
   const down = (x: Tensor) => plan.trunc > 0 ? avgPool2d(x, 2 ** plan.trunc) : x;
   const useMasks = plan.trunc === 0;
-  const pass = async (s: Plane, t: Plane, sm: Plane | null, tm: Plane | null) => {
-    const st = t4(s), tt = t4(t);
-    const { field } = net.fieldAt(cat([st, tt], 1), plan.trunc);
+  // Both passes go through the network as one batch of two (the convolutions per sample are
+  // the same; one batched GEMM costs less than two); the penalties are taken per pass.
+  const sr = rot180(src), tr = rot180(tgt);
+  const [sf, tf, sb, tb] = [src, tgt, sr, tr].map(t4);
+  const fields = net.fieldAt(cat([cat([sf, tf], 1), cat([sb, tb], 1)], 0), plan.trunc).field;
+  const pass = async (i: number, st: Tensor, tt: Tensor, sm: Plane | null, tm: Plane | null) => {
+    const field = slice(fields, [[i, i + 1]]);
     const sl = down(st), tl = down(tt);
     const terms = await sampleTerms(sl, tl, field, useMasks ? sm : null, useMasks ? tm : null, p);
     return { terms, tl, field };
   };
-  const f = await pass(src, tgt, srcMask, tgtMask);
-  const b = await pass(
-    rot180(src),
-    rot180(tgt),
-    srcMask && rot180(srcMask),
-    tgtMask && rot180(tgtMask),
-  );
+  const f = await pass(0, sf, tf, srcMask, tgtMask);
+  const b = await pass(1, sb, tb, srcMask && rot180(srcMask), tgtMask && rot180(tgtMask));
   const out: PairTerms = {
     loss: null,
     similarity: [],
@@ -262,7 +263,7 @@ export class SeamlessTrainer {
 
   private build(epoch: number): Optimizer {
     const { params, lr } = planParams(this.net, this.plan, epoch, this.args);
-    return new Adam(params, { lr });
+    return new Adam(params, { lr, betas: [0.9, this.args.adam_beta2 ?? 0.999] });
   }
 
   /**
@@ -283,6 +284,8 @@ export class SeamlessTrainer {
       if (this.plan.rebuild) this.optimizer = this.build(epoch);
     }
     const a = this.args;
+    const lr = lrAt(epoch, this.plan, a);
+    for (const g of this.optimizer.paramGroups) g.lr = lr;
     const secs = stack.sections.map((s) => padPlane(s, a.padding));
     const masks = stack.masks?.map((m) => padPlane(m, a.padding)) ?? null;
     const err: number[] = [], pen: number[] = [], con: number[] = [], norms: number[] = [];
