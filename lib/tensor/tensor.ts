@@ -223,10 +223,12 @@ export class Tensor {
 
   /**
    * Back-propagates from this tensor. Without `gradient`, the tensor must have one element
-   * (gradient 1). Gradients accumulate into `.grad` of leaves with `requiresGrad`.
+   * (gradient 1). Gradients accumulate into `.grad` of leaves with `requiresGrad`. With
+   * `freeGraph`, the graph's intermediate tensors are freed on the way (see
+   * {@link BackwardOptions}).
    */
-  backward(gradient?: Tensor): void {
-    backward(this, gradient);
+  backward(gradient?: Tensor, opts: BackwardOptions = {}): void {
+    backward(this, gradient, opts);
   }
 
   toString(): string {
@@ -234,6 +236,27 @@ export class Tensor {
       this.requiresGrad ? ", requiresGrad" : ""
     })`;
   }
+}
+
+/**
+ * Options of {@link Tensor.backward}.
+ *
+ * @example
+ * ```ts
+ * loss.backward(undefined, { freeGraph: true, keep: [partLoss] });
+ * ```
+ */
+export interface BackwardOptions {
+  /**
+   * Frees the storage of every intermediate tensor of the graph (a step tensor made by a
+   * recorded op) as soon as backward has passed it and no pending gradient or unvisited tensor
+   * shares it, so that the memory of a forward pass is reused by the rest of the backward pass
+   * and by what follows. The root, leaves and `keep` survive; any other tensor of the graph must
+   * not be used afterwards (it throws), nor the graph backpropagated again.
+   */
+  freeGraph?: boolean;
+  /** Tensors of the graph to keep with `freeGraph` (and whatever shares their storage). */
+  keep?: readonly Tensor[];
 }
 
 /** Makes an op's output, recording `backward` when the tape is on and an input needs grad. */
@@ -372,7 +395,7 @@ export function _setGradHooks(h: {
   addInPlace = h.addInPlace;
 }
 
-function backward(root: Tensor, gradient?: Tensor): void {
+function backward(root: Tensor, gradient: Tensor | undefined, opts: BackwardOptions): void {
   if (!root.requiresGrad) {
     throw new TensorError("backward", `tensor ${fmtShape(root.shape)} does not require grad`);
   }
@@ -433,6 +456,23 @@ function backward(root: Tensor, gradient?: Tensor): void {
       s.backend.free(s);
     }
   };
+  // freeGraph: unvisited tensors of the graph per storage; a forward storage is freed once the
+  // last tensor sharing it has been visited (its consumers' backwards ran before it)
+  const uses = new Map<Storage, number>();
+  const kept = new Set<Storage>([root.storage, ...(opts.keep ?? []).map((t) => t.storage)]);
+  if (gradient) kept.add(gradient.storage);
+  if (opts.freeGraph) {
+    for (const t of order) uses.set(t.storage, (uses.get(t.storage) ?? 0) + 1);
+    for (const t of order) if (!t.node) kept.add(t.storage);
+  }
+  const visited = (t: Tensor) => {
+    if (!opts.freeGraph) return;
+    const s = t.storage, left = (uses.get(s) ?? 1) - 1;
+    uses.set(s, left);
+    if (left > 0 || kept.has(s) || s.lifetime !== "step" || (refs.get(s) ?? 0) > 0) return;
+    kept.add(s); // never twice
+    s.backend.free(s);
+  };
   grads.set(root.id, g0);
   hold(g0);
   const prev = setGradEnabled(false);
@@ -440,7 +480,10 @@ function backward(root: Tensor, gradient?: Tensor): void {
     for (let k = order.length - 1; k >= 0; k--) {
       const t = order[k];
       const g = grads.get(t.id);
-      if (!g) continue;
+      if (!g) {
+        visited(t);
+        continue;
+      }
       grads.delete(t.id);
       if (!t.node) {
         accumulateLeaf(t, g);
@@ -490,6 +533,7 @@ function backward(root: Tensor, gradient?: Tensor): void {
       }
       release(g);
       for (const x of dropped) maybeFree(x);
+      visited(t);
     }
   } finally {
     tracker = null;

@@ -312,6 +312,42 @@ Deno.test({
 });
 
 Deno.test({
+  name: "native: primitives take their scratchpad from the backend; above the cap, im2col + sgemm",
+  ignore: !ok,
+  fn() {
+    const be = createNativeBackend();
+    const keep = be.maxPrimitiveScratchBytes;
+    // the wide-channel geometry: oneDNN's GEMM-based backward weights asks for scratch
+    const p = GEOMETRIES[GEOMETRIES.length - 1];
+    const sw = be.convs.scratchBytes("bwdWeightsNoBias", p);
+    assert(sw > 0 && sw <= keep, `scratchpad bytes ${sw}`);
+    try {
+      // one call: its scratchpad is backend memory for the call only
+      const x = up(be, rnd(p.n * p.cIn * p.h * p.w, 1)), dy = up(be, rnd(p.cOut * p.oh * p.ow, 2));
+      const dw = be.alloc(p.cOut * p.cIn * p.kh * p.kw, "float32", "step");
+      const before = be.memoryStats();
+      be.resetPeak();
+      be.conv2dBackwardWeight(x, dy, dw, null, p, false);
+      const after = be.memoryStats();
+      assert.strictEqual(after.stepBytes, before.stepBytes, "scratch freed after the call");
+      assert(after.peakBytes >= before.stepBytes + before.persistentBytes + sw, "scratch used");
+      be.resetArena();
+      const prim = convAll(be, p, 7);
+      be.maxPrimitiveScratchBytes = 0; // every geometry with scratch falls back
+      const tiles = convAll(be, p, 7);
+      const ref = convAll(wasmBackend(), p, 7);
+      const errs = Object.keys(ref).flatMap((k) => [
+        compare(`prim ${k}`, prim[k], ref[k], 1e-4),
+        compare(`tiles ${k}`, tiles[k], ref[k], 1e-4),
+      ]).filter((e) => e);
+      assert(errs.length === 0, errs.join("; "));
+    } finally {
+      be.maxPrimitiveScratchBytes = keep;
+    }
+  },
+});
+
+Deno.test({
   name: "native: grouped convolution matches a direct reference",
   ignore: !ok,
   fn() {

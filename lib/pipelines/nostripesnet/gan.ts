@@ -169,12 +169,16 @@ export class MaskedGAN {
     // ---- D
     this.disc.requiresGrad(true);
     this.optD.zeroGrad();
+    // each half of ½(fake + real) is backpropagated on its own, so that one discriminator graph
+    // is alive at a time; its activations are freed as backward passes them (the same gradients:
+    // the halves' sum accumulates in the parameters' .grad)
     const outFake = this.disc.forward(cat([b.mask, fakeB.detach()], 1));
     const lossDFake = this.ganLoss(outFake, false);
+    mul(lossDFake, 0.5).backward(undefined, { freeGraph: true, keep: [lossDFake, outFake] });
     const outReal = this.disc.forward(cat([b.mask, b.clean], 1));
     const lossDReal = this.ganLoss(outReal, true);
-    const lossD = mul(add(lossDFake, lossDReal), 0.5);
-    lossD.backward();
+    mul(lossDReal, 0.5).backward(undefined, { freeGraph: true, keep: [lossDReal, outReal] });
+    const lossD = noGrad(() => mul(add(lossDFake, lossDReal), 0.5));
     this.optD.step();
     // ---- G
     this.disc.requiresGrad(false);
@@ -183,7 +187,7 @@ export class MaskedGAN {
     const lossGGan = this.ganLoss(outFake2, true);
     const lossGL1 = mul(this.maskedL1(fakeB, b.clean, b.mask), this.lambdaL1);
     const lossG = add(lossGGan, lossGL1);
-    lossG.backward();
+    lossG.backward(undefined, { freeGraph: true, keep: [lossGGan, lossGL1, outFake2, fakeB] });
     this.optG.step();
     this.disc.requiresGrad(true);
     const stats = noGrad(() => ({

@@ -18,7 +18,7 @@
  */
 import type { Conv2dParams, Storage } from "../backend.ts";
 import { WasmBackend, type WasmBackendOptions } from "../wasm/backend.ts";
-import { ConvPlans } from "./conv.ts";
+import { type ConvKind, ConvPlans } from "./conv.ts";
 import { type Dnnl, dnnl } from "./dnnl.ts";
 import { dnnlAvailable, loadDnnl } from "./library.ts";
 
@@ -32,6 +32,14 @@ export class NativeBackend extends WasmBackend {
   readonly version: string;
   /** false: convolutions run as the wasm backend's im2col + GEMM (the GEMMs still on oneDNN). */
   convPrimitives = true;
+  /**
+   * Most scratchpad bytes a convolution primitive may take per call; a geometry whose primitive
+   * needs more runs as im2col tiles + `dnnl_sgemm` (the tiles take at most
+   * {@link WasmBackend.convScratchBytes}). oneDNN's GEMM-based backward passes of NoStripesNet's
+   * wide layers ask for 65–142 MiB (a weight-gradient copy per thread, whole im2col buffers);
+   * held beside a training step's activations, that raised its peak memory by about as much.
+   */
+  maxPrimitiveScratchBytes = 32 << 20;
   private base = 0n;
   private baseBytes = -1;
 
@@ -115,7 +123,7 @@ export class NativeBackend extends WasmBackend {
     y: Storage,
     p: Conv2dParams,
   ): void {
-    if (!this.convPrimitives || empty(p)) return super.conv2d(x, w, bias, y, p);
+    if (!this.primitive(bias ? "fwd" : "fwdNoBias", p)) return super.conv2d(x, w, bias, y, p);
     this.convs.forward(this.addr(x), this.addr(w), this.addr(bias), this.addr(y), p);
   }
 
@@ -126,7 +134,7 @@ export class NativeBackend extends WasmBackend {
     p: Conv2dParams,
     accumulate: boolean,
   ): void {
-    if (!this.convPrimitives || empty(p)) {
+    if (!this.primitive("bwdData", p)) {
       return super.conv2dBackwardData(dy, w, dx, p, accumulate);
     }
     const n = p.n * p.cIn * p.h * p.w;
@@ -147,7 +155,7 @@ export class NativeBackend extends WasmBackend {
     p: Conv2dParams,
     accumulate: boolean,
   ): void {
-    if (!this.convPrimitives || empty(p)) {
+    if (!this.primitive(dbias ? "bwdWeights" : "bwdWeightsNoBias", p)) {
       return super.conv2dBackwardWeight(x, dy, dw, dbias, p, accumulate);
     }
     const nw = p.cOut * (p.cIn / p.groups) * p.kh * p.kw;
@@ -163,6 +171,12 @@ export class NativeBackend extends WasmBackend {
       if (ow !== dw) this.free(ow);
       if (ob && ob !== dbias) this.free(ob);
     }
+  }
+
+  /** True when `kind` of `p` runs as a oneDNN primitive (see {@link maxPrimitiveScratchBytes}). */
+  private primitive(kind: ConvKind, p: Conv2dParams): boolean {
+    if (!this.convPrimitives || empty(p)) return false;
+    return this.convs.scratchBytes(kind, p) <= this.maxPrimitiveScratchBytes;
   }
 
   /** dst += src over n contiguous elements. */

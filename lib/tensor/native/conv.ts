@@ -3,8 +3,9 @@
  * weights (dilated, grouped, with bias). Tensors stay in the backend's plain layouts (NCHW,
  * OIHW); with {@link ConvPlans.chooseLayouts} a primitive chooses its own blocked layouts
  * (`any`), and then the plan reorders into and out of scratch memory taken from the backend for
- * the call only. Plans (primitive,
- * reorders, memory objects) are cached per geometry.
+ * the call only. Every primitive runs in oneDNN's user scratchpad mode: its scratchpad is backend
+ * memory taken for the call and freed after it (no library buffer kept beside the tensors).
+ * Plans (primitive, reorders, memory objects) are cached per geometry.
  *
  * @example
  * ```ts
@@ -45,9 +46,22 @@ interface Plan {
   args: BigUint64Array;
   tensors: PlanArg[];
   what: string;
+  /** Memory object of the primitive's scratchpad (pointed at backend scratch per call), or null. */
+  scratch: bigint | null;
+  scratchBytes: number;
 }
 
-type Kind = "fwd" | "fwdNoBias" | "bwdData" | "bwdWeights" | "bwdWeightsNoBias";
+/**
+ * The primitives of a convolution geometry.
+ *
+ * @example
+ * ```ts
+ * const kind: ConvKind = "bwdWeightsNoBias";
+ * plans.scratchBytes(kind, p);
+ * ```
+ */
+export type ConvKind = "fwd" | "fwdNoBias" | "bwdData" | "bwdWeights" | "bwdWeightsNoBias";
+type Kind = ConvKind;
 
 /** Per-geometry oneDNN convolution plans. */
 export class ConvPlans {
@@ -83,6 +97,15 @@ export class ConvPlans {
     this.run(this.plan(kind, p), dbias ? [x, dy, dw, dbias] : [x, dy, dw]);
   }
 
+  /**
+   * Bytes of scratchpad the primitive of `kind` for `p` takes per call (its plan is made and
+   * cached here; oneDNN's GEMM-based backward-weights keeps a copy of the weight gradient per
+   * thread, so this can reach several times the weights' size).
+   */
+  scratchBytes(kind: ConvKind, p: Conv2dParams): number {
+    return this.plan(kind, p).scratchBytes;
+  }
+
   /** Number of cached plans. */
   get size(): number {
     return this.plans.size;
@@ -99,6 +122,7 @@ export class ConvPlans {
   private destroy(pl: Plan): void {
     const s = this.d.s;
     s.dnnl_primitive_destroy(pl.prim);
+    if (pl.scratch) s.dnnl_memory_destroy(pl.scratch);
     for (const t of pl.tensors) {
       s.dnnl_memory_destroy(t.user);
       if (t.inner) s.dnnl_memory_destroy(t.inner);
@@ -124,6 +148,11 @@ export class ConvPlans {
     const d = this.d;
     const held: { release(): void }[] = [];
     try {
+      if (pl.scratch) {
+        const sc = this.mem.scratch(pl.scratchBytes);
+        held.push(sc);
+        d.setHandle(pl.scratch, sc.addr);
+      }
       for (const t of pl.tensors) {
         d.setHandle(t.user, addrs[t.slot]);
         if (t.inner) {
@@ -300,11 +329,17 @@ export class ConvPlans {
       });
       pairs.push([arg, inner]);
     });
+    // the primitive's scratchpad: backend memory for the call only (user scratchpad mode), so
+    // that it reuses what the step has freed instead of a library buffer kept beside it
+    const sp = d.scratchpadDesc(pd);
+    const scratchBytes = sp ? d.bytes(sp) : 0;
+    const scratch = scratchBytes > 0 ? d.memory(sp!, 0n) : null;
+    if (scratch) pairs.push([A.scratchpad, scratch]);
     const prim = d.primitive(pd);
     if (kind === "bwdData" || kind === "bwdWeights" || kind === "bwdWeightsNoBias") {
       d.s.dnnl_primitive_desc_destroy(pd);
     }
-    const plan: Plan = { prim, args: d.args(pairs), tensors, what };
+    const plan: Plan = { prim, args: d.args(pairs), tensors, what, scratch, scratchBytes };
     this.plans.set(key, plan);
     this.evict();
     return plan;

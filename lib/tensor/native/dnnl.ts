@@ -35,6 +35,7 @@ const ARG = {
   diffDst: 145,
   diffWeights: 161,
   diffBias: 169,
+  scratchpad: 80,
 } as const;
 
 /** Primitive descriptor queries (dnnl_query_*_md). */
@@ -45,6 +46,7 @@ const QUERY = {
   diffWeights: 132,
   dst: 133,
   diffDst: 134,
+  scratchpad: 136,
 } as const;
 
 /** Propagation kinds (dnnl_prop_kind_t). */
@@ -68,12 +70,26 @@ export class Dnnl {
   readonly CONV_DIRECT = 1;
   /** DNNL_MEMORY_ALLOCATE: the library allocates the memory object's buffer. */
   readonly ALLOCATE = 0xffffffffffffffffn;
+  /**
+   * Primitive attributes with `dnnl_scratchpad_mode_user`: a primitive made with them takes its
+   * scratch memory as an execution argument (described by {@link scratchpadDesc}) instead of
+   * keeping a buffer of its own.
+   */
+  readonly userScratchpad: bigint;
   private h = new BigUint64Array(1);
 
   constructor() {
     this.s = loadDnnl().symbols;
     this.engine = this.out("dnnl_engine_create", this.s.dnnl_engine_create(this.h, 1, 0n));
     this.stream = this.out("dnnl_stream_create", this.s.dnnl_stream_create(this.h, this.engine, 1));
+    this.userScratchpad = this.out(
+      "dnnl_primitive_attr_create",
+      this.s.dnnl_primitive_attr_create(this.h),
+    );
+    this.check(
+      "dnnl_primitive_attr_set_scratchpad_mode",
+      this.s.dnnl_primitive_attr_set_scratchpad_mode(this.userScratchpad, 1),
+    );
   }
 
   /** Throws on a non-zero status. */
@@ -149,9 +165,21 @@ export class Dnnl {
     return new Uint8Array(OP_DESC_BYTES);
   }
 
-  /** A primitive descriptor of an op descriptor (hint: the forward one, for backward ops). */
+  /**
+   * A primitive descriptor of an op descriptor (hint: the forward one, for backward ops), with
+   * the user scratchpad attributes ({@link userScratchpad}).
+   */
   primitiveDesc(what: string, op: Uint8Array, hint = 0n): bigint {
-    return this.out(what, this.s.dnnl_primitive_desc_create(this.h, op, 0n, this.engine, hint));
+    return this.out(
+      what,
+      this.s.dnnl_primitive_desc_create(this.h, op, this.userScratchpad, this.engine, hint),
+    );
+  }
+
+  /** The scratchpad descriptor of a primitive descriptor made by {@link primitiveDesc}. */
+  scratchpadDesc(pd: bigint): MemoryDesc | null {
+    const addr = this.s.dnnl_primitive_desc_query_md(pd, QUERY.scratchpad, 0);
+    return addr ? this.peek(BigInt(addr), 696) : null;
   }
 
   /** A reorder primitive descriptor between two layouts. */

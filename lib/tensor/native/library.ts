@@ -92,6 +92,8 @@ export const DNNL_SYMBOLS = {
     parameters: ["buffer", "i32", md, md, md, md, dims, dims, dims, dims],
     result: "i32",
   },
+  dnnl_primitive_attr_create: { parameters: [out], result: "i32" },
+  dnnl_primitive_attr_set_scratchpad_mode: { parameters: [handle, "i32"], result: "i32" },
   dnnl_primitive_desc_create: {
     parameters: [out, "buffer", handle, handle, handle],
     result: "i32",

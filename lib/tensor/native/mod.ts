@@ -18,7 +18,7 @@ export { sgemm } from "./linalg.ts";
 export { Dnnl, dnnl } from "./dnnl.ts";
 export type { MemoryDesc } from "./dnnl.ts";
 export { ConvPlans, geometryKey } from "./conv.ts";
-export type { ScratchSource } from "./conv.ts";
+export type { ConvKind, ScratchSource } from "./conv.ts";
 export {
   createNativeBackend,
   NativeBackend,
