@@ -107,6 +107,9 @@ const CASES: Conv2dParams[] = [
   geom(2, 2, 7, 3, 3, 3, 1, 1), // 3×3 stride 1
   geom(1, 1, 2, 2, 3, 4, 2, 1), // a 1×1 output
   geom(1, 16, 34, 66, 8, 4, 2, 1), // K = 256: the data gradient in 9 col tiles (64 KiB scratch)
+  // col2im's one-pass stride-2 rows (outputs ≥ 8 wide) with no padding and with more than k/2
+  geom(2, 3, 9, 40, 5, 4, 2, 0),
+  geom(1, 2, 11, 37, 3, 4, 2, 3),
 ];
 
 async function backend(threads: number): Promise<T.WasmBackend> {

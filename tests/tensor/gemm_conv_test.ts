@@ -41,6 +41,11 @@ const GEOS: Geo[] = [
   { cin: 2, h: 5, w: 70, kh: 4, kw: 4, sh: 2, sw: 2, ph: 1, pw: 1, dh: 1, dw: 1 },
   { cin: 3, h: 6, w: 41, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dh: 1, dw: 1 },
   { cin: 2, h: 4, w: 37, kh: 2, kw: 3, sh: 1, sw: 3, ph: 0, pw: 2, dh: 1, dw: 2 },
+  // panels at both edges of a row (the masked vector path: left and right taps off the image)
+  { cin: 3, h: 7, w: 16, kh: 4, kw: 4, sh: 2, sw: 2, ph: 1, pw: 1, dh: 1, dw: 1 },
+  { cin: 2, h: 6, w: 8, kh: 3, kw: 3, sh: 1, sw: 1, ph: 1, pw: 1, dh: 1, dw: 1 },
+  { cin: 2, h: 5, w: 12, kh: 5, kw: 5, sh: 1, sw: 1, ph: 2, pw: 2, dh: 1, dw: 1 },
+  { cin: 2, h: 9, w: 34, kh: 4, kw: 4, sh: 2, sw: 2, ph: 3, pw: 3, dh: 1, dw: 1 },
   // weight gradient's 4-tap vector loads: one kernel row of 8 taps; rows of 2 taps (never 4)
   { cin: 3, h: 5, w: 29, kh: 1, kw: 8, sh: 1, sw: 2, ph: 0, pw: 3, dh: 1, dw: 1 },
   { cin: 4, h: 6, w: 23, kh: 1, kw: 2, sh: 1, sw: 1, ph: 1, pw: 1, dh: 1, dw: 1 },

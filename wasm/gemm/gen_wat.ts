@@ -405,7 +405,7 @@ function pack(w: W, name: "pack_a" | "pack_b", width: number): void {
   w.open(`(func (export "${name}") ${params}`);
   w.o(`(local $l0 i32) (local $lines i32) (local $strided i32) (local $ldb4 i32)`);
   w.o(`(local $k i32) (local $r i32) (local $s i32) (local $d i32) (local $base i32)`);
-  w.o(`(local $ls i32) (local $ks i32) (local $x f32)`);
+  w.o(`(local $ls i32) (local $ks i32) (local $x f32) (local $nf i32)`);
   w.o(`(local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)`);
   for (let r = 0; r < width; r++) w.o(`(local $p${r} i32)`);
   w.o(
@@ -419,7 +419,37 @@ function pack(w: W, name: "pack_a" | "pack_b", width: number): void {
     `(if ${g("strided")} (then (local.set $ls ${g("ldb4")}) (local.set $ks ${i32(4)})) ` +
       `(else (local.set $ls ${i32(4)}) (local.set $ks ${g("ldb4")})))`,
   );
-  w.o(`(local.set $d ${g("dst")})`);
+  // pack_a only: its panels are kc·MR·4 bytes apart (5 KiB for kc 256); pack_b keeps the panel
+  // order (its panels are kc·NR·4 = 8 KiB apart: k-outer writes would share cache sets; not measured)
+  if (name === "pack_a") {
+    w.o(
+      `;; every full panel of adjacent groups at once, k outer: the source is read row by row in`,
+    );
+    w.o(`;; order (panel by panel it would jump ld floats per k step, and an ld of a power of two`);
+    w.o(`;; maps every k step to one cache set)`);
+    w.open(
+      `(if (i32.and (i32.eqz ${g("strided")}) (i32.ge_s ${g(count)} ${i32(width)})) (then`,
+    );
+    w.o(`(local.set $nf (i32.div_u ${g(count)} ${i32(width)}))`);
+    w.o(`(local.set $k ${i32(0)})`);
+    w.open(`(block $gdone (loop $G`);
+    w.o(`(br_if $gdone (i32.ge_s ${g("k")} ${g("kc")}))`);
+    w.o(`(local.set $s ${add(g("src"), mul(g("k"), g("ks")))})`);
+    w.o(`(local.set $d ${add(g("dst"), mul(g("k"), i32(4 * width)))})`);
+    w.o(`(local.set $r ${g("nf")})`);
+    w.open(`(loop $GP`);
+    copyRun(w, width, "s", "d");
+    w.o(`(local.set $s ${add(g("s"), i32(4 * width))})`);
+    w.o(`(local.set $d ${add(g("d"), mul(g("kc"), i32(4 * width)))})`);
+    w.o(`(br_if $GP (local.tee $r (i32.sub ${g("r")} ${i32(1)})))`);
+    w.close();
+    w.o(`(local.set $k ${add(g("k"), i32(1))})`);
+    w.o(`(br $G)`);
+    w.close(`))`);
+    w.o(`(local.set $l0 ${mul(g("nf"), i32(width))})`);
+    w.close(`))`);
+  }
+  w.o(`(local.set $d ${add(g("dst"), `(i32.shl ${mul(g("l0"), g("kc"))} ${i32(2)})`)})`);
   w.open(`(block $pdone (loop $P`);
   w.o(`(br_if $pdone (i32.ge_s ${g("l0")} ${g(count)}))`);
   w.o(`(local.set $lines (i32.sub ${g(count)} ${g("l0")}))`);
@@ -522,7 +552,7 @@ function packConv(w: W, cfg: KernelConfig): void {
   w.o(`(local $ci i32) (local $ky i32) (local $kx i32) (local $khw i32) (local $hw i32)`);
   w.o(`(local $chan i32) (local $ro i32) (local $co i32) (local $kk i32) (local $rem i32)`);
   w.o(`(local $iy i32) (local $ix i32) (local $ok i32) (local $d i32)`);
-  w.o(`(local $run i32) (local $vec i32) (local $s i32)`);
+  w.o(`(local $run i32) (local $s i32)`);
   for (let c = 0; c < NR; c++) w.o(`(local $a${c} i32) (local $b${c} i32) (local $e${c} i32)`);
   for (let q = 0; q < NR / 4; q++) w.o(`(local $v${q} i32)`);
   geo.forEach((n, i) => w.o(`(local.set $${n} (i32.load offset=${i * 4} ${g("g")}))`));
@@ -573,46 +603,50 @@ function packConv(w: W, cfg: KernelConfig): void {
       g(`a${NR - 1}`)
     } ${g("a0")})))`,
   );
+  /** The next k row: kx, then ky, then the channel. */
+  const advance = () => {
+    w.o(`(local.set $d ${add(g("d"), i32(NR * 4))})`);
+    w.o(`(local.set $kx ${add(g("kx"), i32(1))})`);
+    w.open(`(if (i32.eq ${g("kx")} ${g("kw")}) (then`);
+    w.o(`(local.set $kx ${i32(0)})`);
+    w.o(`(local.set $ky ${add(g("ky"), i32(1))})`);
+    w.o(
+      `(if (i32.eq ${g("ky")} ${g("kh")}) (then (local.set $ky ${i32(0)}) (local.set $chan ${
+        add(g("chan"), g("hw"))
+      })))`,
+    );
+    w.close(`))`);
+    w.o(`(local.set $t ${add(g("t"), i32(1))})`);
+  };
   w.o(`(local.set $t ${i32(0)})`);
-  w.open(`(block $kdone (loop $K`);
-  w.o(`(br_if $kdone (i32.ge_s ${g("t")} ${g("kc")}))`);
-  w.o(`(local.set $ro ${mul(g("ky"), g("dh"))})`);
-  w.o(`(local.set $co ${mul(g("kx"), g("dw"))})`);
-  w.o(`(local.set $iy ${add(g("a0"), g("ro"))})`);
-  w.o(`(local.set $ix ${add(g("b0"), g("co"))})`);
-  w.o(
-    `(local.set $s ${
-      add(g("x"), `(i32.shl ${add(g("chan"), add(mul(g("iy"), g("w")), g("ix")))} ${i32(2)})`)
-    })`,
-  );
-  w.o(`(local.set $vec ${i32(0)})`);
-  w.open(`(if ${g("run")} (then`);
+  w.open(`(if ${g("run")}`);
+  w.o(`;; one output row: column c reads (iy, ix + c·sw), iy = a_0 + ky·dh, ix = b_0 + kx·dw`);
+  w.open(`(then (block $rdone (loop $R`);
+  w.o(`(br_if $rdone (i32.ge_s ${g("t")} ${g("kc")}))`);
+  w.o(`(local.set $iy ${add(g("a0"), mul(g("ky"), g("dh")))})`);
   w.o(`;; the whole row of taps above or below the image: zeros`);
   w.open(`(if (i32.ge_u ${g("iy")} ${g("h")}) (then`);
   for (let v = 0; v < NR / 4; v++) {
     w.o(`(v128.store offset=${v * 16} ${g("d")} (v128.const i32x4 0 0 0 0))`);
   }
-  w.o(`(local.set $vec ${i32(1)})`);
-  w.close(`))`);
+  w.close(`)`);
+  w.open(`(else`);
+  w.o(`(local.set $ix ${add(g("b0"), mul(g("kx"), g("dw")))})`);
+  w.o(
+    `(local.set $s ${
+      add(g("x"), `(i32.shl ${add(g("chan"), add(mul(g("iy"), g("w")), g("ix")))} ${i32(2)})`)
+    })`,
+  );
   const inside = (span: number) =>
     `(i32.and (i32.ge_s ${g("ix")} ${i32(0)}) (i32.le_s ${add(g("ix"), i32(span))} ${g("w")}))`;
   w.o(`;; stride 1 inside the image: ${NR} adjacent floats`);
-  w.open(
-    `(if (i32.and (i32.eqz ${g("vec")}) (i32.and (i32.eq ${g("sw")} ${i32(1)}) ${
-      inside(NR)
-    })) (then`,
-  );
+  w.open(`(if (i32.and (i32.eq ${g("sw")} ${i32(1)}) ${inside(NR)}) (then`);
   for (let v = 0; v < NR / 4; v++) {
     w.o(`(v128.store offset=${v * 16} ${g("d")} (v128.load offset=${v * 16} ${g("s")}))`);
   }
-  w.o(`(local.set $vec ${i32(1)})`);
-  w.close(`))`);
+  w.close(`)`);
   w.o(`;; stride 2 inside the image: the even lanes of ${2 * NR} adjacent floats`);
-  w.open(
-    `(if (i32.and (i32.eqz ${g("vec")}) (i32.and (i32.eq ${g("sw")} ${i32(2)}) ${
-      inside(2 * NR)
-    })) (then`,
-  );
+  w.open(`(else (if (i32.and (i32.eq ${g("sw")} ${i32(2)}) ${inside(2 * NR)}) (then`);
   for (let v = 0; v < NR / 4; v++) {
     w.o(
       `(v128.store offset=${v * 16} ${g("d")} (i8x16.shuffle ${
@@ -620,30 +654,36 @@ function packConv(w: W, cfg: KernelConfig): void {
       } (v128.load offset=${v * 32} ${g("s")}) (v128.load offset=${v * 32 + 16} ${g("s")})))`,
     );
   }
-  w.o(`(local.set $vec ${i32(1)})`);
-  w.close(`))`);
-  w.close(`))`);
-  w.open(`(if (i32.eqz ${g("vec")}) (then`);
+  w.close(`)`);
+  w.o(`;; an edge of the image: element by element (row iy is inside)`);
+  w.open(`(else`);
+  for (let c = 0; c < NR; c++) {
+    const off = c === 0 ? i32(0) : mul(g("sw"), i32(c));
+    w.o(`(local.set $ok (i32.lt_u ${add(g("ix"), off)} ${g("w")}))`);
+    w.o(
+      `(f32.store offset=${c * 4} ${g("d")} (select (f32.load (select ${
+        add(g("s"), `(i32.shl ${off} ${i32(2)})`)
+      } ${g("x")} ${g("ok")})) (f32.const 0) ${g("ok")}))`,
+    );
+  }
+  w.close(`)))))`);
+  w.close(`)`);
+  advance();
+  w.o(`(br $R)`);
+  w.close(`)))`);
+  w.o(`;; columns in two output rows or past nc: element by element`);
+  w.open(`(else (block $kdone (loop $K`);
+  w.o(`(br_if $kdone (i32.ge_s ${g("t")} ${g("kc")}))`);
+  w.o(`(local.set $ro ${mul(g("ky"), g("dh"))})`);
+  w.o(`(local.set $co ${mul(g("kx"), g("dw"))})`);
   for (let c = 0; c < NR; c++) {
     w.o(`(local.set $iy ${add(g(`a${c}`), g("ro"))})`);
     w.o(`(local.set $ix ${add(g(`b${c}`), g("co"))})`);
     elem(c, g("chan"));
   }
-  w.close(`))`);
-  w.o(`(local.set $d ${add(g("d"), i32(NR * 4))})`);
-  w.o(`(local.set $kx ${add(g("kx"), i32(1))})`);
-  w.open(`(if (i32.eq ${g("kx")} ${g("kw")}) (then`);
-  w.o(`(local.set $kx ${i32(0)})`);
-  w.o(`(local.set $ky ${add(g("ky"), i32(1))})`);
-  w.o(
-    `(if (i32.eq ${g("ky")} ${g("kh")}) (then (local.set $ky ${i32(0)}) (local.set $chan ${
-      add(g("chan"), g("hw"))
-    })))`,
-  );
-  w.close(`))`);
-  w.o(`(local.set $t ${add(g("t"), i32(1))})`);
+  advance();
   w.o(`(br $K)`);
-  w.close(`))`);
+  w.close(`))))`);
   w.o(`(local.set $l0 ${add(g("l0"), i32(NR))})`);
   w.o(`(br $P)`);
   w.close(`))`);
@@ -681,58 +721,77 @@ function packConv(w: W, cfg: KernelConfig): void {
   }
   w.o(`(local.set $oy (i32.div_u ${g("k0")} ${g("ow")}))`);
   w.o(`(local.set $ox (i32.sub ${g("k0")} ${mul(g("oy"), g("ow"))}))`);
+  /** The next k row: the next output pixel. */
+  const nextPixel = () => {
+    w.o(`(local.set $d ${add(g("d"), i32(NR * 4))})`);
+    w.o(`(local.set $ox ${add(g("ox"), i32(1))})`);
+    w.o(
+      `(if (i32.eq ${g("ox")} ${g("ow")}) (then (local.set $ox ${i32(0)}) (local.set $oy ${
+        add(g("oy"), i32(1))
+      })))`,
+    );
+    w.o(`(local.set $t ${add(g("t"), i32(1))})`);
+  };
   w.o(`(local.set $t ${i32(0)})`);
-  w.open(`(block $jdone (loop $J`);
-  w.o(`(br_if $jdone (i32.ge_s ${g("t")} ${g("kc")}))`);
+  const allVec = Array.from({ length: NR / 4 }, (_, q) => g(`v${q}`)).reduce((a, b) =>
+    `(i32.and ${a} ${b})`
+  );
+  w.open(`(if ${allVec}`);
+  w.o(`;; every group is 4 adjacent taps: per group one load (or zeros, or 4 edge elements)`);
+  w.open(`(then (block $vdone (loop $V`);
+  w.o(`(br_if $vdone (i32.ge_s ${g("t")} ${g("kc")}))`);
   w.o(`(local.set $ro ${mul(g("oy"), g("sh"))})`);
   w.o(`(local.set $co ${mul(g("ox"), g("sw"))})`);
-  const elems = (q: number) => {
-    for (let c = 4 * q; c < 4 * q + 4; c++) {
-      w.o(`(local.set $iy ${add(g(`a${c}`), g("ro"))})`);
-      w.o(`(local.set $ix ${add(g(`b${c}`), g("co"))})`);
-      elem(c, g(`e${c}`));
-    }
-  };
   for (let q = 0; q < NR / 4; q++) {
-    w.open(`(if ${g(`v${q}`)} (then`);
     w.o(`(local.set $iy ${add(g(`a${4 * q}`), g("ro"))})`);
-    w.o(`(local.set $ix ${add(g(`b${4 * q}`), g("co"))})`);
-    w.o(`;; the 4 taps above or below the image: zeros; inside it: one load`);
     w.open(`(if (i32.ge_u ${g("iy")} ${g("h")}) (then`);
     w.o(`(v128.store offset=${q * 16} ${g("d")} (v128.const i32x4 0 0 0 0))`);
     w.close(`)`);
-    w.open(
-      `(else (if (i32.and (i32.ge_s ${g("ix")} ${i32(0)}) (i32.le_s ${add(g("ix"), i32(4))} ${
-        g("w")
-      })) (then`,
-    );
+    w.open(`(else`);
+    w.o(`(local.set $ix ${add(g(`b${4 * q}`), g("co"))})`);
     w.o(
-      `(v128.store offset=${q * 16} ${g("d")} (v128.load ${
+      `(local.set $s ${
         add(
           g("x"),
           `(i32.shl ${add(g(`e${4 * q}`), add(mul(g("iy"), g("w")), g("ix")))} ${i32(2)})`,
         )
-      }))`,
+      })`,
     );
+    w.open(
+      `(if (i32.and (i32.ge_s ${g("ix")} ${i32(0)}) (i32.le_s ${add(g("ix"), i32(4))} ${
+        g("w")
+      })) (then`,
+    );
+    w.o(`(v128.store offset=${q * 16} ${g("d")} (v128.load ${g("s")}))`);
     w.close(`)`);
+    w.o(`;; the left or right edge of the image (row iy is inside)`);
     w.open(`(else`);
-    elems(q);
+    for (let j = 0; j < 4; j++) {
+      w.o(`(local.set $ok (i32.lt_u ${add(g("ix"), i32(j))} ${g("w")}))`);
+      w.o(
+        `(f32.store offset=${(4 * q + j) * 4} ${g("d")} (select (f32.load (select ${
+          add(g("s"), i32(4 * j))
+        } ${g("x")} ${g("ok")})) (f32.const 0) ${g("ok")}))`,
+      );
+    }
     w.close(`))))`);
-    w.close(`)`);
-    w.open(`(else`);
-    elems(q);
-    w.close(`))`);
   }
-  w.o(`(local.set $d ${add(g("d"), i32(NR * 4))})`);
-  w.o(`(local.set $ox ${add(g("ox"), i32(1))})`);
-  w.o(
-    `(if (i32.eq ${g("ox")} ${g("ow")}) (then (local.set $ox ${i32(0)}) (local.set $oy ${
-      add(g("oy"), i32(1))
-    })))`,
-  );
-  w.o(`(local.set $t ${add(g("t"), i32(1))})`);
+  nextPixel();
+  w.o(`(br $V)`);
+  w.close(`)))`);
+  w.o(`;; element by element`);
+  w.open(`(else (block $jdone (loop $J`);
+  w.o(`(br_if $jdone (i32.ge_s ${g("t")} ${g("kc")}))`);
+  w.o(`(local.set $ro ${mul(g("oy"), g("sh"))})`);
+  w.o(`(local.set $co ${mul(g("ox"), g("sw"))})`);
+  for (let c = 0; c < NR; c++) {
+    w.o(`(local.set $iy ${add(g(`a${c}`), g("ro"))})`);
+    w.o(`(local.set $ix ${add(g(`b${c}`), g("co"))})`);
+    elem(c, g(`e${c}`));
+  }
+  nextPixel();
   w.o(`(br $J)`);
-  w.close(`))`);
+  w.close(`))))`);
   w.o(`(local.set $l0 ${add(g("l0"), i32(NR))})`);
   w.o(`(br $Q)`);
   w.close(`))`);

@@ -56,6 +56,48 @@ unsafe fn scatter_add2(s: *const f32, row: *mut f32, w: isize, ix: isize, run: u
     }
 }
 
+/// row[q0 + 2t + kx] += s[kx][t] where inside [0, w), t < run, kx < 4: the four taps of one kernel
+/// row at stride 2 in one pass over the row. Each position gets its two contributions in kx
+/// order, as four `scatter_add2` passes give them: the same sums in the same order (those passes
+/// also add +0.0 to the other parity's lanes, which changes nothing but the sign of a -0.0).
+#[inline(always)]
+unsafe fn scatter_add2x4(s: [*const f32; 4], row: *mut f32, w: isize, q0: isize, run: usize) {
+    let n = run as isize;
+    // 8 positions q0 + 2t .. + 8 at a time: kx 0, 2 (t, t - 1) on the even ones, kx 1, 3 on the odd
+    let mut t: isize = if q0 + 2 < 0 { (1 - q0) / 2 } else { 1 };
+    let v_lo = q0 + 2 * t;
+    while t + 3 < n && q0 + 2 * t + 8 <= w {
+        let p = row.offset(q0 + 2 * t);
+        let (a, b) = (ld(p), ld(p.add(4)));
+        let e = i32x4_shuffle::<0, 2, 4, 6>(a, b);
+        let o = i32x4_shuffle::<1, 3, 5, 7>(a, b);
+        let e = f32x4_add(f32x4_add(e, ld(s[0].offset(t))), ld(s[2].offset(t - 1)));
+        let o = f32x4_add(f32x4_add(o, ld(s[1].offset(t))), ld(s[3].offset(t - 1)));
+        st(p, i32x4_shuffle::<0, 4, 1, 5>(e, o));
+        st(p.add(4), i32x4_shuffle::<2, 6, 3, 7>(e, o));
+        t += 4;
+    }
+    let v_hi = q0 + 2 * t;
+    // the other positions one by one, their taps in kx order
+    let mut pos = if q0 > 0 { q0 } else { 0 };
+    let end = if q0 + 2 * n + 2 < w { q0 + 2 * n + 2 } else { w };
+    while pos < end {
+        if pos == v_lo && v_hi > v_lo {
+            pos = v_hi;
+            continue;
+        }
+        let mut acc = *row.offset(pos);
+        for kx in 0..4isize {
+            let d = pos - q0 - kx;
+            if d >= 0 && d & 1 == 0 && (d >> 1) < n {
+                acc += *s[kx as usize].offset(d >> 1);
+            }
+        }
+        *row.offset(pos) = acc;
+        pos += 1;
+    }
+}
+
 struct Geo {
     cin: usize,
     h: isize,
@@ -142,6 +184,33 @@ pub unsafe extern "C" fn col2im_tile(col: *const f32, dx: *mut f32, prm: *const 
     for ci in 0..g.cin {
         let plane = dx.add(ci * (g.h * g.w) as usize);
         for ky in 0..g.kh {
+            if g.sw == 2 && g.kw == 4 && g.dw == 1 {
+                // the kernel row's 4 taps together, output row by output row
+                let mut j = 0usize;
+                let mut p = p0;
+                while j < ncols {
+                    let oy = p / g.ow;
+                    let ox0 = p % g.ow;
+                    let run = if g.ow - ox0 < ncols - j { g.ow - ox0 } else { ncols - j };
+                    let iy = oy as isize * g.sh - g.ph + ky as isize * g.dh;
+                    if iy >= 0 && iy < g.h {
+                        let row = plane.offset(iy * g.w);
+                        let s = [0, 1, 2, 3].map(|kx| col.add((r + kx) * ncols + j));
+                        let q0 = ox0 as isize * 2 - g.pw;
+                        if run >= 8 {
+                            scatter_add2x4(s, row, g.w, q0, run);
+                        } else {
+                            for kx in 0..4 {
+                                scatter_add2(s[kx], row, g.w, q0 + kx as isize, run);
+                            }
+                        }
+                    }
+                    j += run;
+                    p += run;
+                }
+                r += 4;
+                continue;
+            }
             for kx in 0..g.kw {
                 let src = col.add(r * ncols);
                 let mut j = 0usize;
