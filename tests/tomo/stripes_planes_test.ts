@@ -49,6 +49,14 @@ Deno.test("stripes_planes: the fused plane kernels give stripesDetect + stripesM
       minStripeWidth: 4,
       sensitivityPerc: 50,
     }],
+    // wider than one column tile of the kernel (256), with a partial last tile
+    [60, 7, 601, { size: 12, radius: 3 }, {
+      threshold: 0.7,
+      minStripeLength: 20,
+      minStripeDepth: 2,
+      minStripeWidth: 3,
+      sensitivityPerc: 85,
+    }],
     [64, 9, 21, { size: 32, radius: 0 }, {
       threshold: 0.9,
       minStripeLength: 8,

@@ -762,7 +762,100 @@ pub unsafe extern "C" fn detect_rows(
 }
 
 /// Columns per tile of the fused detection's ratio pass.
-const TX: i32 = 64;
+const TX: i32 = 256;
+
+/// Step-1 bits (w ≤ thr) of `n` tile values into `dst` (0/1 bytes).
+#[inline(always)]
+unsafe fn le_bits(w: *const f32, dst: *mut u8, n: usize, thr: f32) {
+    let tv = f32x4_splat(thr);
+    let one = u8x16_splat(1);
+    let mut i = 0usize;
+    while i + 16 <= n {
+        let q0 = f32x4_le(ld(w.add(i)), tv);
+        let q1 = f32x4_le(ld(w.add(i + 4)), tv);
+        let q2 = f32x4_le(ld(w.add(i + 8)), tv);
+        let q3 = f32x4_le(ld(w.add(i + 12)), tv);
+        let lo = i16x8_narrow_i32x4(q0, q1);
+        let hi = i16x8_narrow_i32x4(q2, q3);
+        v128_store(
+            dst.add(i) as *mut v128,
+            v128_and(i8x16_narrow_i16x8(lo, hi), one),
+        );
+        i += 16;
+    }
+    while i < n {
+        *dst.add(i) = (*w.add(i) <= thr) as u8;
+        i += 1;
+    }
+}
+
+/// Merge step 1 of one column tile in place: `pm` holds Z rows (stride `xs`) of `tw` 0/1 bits;
+/// each becomes (ones in the mirrored window k ± size ≥ size). `c`: (Z+1) × tw i32 scratch.
+unsafe fn window_tile(pm: *mut u8, c: *mut i32, xs: usize, tw: usize, z: i32, size: i32) {
+    let zs = z as usize;
+    let mut i = 0usize;
+    while i < tw {
+        *c.add(i) = 0;
+        i += 1;
+    }
+    let mut k = 0usize;
+    while k < zs {
+        let pa = pm.add(k * xs);
+        let pc = c.add(k * tw);
+        let pn = c.add((k + 1) * tw);
+        let mut i = 0usize;
+        while i + 16 <= tw {
+            let b = v128_load(pa.add(i) as *const v128);
+            let lo = u16x8_extend_low_u8x16(b);
+            let hi = u16x8_extend_high_u8x16(b);
+            let e = [
+                u32x4_extend_low_u16x8(lo),
+                u32x4_extend_high_u16x8(lo),
+                u32x4_extend_low_u16x8(hi),
+                u32x4_extend_high_u16x8(hi),
+            ];
+            for g in 0..4 {
+                let v = i32x4_add(v128_load(pc.add(i + 4 * g) as *const v128), e[g]);
+                v128_store(pn.add(i + 4 * g) as *mut v128, v);
+            }
+            i += 16;
+        }
+        while i < tw {
+            *pn.add(i) = *pc.add(i) + *pa.add(i) as i32;
+            i += 1;
+        }
+        k += 1;
+    }
+    let sv = i32x4_splat(size);
+    let one = u8x16_splat(1);
+    let mut k = 0;
+    while k < z {
+        let po = pm.add(k as usize * xs);
+        let mut i = 0usize;
+        if k >= size && k + size <= z - 1 {
+            let pa = c.add((k - size) as usize * tw);
+            let pb = c.add((k + size + 1) as usize * tw);
+            while i + 16 <= tw {
+                let mut q = [i32x4_splat(0); 4];
+                for g in 0..4 {
+                    let b = v128_load(pb.add(i + 4 * g) as *const v128);
+                    let a = v128_load(pa.add(i + 4 * g) as *const v128);
+                    q[g] = i32x4_ge(i32x4_sub(b, a), sv);
+                }
+                let lo = i16x8_narrow_i32x4(q[0], q[1]);
+                let hi = i16x8_narrow_i32x4(q[2], q[3]);
+                let m = v128_and(i8x16_narrow_i16x8(lo, hi), one);
+                v128_store(po.add(i) as *mut v128, m);
+                i += 16;
+            }
+        }
+        while i < tw {
+            *po.add(i) = (count_window(c, tw, i, k, size, z) >= size) as u8;
+            i += 1;
+        }
+        k += 1;
+    }
+}
 
 /// STRIPES_DETECT followed by merge step 1 (weights ≤ threshold), for plane-major blocks.
 ///
@@ -770,9 +863,13 @@ const TX: i32 = 64;
 /// window are (NaN sorts last and compares false), so the step-1 mask is a count of the window
 /// voxels at or below the threshold: no sort, the same bits as the median then the threshold.
 ///
-/// `inp`: n_in × Z × X (global rows [ya, ya+n_in)); `grad`: scratch of the same size; `w`: Z × X
-/// f32 scratch; `c`: (Z+1) × X i32 scratch; `m1`: (y1−y0) × Z × X u8 out; `plate`: (2r+1)²
-/// offsets.
+/// Column tile by column tile, the ratio rows of every output row of the block are made angle
+/// by angle (each gradient plane is swept once per tile, not once per output row), their bits
+/// written into `m1`, then each tile's bits are replaced by the window counts' test.
+///
+/// `inp`: n_in × Z × X (global rows [ya, ya+n_in)); `grad`: scratch of the same size; `w`: f32
+/// scratch of min(X, TX) values (callers pass Z × X); `c`: i32 scratch of (Z+1) × min(X, TX)
+/// (callers pass (Z+1) × X); `m1`: (y1−y0) × Z × X u8 out; `plate`: (2r+1)² offsets.
 #[no_mangle]
 pub unsafe extern "C" fn detect_mask_planes(
     inp: *const f32,
@@ -795,78 +892,32 @@ pub unsafe extern "C" fn detect_mask_planes(
     gradient_x::<true>(inp, grad, z * n_in, x);
     let xs = x as usize;
     let zs = z as usize;
-    let tv = f32x4_splat(thr);
-    let mut j = y0;
-    while j < y1 {
-        // column tiles keep the (2r+1) planes × (2r+1) rows of the stencil in cache along Z
-        let mut i0 = 0;
-        while i0 < x {
-            let i1 = if i0 + TX < x { i0 + TX } else { x };
-            let mut k = 0;
-            while k < z {
-                let pw = w.add(k as usize * xs);
+    let mut i0 = 0;
+    while i0 < x {
+        let i1 = if i0 + TX < x { i0 + TX } else { x };
+        let tw = (i1 - i0) as usize;
+        // `w` holds one tile row; ratio_row indexes it by absolute column
+        let pw = w.wrapping_sub(i0 as usize);
+        let mut k = 0;
+        while k < z {
+            let mut j = y0;
+            while j < y1 {
                 ratio_row::<true, false>(
                     inp, grad, plate, z, y, x, ya, n_in, k, j, radius, pw, i0, i1,
                 );
-                k += 1;
-            }
-            i0 = i1;
-        }
-        // prefix counts of (w ≤ thr) along Z
-        let mut i = 0usize;
-        while i < xs {
-            *c.add(i) = 0;
-            i += 1;
-        }
-        let mut k = 0usize;
-        while k < zs {
-            let pw = w.add(k * xs);
-            let pc = c.add(k * xs);
-            let pn = c.add((k + 1) * xs);
-            let mut i = 0usize;
-            while i + 4 <= xs {
-                let le = f32x4_le(ld(pw.add(i)), tv);
-                let v = i32x4_sub(v128_load(pc.add(i) as *const v128), le);
-                v128_store(pn.add(i) as *mut v128, v);
-                i += 4;
-            }
-            while i < xs {
-                *pn.add(i) = *pc.add(i) + (*pw.add(i) <= thr) as i32;
-                i += 1;
+                let dst = m1.add(((j - y0) as usize * zs + k as usize) * xs + i0 as usize);
+                le_bits(w, dst, tw, thr);
+                j += 1;
             }
             k += 1;
         }
-        let pm = m1.add((j - y0) as usize * zs * xs);
-        let sv = i32x4_splat(size);
-        let one = u8x16_splat(1);
-        let mut k = 0;
-        while k < z {
-            let po = pm.add(k as usize * xs);
-            let mut i = 0usize;
-            if k >= size && k + size <= z - 1 {
-                let pa = c.add((k - size) as usize * xs);
-                let pb = c.add((k + size + 1) as usize * xs);
-                while i + 16 <= xs {
-                    let mut q = [i32x4_splat(0); 4];
-                    for g in 0..4 {
-                        let b = v128_load(pb.add(i + 4 * g) as *const v128);
-                        let a = v128_load(pa.add(i + 4 * g) as *const v128);
-                        q[g] = i32x4_ge(i32x4_sub(b, a), sv);
-                    }
-                    let lo = i16x8_narrow_i32x4(q[0], q[1]);
-                    let hi = i16x8_narrow_i32x4(q[2], q[3]);
-                    let m = v128_and(i8x16_narrow_i16x8(lo, hi), one);
-                    v128_store(po.add(i) as *mut v128, m);
-                    i += 16;
-                }
-            }
-            while i < xs {
-                *po.add(i) = (count_window(c, xs, i, k, size, z) >= size) as u8;
-                i += 1;
-            }
-            k += 1;
+        let mut j = y0;
+        while j < y1 {
+            let pm = m1.add((j - y0) as usize * zs * xs + i0 as usize);
+            window_tile(pm, c, xs, tw, z, size);
+            j += 1;
         }
-        j += 1;
+        i0 = i1;
     }
 }
 
