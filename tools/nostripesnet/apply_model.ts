@@ -106,6 +106,7 @@ async function apply(f: Flags): Promise<void> {
       args,
       uuid: prov.uuid,
       chunkSize: f.chunkSize,
+      writerWorker: f.writer === "worker",
       overwrite: f.overwrite,
       bar,
       onResume: (row) => f.verbose && console.log(`resuming at row ${row} of ${rows}`),
@@ -117,6 +118,12 @@ async function apply(f: Flags): Promise<void> {
       console.log(
         `${rows} sinograms → ${f.out}` +
           (method.kind === "model" ? ` (the model ran on ${r.patches} stripe patches)` : ""),
+      );
+      const s = r.seconds;
+      console.log(
+        `time: read ${s.read.toFixed(2)} s, correct ${s.correct.toFixed(2)} s, write ${
+          s.write.toFixed(2)
+        } s`,
       );
     }
   } finally {

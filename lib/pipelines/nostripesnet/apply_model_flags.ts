@@ -49,6 +49,13 @@ export const APPLY_MODEL_FLAGS = {
     help: "detector rows read at once",
     provenance: false,
   },
+  writer: {
+    type: "choice",
+    choices: ["worker", "main"],
+    default: "worker",
+    help: "where the rows are compressed and written: a worker (beside the network) or this thread",
+    provenance: false,
+  },
   ddp: {
     type: "boolean",
     help: "original's multi-node flag (Lumen runs in one process)",

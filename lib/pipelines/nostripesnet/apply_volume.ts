@@ -3,8 +3,12 @@
  * generator on the patches its stripe mask marks (clean patches pass through), or Vo et al.'s
  * sorting. The volume is built as `<out>.partial` (dataset `/data`, float32 (angles, rows,
  * columns), chunks (angles, 1, columns), gzip) with the rows done and the run's arguments as
- * attributes, flushed after every row; a rerun with the same arguments and inputs continues at the first missing row, one
- * with other arguments is refused naming them. The finished volume is renamed to `<out>` (HDF5)
+ * attributes, flushed after every row; a rerun with the same arguments and inputs continues at
+ * the first missing row, one with other arguments is refused naming them. The rows are
+ * compressed and written by a worker (row_writer.ts) while the next ones go through the network;
+ * an interrupt writes the rows handed over before it closes the file. A row's patches go through
+ * the generator together, clean ones included: its batch norm uses batch statistics, so they
+ * are part of every striped patch's result (as in the original's batches of one row). The finished volume is renamed to `<out>` (HDF5)
  * or written in the format of `<out>`'s extension (lib/io/volume.ts).
  *
  * @example
@@ -15,7 +19,6 @@
  * @module
  */
 import { existsSync, renameSync, rmSync } from "node:fs";
-import { ndarray } from "../../io/array.ts";
 import { H5File } from "../../io/hdf5.ts";
 import type { TomoScan } from "../../io/nexus.ts";
 import { volumeFormat, writeVolume } from "../../io/volume.ts";
@@ -30,6 +33,7 @@ import { onAbort } from "../../run/main.ts";
 import { inpaintSinogram } from "./model.ts";
 import type { PatchUNet } from "./patch_unet.ts";
 import { maskRow, type StripeMask } from "./stripe_mask.ts";
+import { openRowWriter, type RowWriter } from "./row_writer.ts";
 
 /** How the rows are corrected. */
 export type ApplyMethod =
@@ -51,6 +55,8 @@ export interface ApplyOptions {
   /** Replace an existing output. */
   overwrite?: boolean;
   bar?: Progress;
+  /** false: write the HDF5 rows in this thread (default: in a worker where one starts). */
+  writerWorker?: boolean;
   /** Told the row it resumes at. */
   onResume?: (row: number) => void;
   /** Attributes of the finished dataset (e.g. the embedded provenance). */
@@ -63,6 +69,8 @@ export interface ApplyResult {
   resumedAt: number;
   /** Patches the model ran on. */
   patches: number;
+  /** Wall seconds spent reading + normalising, correcting (network or sorting), writing + flushing. */
+  seconds: { read: number; correct: number; write: number };
 }
 
 /** Opens the partial volume to continue, or null (none, or one of another computation). */
@@ -103,16 +111,16 @@ export async function applyToScan(o: ApplyOptions): Promise<ApplyResult> {
   const { scan } = o;
   const angles = scan.projections.count, rows = scan.rows, cols = scan.cols;
   const partial = `${o.out}.partial`;
-  let out: H5File | null = null;
+  let writer: RowWriter | null = null;
   try {
     const found = await openPartial(partial, o);
     let done = 0;
     if (found) {
-      out = found.h;
+      found.h.close();
       done = found.done;
     } else {
-      out = await H5File.open(partial, "w");
-      out.createDataset("/data", [angles, rows, cols], "float32", {
+      const h = await H5File.open(partial, "w");
+      h.createDataset("/data", [angles, rows, cols], "float32", {
         chunks: [angles, 1, cols],
         compression: 4,
         attrs: {
@@ -122,16 +130,26 @@ export async function applyToScan(o: ApplyOptions): Promise<ApplyResult> {
           args: canonicalJson(o.args),
         },
       });
+      h.close();
     }
-    const h = out;
-    const forget = onAbort(() => h.close()); // an interrupt leaves a readable partial volume
+    const w = writer = await openRowWriter(partial, { worker: o.writerWorker });
+    // an interrupt writes the rows handed over and leaves a readable partial volume
+    const forget = onAbort(() => w.close());
     if (done) o.onResume?.(done);
     o.bar?.set(done);
     let patches = 0;
+    const seconds = { read: 0, correct: 0, write: 0 };
+    let t = performance.now();
+    const lap = (k: keyof typeof seconds) => {
+      const now = performance.now();
+      seconds[k] += (now - t) / 1000;
+      t = now;
+    };
     const chunk = o.chunkSize ?? 16;
     for (let r0 = done; r0 < rows; r0 += chunk) {
       const r1 = Math.min(rows, r0 + chunk);
       const sinos = (await readSinograms(scan, r0, r1)).data;
+      lap("read");
       for (let row = r0; row < r1; row++) {
         const sino = sinos.subarray((row - r0) * angles * cols, (row - r0 + 1) * angles * cols);
         const m = o.method;
@@ -140,29 +158,33 @@ export async function applyToScan(o: ApplyOptions): Promise<ApplyResult> {
         } else {
           sino.set(removeStripeBasedSorting(sino, angles, cols, { size: m.size }));
         }
-        out.writeSlice("/data", [0, row, 0], ndarray(sino, [angles, 1, cols]));
-        out.setAttr("/data", "rows_done", row + 1);
-        out.flush();
+        lap("correct");
+        await w.write(row, sino, [angles, cols]);
+        lap("write");
         o.bar?.tick();
         await safePoint();
+        t = performance.now();
       }
     }
+    await w.close(o.attrs?.() ?? {});
+    lap("write");
     forget();
-    for (const [k, v] of Object.entries(o.attrs?.() ?? {})) out.setAttr("/data", k, v);
     if (fmt === "hdf5") {
-      out.close();
-      out = null;
       if (o.overwrite && existsSync(o.out)) rmSync(o.out);
       renameSync(partial, o.out);
     } else {
-      const vol = out.read("/data");
-      out.close();
-      out = null;
+      const h = await H5File.open(partial, "r");
+      let vol: ReturnType<H5File["read"]>;
+      try {
+        vol = h.read("/data");
+      } finally {
+        h.close();
+      }
       await writeVolume(o.out, vol, { overwrite: o.overwrite });
       rmSync(partial);
     }
-    return { resumedAt: done, patches };
+    return { resumedAt: done, patches, seconds };
   } finally {
-    out?.close();
+    await writer?.close().catch(() => {}); // after a failure: keep the rows done, then rethrow
   }
 }

@@ -30,6 +30,7 @@ export * from "./sample_index.ts";
 export * from "./mask_scan.ts";
 export * from "./train_run.ts";
 export * from "./apply_volume.ts";
+export * from "./row_writer.ts";
 export * from "./original_cli.ts";
 export * from "./train_flags.ts";
 export * from "./test_flags.ts";

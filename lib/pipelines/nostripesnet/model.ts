@@ -264,28 +264,35 @@ export async function inpaintSinogram(
 ): Promise<number> {
   const [lo, hi] = opts.scale ? [opts.scale.lo, opts.scale.hi] : nanRange([sino]);
   const span = hi - lo || 1;
-  const striped: number[] = [];
+  const striped = new Set<number>();
   for (let p = 0; p < grid.count; p++) {
-    if (extractPatch(mask, grid, p).some((v) => v !== 0)) striped.push(p);
+    if (extractPatch(mask, grid, p).some((v) => v !== 0)) striped.add(p);
   }
-  if (!striped.length) return 0;
+  if (!striped.size) return 0;
   const batch = opts.batchSize ?? 16;
   for (let p0 = 0; p0 < grid.count; p0 += batch) {
     const ps = Array.from({ length: Math.min(batch, grid.count - p0) }, (_, i) => p0 + i);
-    if (!ps.some((p) => striped.includes(p))) continue;
-    const xs = ps.map((p) =>
-      extractPatch(sino, grid, p).map((v) =>
-        (((v < lo ? lo : v > hi ? hi : v) - lo) / span) * 2 - 1
-      )
-    );
-    const ms = ps.map((p) => Float32Array.from(extractPatch(mask, grid, p), (v) => (v ? 1 : 0)));
+    if (!ps.some((p) => striped.has(p))) continue;
+    const xs = ps.map((p) => {
+      const x = extractPatch(sino, grid, p);
+      for (let k = 0; k < x.length; k++) {
+        const v = x[k];
+        x[k] = (((v < lo ? lo : v > hi ? hi : v) - lo) / span) * 2 - 1;
+      }
+      return x;
+    });
+    const ms = ps.map((p) => {
+      const raw = extractPatch(mask, grid, p), m = new Float32Array(raw.length);
+      for (let k = 0; k < raw.length; k++) if (raw[k]) m[k] = 1;
+      return m;
+    });
     const ys = await inpaintBatch(gen, xs, ms, [grid.height, grid.width]);
     ps.forEach((p, i) => {
-      if (!striped.includes(p)) return;
+      if (!striped.has(p)) return;
       const out = extractPatch(sino, grid, p), m = ms[i], y = ys[i];
       for (let k = 0; k < out.length; k++) if (m[k]) out[k] = ((y[k] + 1) / 2) * span + lo;
       insertPatch(sino, grid, p, out);
     });
   }
-  return striped.length;
+  return striped.size;
 }
