@@ -400,17 +400,8 @@ export class DirectDataset {
     D: number[],
     isz: number,
   ): void {
-    const r = n.length, row = n[r - 1] * isz;
-    const t = new Array<number>(r).fill(0);
-    for (;;) {
-      let s = 0, d = dOff;
-      for (let i = k; i < r - 1; i++) (s += t[i] * S[i]), (d += t[i] * D[i]);
-      dst.set(buf.subarray(s * isz, s * isz + row), d * isz);
-      let i = r - 2;
-      while (i >= k && t[i] === n[i] - 1) t[i--] = 0;
-      if (i < k) break;
-      t[i]++;
-    }
+    const row = n[n.length - 1] * isz;
+    eachRow(n, k, S, D, dOff, (s, d) => dst.set(buf.subarray(s * isz, s * isz + row), d * isz));
   }
 
   /** Writes the fill value over a part's dimensions ≥ k at `dOff`. */
@@ -422,18 +413,37 @@ export class DirectDataset {
     D: number[],
     isz: number,
   ): void {
-    const r = n.length, row = n[r - 1] * isz;
-    const t = new Array<number>(r).fill(0);
-    for (;;) {
-      let d = dOff;
-      for (let i = k; i < r - 1; i++) d += t[i] * D[i];
+    const row = n[n.length - 1] * isz;
+    eachRow(n, k, D, D, dOff, (_, d) => {
       const part = dst.subarray(d * isz, d * isz + row);
       if (!this.fill) part.fill(0);
       else for (let e = 0; e < row; e += isz) part.set(this.fill, e);
-      let i = r - 2;
-      while (i >= k && t[i] === n[i] - 1) t[i--] = 0;
-      if (i < k) break;
-      t[i]++;
-    }
+    });
+  }
+}
+
+/**
+ * Calls `f(s, d)` for every row (last dimension) of a block of extents `n` over its dimensions
+ * ≥ k: `s` = the row's element offset with strides `S`, `d` = `dOff` + its offset with strides
+ * `D`, rows in C order.
+ */
+function eachRow(
+  n: number[],
+  k: number,
+  S: number[],
+  D: number[],
+  dOff: number,
+  f: (s: number, d: number) => void,
+): void {
+  const r = n.length;
+  const t = new Array<number>(r).fill(0);
+  for (;;) {
+    let s = 0, d = dOff;
+    for (let i = k; i < r - 1; i++) (s += t[i] * S[i]), (d += t[i] * D[i]);
+    f(s, d);
+    let i = r - 2;
+    while (i >= k && t[i] === n[i] - 1) t[i--] = 0;
+    if (i < k) break;
+    t[i]++;
   }
 }
