@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { hasPython, pyFixture } from "../../_helpers.ts";
+import { withBackend } from "../../_with_backend.ts";
 import * as T from "../../../lib/tensor/mod.ts";
 import { flip } from "../../../lib/tensor/ops/flip.ts";
 import { gridSamplePadded } from "../../../lib/tensor/ops/grid_sample_border.ts";
@@ -37,16 +38,6 @@ function relErr(got: Float32Array, want: NdArray): number {
     m = Math.max(m, Math.abs(want.data[i] as number));
   }
   return e / m;
-}
-
-async function withBackend(b: T.Backend, fn: () => Promise<void>): Promise<void> {
-  const prev = T.getDefaultBackend();
-  T.setDefaultBackend(b);
-  try {
-    await fn();
-  } finally {
-    T.setDefaultBackend(prev);
-  }
 }
 
 for (const b of bs) {
