@@ -24,6 +24,7 @@ import {
   formatCoords,
   parseCoords,
   readVolume,
+  replayGeometry,
   sampleCoords,
 } from "../../lib/pipelines/seamless/mod.ts";
 
@@ -35,7 +36,7 @@ export const meta = defineTool({
   permissions: ["--allow-read", "--allow-write=DIR"],
   args: [{ name: "NAME", help: "dataset name prefix" }],
   flags: {
-    count: { type: "int", min: 1, required: true, help: "number of stacks" },
+    count: { type: "int", min: 1, help: "number of stacks (required unless --coords)" },
     source: {
       type: "string",
       arg: "VOLUME",
@@ -47,8 +48,20 @@ export const meta = defineTool({
     mip: { type: "int", min: 0, max: 12, default: 5, help: "2^mip average pooling" },
     test: { type: "boolean", help: "draw from the test z range" },
     coords: { type: "string", arg: "FILE", help: "replay stack origins (lines `z y x`)" },
-    zTrain: { type: "list", of: "int", default: [1, 800], help: "train z range (start, end)" },
-    zTest: { type: "list", of: "int", default: [800, 1000], help: "test z range (start, end)" },
+    zTrain: {
+      type: "list",
+      of: "int",
+      default: [1, 800],
+      aliases: ["train-range"],
+      help: "train z range (start, end)",
+    },
+    zTest: {
+      type: "list",
+      of: "int",
+      default: [800, 1000],
+      aliases: ["test-range"],
+      help: "test z range (start, end)",
+    },
     seed: { type: "int", default: 0, help: "random seed" },
     outDir: { type: "string", arg: "DIR", default: ".", help: "where to write" },
     overwrite: OVERWRITE,
@@ -61,6 +74,14 @@ type Flags = Parsed<typeof meta.flags>;
 /** Runs the tool; returns the written paths. */
 export async function genStack(f: Flags): Promise<{ h5: string; coords: string }> {
   const name = String((f as unknown as { _: string[] })._[0]);
+  // a replay takes the geometry recorded with its coords file, unless the flags set another
+  const rec = f.coords ? replayGeometry(f.coords) : null;
+  if (rec) {
+    const d = meta.flags;
+    if (f.stackHeight === d.stackHeight.default) f.stackHeight = rec.stackHeight;
+    if (f.dim === d.dim.default) f.dim = rec.dim;
+    if (f.mip === d.mip.default) f.mip = rec.mip;
+  }
   const stem = `${f.outDir}/${name}_${f.test ? "test" : "train"}_mip${f.mip}`;
   const h5 = `${stem}.h5`, coordsPath = `${stem}coords.txt`;
   for (const p of [h5, coordsPath]) {
@@ -68,13 +89,16 @@ export async function genStack(f: Flags): Promise<{ h5: string; coords: string }
       throw new LumenError(p, "", "exists; pass --overwrite to replace it");
     }
   }
+  if (f.count === undefined && !f.coords) {
+    throw new UsageError("--count", "is required (or replay a --coords FILE)");
+  }
   const vol = await readVolume(f.source);
   const [zMin, zMax] = (f.test ? f.zTest : f.zTrain) as number[];
   let coords;
   try {
     coords = f.coords
       ? parseCoords(await Deno.readTextFile(f.coords), f.coords)
-      : sampleCoords(f.count, vol.shape, {
+      : sampleCoords(f.count!, vol.shape, {
         height: f.stackHeight,
         dim: f.dim,
         mip: f.mip,
@@ -102,7 +126,11 @@ export async function genStack(f: Flags): Promise<{ h5: string; coords: string }
     tool: meta.name,
     args: provenanceArgs(meta, f),
     seed: f.seed,
-    inputs: [f.source.replace(/^(.*\.(?:h5|hdf5|hdf)):.*$/i, "$1")],
+    inputs: [
+      f.source.replace(/^(.*\.(?:h5|hdf5|hdf)):.*$/i, "$1"),
+      ...(f.coords ? [f.coords] : []),
+      ...(rec ? [`${f.coords!.slice(0, -"coords.txt".length)}.h5.prov.json`] : []),
+    ],
   });
   await writeProvenance(h5, prov);
   return { h5, coords: coordsPath };

@@ -158,6 +158,36 @@ export function formatCoords(coords: readonly StackCoord[]): string {
   return coords.map((c) => `${c.z} ${c.y} ${c.x}\n`).join("");
 }
 
+/** The stack geometry a gen_stack run used. */
+export interface StackGeometry {
+  stackHeight: number;
+  dim: number;
+  mip: number;
+}
+
+/**
+ * The geometry recorded with a coords file (`<stem>coords.txt` beside `<stem>.h5.prov.json`, the
+ * provenance gen_stack writes), or null when there is no such record.
+ *
+ * @example
+ * ```ts
+ * replayGeometry("small_train_mip1coords.txt"); // { stackHeight: 6, dim: 128, mip: 1 }
+ * ```
+ */
+export function replayGeometry(coordsPath: string): StackGeometry | null {
+  if (!coordsPath.endsWith("coords.txt")) return null;
+  let args: Record<string, unknown>;
+  try {
+    const prov = JSON.parse(Deno.readTextFileSync(`${coordsPath.slice(0, -10)}.h5.prov.json`));
+    args = prov.args ?? {};
+  } catch {
+    return null;
+  }
+  const [h, d, m] = [args["stack-height"], args.dim, args.mip];
+  if (typeof h !== "number" || typeof d !== "number" || typeof m !== "number") return null;
+  return { stackHeight: h, dim: d, mip: m };
+}
+
 /** Parses coords.txt (lines `z y x`, or `z,y,x`; blank lines ignored). */
 export function parseCoords(text: string, file = "<coords>"): StackCoord[] {
   const out: StackCoord[] = [];

@@ -117,3 +117,41 @@ Deno.test("seamless gen_stack tool: a volume smaller than dim at that mip, a sta
   assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["vol.npy"]);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test({
+  name:
+    "seamless gen_stack: the issue's small-volume command lines, verbatim (ranges, --coords replay)",
+  ignore: !hasPython("numpy", "tifffile", "h5py"),
+  async fn() {
+    const { runTool } = await import("../../_helpers.ts");
+    const dir = await Deno.makeTempDir();
+    try {
+      runPython(
+        `-c import numpy as np, tifffile; r = np.random.default_rng(0); ` +
+          `tifffile.imwrite('${dir}/stack.tif', r.integers(0, 255, (48, 256, 256), dtype=np.uint8))`,
+      );
+      const perms = ["--allow-env=INIT_CWD", "--allow-read", "--allow-write=."];
+      const line = (s: string) => runTool("seamless/gen_stack", perms, s.split(" "), { cwd: dir });
+      const a = await line(
+        "--count 8 --source stack.tif --stack-height 6 --dim 128 --mip 1 " +
+          "--train-range 1,30 --test-range 30,48 small",
+      );
+      assert.equal(a.code, 0, a.stderr);
+      const b = await line("--coords small_train_mip1coords.txt --source stack.tif small_again");
+      assert.equal(b.code, 0, b.stderr);
+      const py = runPython(
+        `-c import h5py, numpy as n; f = lambda s: h5py.File('${dir}/' + s)['main'][()]; ` +
+          `a = f('small_train_mip1.h5'); b = f('small_again_train_mip1.h5'); ` +
+          `z = n.loadtxt('${dir}/small_train_mip1coords.txt')[:, 0]; ` +
+          `print(a.shape, a.dtype, (a == b).all(), bool(((z >= 1) & (z + 6 <= 30)).all()))`,
+      );
+      assert.match(py, /\(8, 6, 128, 128\) float32 True True/);
+      assert.equal(
+        await Deno.readTextFile(`${dir}/small_again_train_mip1coords.txt`),
+        await Deno.readTextFile(`${dir}/small_train_mip1coords.txt`),
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
