@@ -1,13 +1,13 @@
 /**
  * Writing a group of files atomically and durably at the cost of about one `fdatasync`: each
- * file goes to a temporary name beside it, all of them are written and synced at once on the
- * runtime's I/O threads (the file system commits concurrent syncs together), then they are
+ * file goes to a temporary name beside it, all of them are synced at once on the runtime's I/O
+ * threads (the file system commits concurrent syncs together), then they are
  * renamed into place in the order given. A file is therefore either absent or complete, and when
  * a later file of the group exists every earlier one does (the rule lib/run/atomic.ts
- * `writeFileAtomicSync` gives one file at a time, with one sync per file). `writeFilesAtomic`
- * takes the bytes of every file at once; a {@link FileGroup} writes each file as its bytes come
- * (on the calling thread, so that the bytes may be reused at once) and syncs and renames them
- * all at its commit.
+ * `writeFileAtomicSync` gives one file at a time, with one sync per file). A {@link FileGroup}
+ * writes each file as its bytes come (on the calling thread, so that the bytes may be reused at
+ * once) and syncs and renames them all at its commit; `writeFilesAtomic` is that for files whose
+ * bytes are all at hand.
  *
  * @example
  * ```ts
@@ -34,53 +34,14 @@ import { ioError, tempPathBeside } from "../../run/atomic.ts";
 export async function writeFilesAtomic(
   files: readonly [string, Uint8Array | readonly Uint8Array[]][],
 ): Promise<void> {
-  // opening, writing and syncing run on the runtime's I/O threads, so that the calling thread
-  // goes on with its work meanwhile
-  const open: { tmp: string; f: Deno.FsFile | null; path: string }[] = files.map(([path]) => ({
-    tmp: tempPathBeside(path),
-    f: null,
-    path,
-  }));
-  const writeOne = async (t: (typeof open)[number], bytes: Uint8Array | readonly Uint8Array[]) => {
-    try {
-      t.f = await Deno.open(t.tmp, { write: true, createNew: true, mode: 0o644 });
-      for (const b of bytes instanceof Uint8Array ? [bytes] : bytes) {
-        for (let off = 0; off < b.length;) off += await t.f.write(b.subarray(off));
-      }
-      await t.f.syncData();
-    } catch (e) {
-      if (!t.f) t.tmp = ""; // never made
-      throw ioError(t.path, e);
-    }
-  };
+  const g = new FileGroup();
   try {
-    const done = await Promise.allSettled(open.map((t, i) => writeOne(t, files[i][1])));
-    const failed = done.find((d) => d.status === "rejected");
-    if (failed) throw (failed as PromiseRejectedResult).reason;
-    for (const t of open) {
-      t.f!.close();
-      t.f = null;
-    }
-    for (const t of open) {
-      try {
-        await Deno.rename(t.tmp, t.path);
-      } catch (e) {
-        throw ioError(t.path, e);
-      }
-      t.tmp = "";
-    }
-  } finally {
-    for (const t of open) {
-      try {
-        t.f?.close();
-      } catch { /* closed */ }
-      if (t.tmp) {
-        try {
-          Deno.removeSync(t.tmp);
-        } catch { /* never made */ }
-      }
-    }
+    for (const [path, bytes] of files) g.add(path, bytes);
+  } catch (e) {
+    g.abort();
+    throw e;
   }
+  await g.commit();
 }
 
 /**
@@ -108,12 +69,14 @@ export class FileGroup {
    * group.add("out/a.bin", new Uint8Array(4));
    * ```
    */
-  add(path: string, bytes: Uint8Array): void {
+  add(path: string, bytes: Uint8Array | readonly Uint8Array[]): void {
     const t = { tmp: tempPathBeside(path), path, f: null as Deno.FsFile | null };
     try {
       t.f = Deno.openSync(t.tmp, { write: true, createNew: true, mode: 0o644 });
       this.open.push(t);
-      for (let off = 0; off < bytes.length;) off += t.f.writeSync(bytes.subarray(off));
+      for (const b of bytes instanceof Uint8Array ? [bytes] : bytes) {
+        for (let off = 0; off < b.length;) off += t.f.writeSync(b.subarray(off));
+      }
     } catch (e) {
       throw ioError(path, e);
     }
