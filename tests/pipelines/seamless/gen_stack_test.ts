@@ -131,7 +131,9 @@ Deno.test({
           `tifffile.imwrite('${dir}/stack.tif', r.integers(0, 255, (48, 256, 256), dtype=np.uint8))`,
       );
       const perms = ["--allow-env=INIT_CWD", "--allow-read", "--allow-write=."];
-      const line = (s: string) => runTool("seamless/gen_stack", perms, s.split(" "), { cwd: dir });
+      // as `deno task` run in that folder: INIT_CWD names it
+      const line = (s: string) =>
+        runTool("seamless/gen_stack", perms, s.split(" "), { cwd: dir, env: { INIT_CWD: dir } });
       const a = await line(
         "--count 8 --source stack.tif --stack-height 6 --dim 128 --mip 1 " +
           "--train-range 1,30 --test-range 30,48 small",
