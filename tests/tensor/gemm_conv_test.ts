@@ -78,8 +78,9 @@ function im2col(x: Float32Array, g: Geo, oh: number, ow: number): Float32Array {
 }
 
 async function poolOf(relaxed: boolean, threads: number) {
-  const memory = new WebAssembly.Memory({ initial: 512, maximum: 65536, shared: true });
   const scratchBytes = gemmScratchBytes(threads);
+  const pages = Math.ceil(scratchBytes / 65536) + 512;
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: 65536, shared: true });
   const pool = await createGemmPool(memory, {
     threads,
     scratchPtr: 0,

@@ -10,12 +10,15 @@
 import assert from "node:assert/strict";
 import { hasPython, pyFixture, ROOT } from "../_helpers.ts";
 import {
+  bCacheBytes,
   createGemmPool,
   GEMM_BLOCKING,
   GEMM_WASM_URLS,
   type GemmPool,
   gemmScratchBytes,
+  keepsB,
   loadGemmKernel,
+  planJobs,
 } from "../../lib/tensor/wasm/gemm_pool.ts";
 
 const RELAXED = WebAssembly.validate(await Deno.readFile(GEMM_WASM_URLS.relaxed));
@@ -32,9 +35,12 @@ class Env {
     threads: number,
     memory?: WebAssembly.Memory,
   ): Promise<Env> {
-    const mem = memory ?? new WebAssembly.Memory({ initial: 1024, maximum: 65536, shared: true });
     const scratchBytes = gemmScratchBytes(threads);
     const scratchPtr = 4096 + 16; // not 0 nor 64-aligned: the pool must not assume either
+    const pages = Math.ceil((scratchPtr + scratchBytes + 4096) / 65536);
+    const mem = memory ??
+      new WebAssembly.Memory({ initial: pages + 1024, maximum: 65536, shared: true });
+    if (mem.buffer.byteLength < pages * 65536) mem.grow(pages - mem.buffer.byteLength / 65536);
     new Uint8Array(mem.buffer, 0, scratchPtr).fill(GUARD);
     new Uint8Array(mem.buffer, scratchPtr + scratchBytes, 4096).fill(GUARD);
     const pool = await createGemmPool(mem, {
@@ -371,6 +377,32 @@ Deno.test("gemm: the same bytes twice, and for 1 and 2 threads (many jobs, sever
     }
     // and one of them is right
     check(cases[1], new Float32Array(outs[1][1].buffer), desc(cases[1]));
+  }
+});
+
+Deno.test("gemm: a thread's packed B kept from job to job of a column, or repacked when too large: right and the bytes of 1 thread", async () => {
+  const r = rng(7);
+  // 240×96×700: many job rows in one column, its packed B (700 × 96) kept between them;
+  // 40×2016×2304: a column's packed B (18.6 MB) exceeds the buffer, so it is packed per job
+  const kept = makeCase(r, 240, 96, 700, false, false, 1, 1, [0, 0, 0]);
+  const big = makeCase(r, 40, 2016, 2304, false, true, 1, 0, [0, 0, 0]);
+  const g = planJobs(kept.m, kept.n, kept.k, 2, 5, 8);
+  assert.ok(g.gm > 2 && keepsB(kept.k, g.nb, 8, bCacheBytes(2)), JSON.stringify(g));
+  assert.ok(!keepsB(big.k, Math.min(big.n, GEMM_BLOCKING.nc), 8, bCacheBytes(2)));
+  for (const relaxed of KERNELS) {
+    const outs: Uint32Array[][] = [];
+    for (const threads of [1, 2]) {
+      const e = await Env.of(relaxed, threads);
+      try {
+        outs.push([kept, big].map((c) => bits(run(e, c)).slice()));
+      } finally {
+        e.pool.close();
+      }
+    }
+    for (const [i, c] of [kept, big].entries()) {
+      assert.deepEqual(outs[0][i], outs[1][i], `${desc(c)}: 1 vs 2 threads differ`);
+      check(c, new Float32Array(outs[1][i].buffer), desc(c));
+    }
   }
 });
 

@@ -129,11 +129,23 @@ const ALIGN = 64;
 
 const alignUp = (x: number, a: number) => Math.ceil(x / a) * a;
 
-/** Bytes of one thread's packing buffers: packed A block, packed B block, edge tile. */
-function threadBytes(): { a: number; b: number; tmp: number; total: number } {
-  const { kc, mc, nc } = GEMM_BLOCKING;
+/**
+ * Bytes a thread keeps of packed op(B) for one job column, all its k blocks (the jobs of one
+ * column that a thread computes in a row then pack B once): 32 MiB shared by the threads, at
+ * most 16 MiB and at least one packed B block each.
+ */
+export function bCacheBytes(threads: number): number {
+  const { kc, nc } = GEMM_BLOCKING;
+  const block = alignUp(alignUp(nc, MAX_NR) * kc * 4, ALIGN);
+  const share = alignUp(Math.floor((32 << 20) / Math.max(1, threads)), ALIGN);
+  return Math.max(block, Math.min(16 << 20, share));
+}
+
+/** Bytes of one thread's buffers: packed A block, packed B (see {@link bCacheBytes}), edge tile. */
+function threadBytes(threads: number): { a: number; b: number; tmp: number; total: number } {
+  const { kc, mc } = GEMM_BLOCKING;
   const a = alignUp(alignUp(mc, MAX_MR) * kc * 4, ALIGN);
-  const b = alignUp(alignUp(nc, MAX_NR) * kc * 4, ALIGN);
+  const b = bCacheBytes(threads);
   const tmp = alignUp(MAX_MR * MAX_NR * 4, ALIGN);
   return { a, b, tmp, total: a + b + tmp };
 }
@@ -141,21 +153,25 @@ function threadBytes(): { a: number; b: number; tmp: number; total: number } {
 /** Bytes of scratch (control block + packing buffers) the pool needs for `threads`. */
 export function gemmScratchBytes(threads: number): number {
   // + ALIGN: the buffers start at the next 64-byte boundary after the control block
-  return ALIGN + CTRL_BYTES + Math.max(1, threads) * threadBytes().total;
+  return ALIGN + CTRL_BYTES + Math.max(1, threads) * threadBytes(threads).total;
 }
 
-/** A thread's buffers (byte offsets). */
+/** A thread's buffers (byte offsets; `bBytes`: the size of the packed-B buffer). */
 export interface ThreadBuffers {
   a: number;
   b: number;
+  bBytes: number;
   tmp: number;
 }
 
-/** Buffers of thread `tid` (0 = the caller) in the scratch region at `scratchPtr`. */
-export function threadBuffers(scratchPtr: number, tid: number): ThreadBuffers {
-  const t = threadBytes();
+/**
+ * Buffers of thread `tid` (0 = the caller) of a pool of `threads` in the scratch region at
+ * `scratchPtr`.
+ */
+export function threadBuffers(scratchPtr: number, tid: number, threads: number): ThreadBuffers {
+  const t = threadBytes(threads);
   const base = alignUp(scratchPtr + CTRL_BYTES, ALIGN) + tid * t.total;
-  return { a: base, b: base + t.a, tmp: base + t.a + t.b };
+  return { a: base, b: base + t.a, bBytes: t.b, tmp: base + t.a + t.b };
 }
 
 /** The exports of wasm/gemm_*.wasm. */
@@ -350,17 +366,34 @@ export function kBlock(k: number): number {
 
 /** Cost model of {@link planJobs}: seconds per flop, per packed element, per job. */
 const COST = { flop: 1 / 45e9, pack: 0.3e-9, gather: 1e-9, job: 2e-6 };
+/** Most job rows of a grid. */
+const GM_MAX = 32;
 const plans = new Map<string, { gm: number; gn: number; mb: number; nb: number }>();
 
 /**
+ * True when one thread keeps all k blocks of op(B) packed for a job column of `nb` columns
+ * (`bBytes`: its packed-B buffer), so that its next job in that column packs no B.
+ *
+ * @example
+ * keepsB(1024, 256, 8, bCacheBytes(2)); // true: 1 MiB of packed B
+ */
+export function keepsB(k: number, nb: number, nr: number, bBytes: number): boolean {
+  return Math.ceil(k / kBlock(k)) * kBlock(k) * alignUp(nb, nr) * 4 <= bBytes;
+}
+
+/**
  * The job grid of a call for `threads` threads: gm × gn blocks of C (mb × nb, the last ones
- * smaller) that one thread computes alone, packing its own panels (op(A) once per block column,
- * op(B) once per block row). More blocks balance the threads better, fewer repack less: the
- * grid minimises a simulated makespan (jobs claimed in order by the first free thread, from a
- * cost model of compute + packing) plus a quarter of the largest job (what one descheduled
- * thread costs on a shared machine); `gatherB`: op(B) is gathered from an image (a convolution),
- * which costs more per element than a matrix copy. Plans are cached per shape. The grid never
- * changes the results (see the module notes), only the speed.
+ * smaller) that one thread computes alone, packing op(A) for each job and op(B) once per job
+ * column it works on when {@link keepsB} (else for each job). Jobs are claimed column by column,
+ * rows fastest. More blocks balance the threads better, fewer repack less: the grid minimises a
+ * simulated makespan (jobs claimed in order by the first free thread, from a cost model of
+ * compute + packing) plus a quarter of the largest job (what one descheduled thread costs on a
+ * shared machine); `gatherB`: op(B) is gathered from an image (a convolution), which costs more
+ * per element than a matrix copy. Plans are cached per shape. The grid never changes the
+ * results (see the module notes), only the speed.
+ *
+ * @example
+ * planJobs(1024, 1024, 1024, 2, 5, 8); // { gm, gn, mb, nb }
  */
 export function planJobs(
   m: number,
@@ -370,6 +403,7 @@ export function planJobs(
   mr: number,
   nr: number,
   gatherB = false,
+  bBytes = bCacheBytes(threads),
 ): { gm: number; gn: number; mb: number; nb: number } {
   const gnMin = Math.ceil(n / alignUp(Math.min(n, GEMM_BLOCKING.nc), nr));
   const grid = (gm: number, gn: number) => {
@@ -378,7 +412,7 @@ export function planJobs(
     return { gm: Math.ceil(m / mb), gn: Math.ceil(n / nb), mb, nb };
   };
   if (threads <= 1) return grid(1, gnMin);
-  const key = `${m},${n},${k},${threads},${mr},${nr},${gatherB}`;
+  const key = `${m},${n},${k},${threads},${mr},${nr},${gatherB},${bBytes}`;
   const packB = gatherB ? COST.gather : COST.pack;
   const hit = plans.get(key);
   if (hit) return hit;
@@ -386,24 +420,29 @@ export function planJobs(
   let bestScore = Infinity;
   const seen = new Set<string>();
   const free = new Float64Array(threads);
-  for (let gm = 1; gm <= Math.min(16, Math.ceil(m / mr)); gm++) {
-    for (let gn = gnMin; gn <= Math.min(gnMin + 16, Math.ceil(n / nr)); gn++) {
+  const last = new Int32Array(threads);
+  for (let gm = 1; gm <= Math.min(GM_MAX, Math.ceil(m / mr)); gm++) {
+    for (let gn = 1; gn <= Math.min(gnMin + 16, Math.ceil(n / nr)); gn++) {
       const g = grid(gm, gn);
       const id = `${g.mb},${g.nb}`;
+      if (g.nb > alignUp(GEMM_BLOCKING.nc, nr) && !keepsB(k, g.nb, nr, bBytes)) continue;
       if (seen.has(id) || g.gm * g.gn > 4096) continue;
       seen.add(id);
       free.fill(0);
+      last.fill(-1);
       let maxJob = 0;
       for (let jn = 0; jn < g.gn; jn++) {
         const cols = Math.min(g.nb, n - jn * g.nb);
+        const keep = keepsB(k, cols, nr, bBytes);
         for (let jm = 0; jm < g.gm; jm++) {
           const rows = Math.min(g.mb, m - jm * g.mb);
-          const t = 2 * rows * cols * k * COST.flop + k * (rows * COST.pack + cols * packB) +
-            COST.job;
-          maxJob = Math.max(maxJob, t);
           let w = 0;
           for (let i = 1; i < threads; i++) if (free[i] < free[w]) w = i;
+          const b = keep && last[w] === jn ? 0 : k * cols * packB;
+          const t = 2 * rows * cols * k * COST.flop + k * rows * COST.pack + b + COST.job;
+          maxJob = Math.max(maxJob, t);
           free[w] += t;
+          last[w] = keep ? jn : -1;
         }
       }
       let span = 0;
@@ -420,7 +459,11 @@ export function planJobs(
   return best;
 }
 
-/** Computes one job: C[m0:m1, n0:n1] with the thread's buffers. */
+/**
+ * Computes one job: C[m0:m1, n0:n1] with the thread's buffers. When {@link keepsB}, the k
+ * blocks of op(B) are packed side by side in `buf.b`, and `packedB` says they already hold
+ * this job column's (this thread's previous job of the call was in the same column).
+ */
 function runBlock(
   ex: GemmExports,
   p: GemmCall,
@@ -429,17 +472,23 @@ function runBlock(
   n0: number,
   n1: number,
   buf: ThreadBuffers,
+  packedB: boolean,
 ): void {
   const { mc } = GEMM_BLOCKING;
   const nb = n1 - n0;
-  for (let pc = 0; pc < p.k; pc += p.kcb) {
+  const nr = ex.nr();
+  const keep = keepsB(p.k, nb, nr, buf.bBytes);
+  const panel = keep ? p.kcb * alignUp(nb, nr) * 4 : 0;
+  for (let pc = 0, bp = buf.b; pc < p.k; pc += p.kcb, bp += panel) {
     const kc = Math.min(p.kcb, p.k - pc);
     // op(B)[pc, n0]: B[pc, n0] or B^T stored n×k: B[n0, pc]
-    if (p.g) {
-      ex.pack_b_conv(p.b, p.g, p.tb, pc, kc, n0, nb, buf.b);
-    } else {
-      const bsrc = p.b + 4 * (p.tb ? n0 * p.ldb + pc : pc * p.ldb + n0);
-      ex.pack_b(bsrc, p.ldb, p.tb, kc, nb, buf.b);
+    if (!(keep && packedB)) {
+      if (p.g) {
+        ex.pack_b_conv(p.b, p.g, p.tb, pc, kc, n0, nb, bp);
+      } else {
+        const bsrc = p.b + 4 * (p.tb ? n0 * p.ldb + pc : pc * p.ldb + n0);
+        ex.pack_b(bsrc, p.ldb, p.tb, kc, nb, bp);
+      }
     }
     const beta = pc === 0 ? p.beta : 1;
     const bias = pc === 0 ? p.bias : 0;
@@ -449,7 +498,7 @@ function runBlock(
       ex.pack_a(asrc, p.lda, p.ta, mcc, kc, buf.a);
       ex.macro(
         buf.a,
-        buf.b,
+        bp,
         mcc,
         nb,
         kc,
@@ -465,6 +514,47 @@ function runBlock(
 }
 
 /**
+ * Runs jobs `j` given by `next()` (−1: none left) on one thread, reusing its packed op(B) from one
+ * job to the next of the same column; returns the first error (the other jobs still run).
+ */
+function runClaimed(
+  ex: GemmExports,
+  p: GemmCall,
+  buf: ThreadBuffers,
+  next: () => number,
+  done: (failed: boolean) => void,
+): unknown {
+  let err: unknown = null;
+  let column = -1;
+  for (let j = next(); j >= 0; j = next()) {
+    const jm = j % p.gm;
+    const jn = (j - jm) / p.gm;
+    const m0 = jm * p.mb;
+    const n0 = jn * p.nb;
+    try {
+      runBlock(
+        ex,
+        p,
+        m0,
+        Math.min(p.m, m0 + p.mb),
+        n0,
+        Math.min(p.n, n0 + p.nb),
+        buf,
+        column === jn,
+      );
+      column = jn;
+    } catch (e) {
+      err ??= e;
+      column = -1;
+      done(true);
+      continue;
+    }
+    done(false);
+  }
+  return err;
+}
+
+/**
  * Claims and computes jobs of call `seq` until none are left (the caller and every worker run
  * this); counts each finished (or failed) job in C_FIN and wakes the caller.
  */
@@ -476,23 +566,11 @@ export function runJobs(
   buf: ThreadBuffers,
 ): unknown {
   const njobs = p.gm * p.gn;
-  let err: unknown = null;
-  for (;;) {
-    const j = claim(ctl, seq, njobs);
-    if (j < 0) return err;
-    const jm = j % p.gm;
-    const jn = (j - jm) / p.gm;
-    const m0 = jm * p.mb;
-    const n0 = jn * p.nb;
-    try {
-      runBlock(ex, p, m0, Math.min(p.m, m0 + p.mb), n0, Math.min(p.n, n0 + p.nb), buf);
-    } catch (e) {
-      err ??= e;
-      Atomics.store(ctl.i32, C_ERR, 1);
-    }
+  return runClaimed(ex, p, buf, () => claim(ctl, seq, njobs), (failed) => {
+    if (failed) Atomics.store(ctl.i32, C_ERR, 1);
     Atomics.add(ctl.i32, C_FIN, 1);
     Atomics.notify(ctl.i32, C_FIN);
-  }
+  });
 }
 
 /** Spins (about `spins` Atomics.loads) then sleeps until `ctl[i] !== v`; returns the new value. */
@@ -595,7 +673,7 @@ export async function createGemmPool(
   const ctlPtr = opts.scratchPtr;
   const ctl = controlViews(memory, ctlPtr);
   ctl.i32.fill(0);
-  const mainBuf = threadBuffers(opts.scratchPtr, 0);
+  const mainBuf = threadBuffers(opts.scratchPtr, 0, threads);
   const serialFlops = opts.serialFlops ?? GEMM_SERIAL_FLOPS;
 
   const workers: Worker[] = [];
@@ -616,7 +694,13 @@ export async function createGemmPool(
           };
         }),
       );
-      w.postMessage({ memory, module, ctlPtr, tid, buf: threadBuffers(opts.scratchPtr, tid) });
+      w.postMessage({
+        memory,
+        module,
+        ctlPtr,
+        tid,
+        buf: threadBuffers(opts.scratchPtr, tid, threads),
+      });
     }
     await Promise.all(ready);
   } catch (e) {
@@ -704,19 +788,9 @@ export async function createGemmPool(
     };
     const njobs = p.gm * p.gn;
     if (use === 1 || njobs === 1) {
-      for (let j = 0; j < njobs; j++) {
-        const jm = j % p.gm;
-        const jn = (j - jm) / p.gm;
-        runBlock(
-          ex,
-          p,
-          jm * p.mb,
-          Math.min(m, (jm + 1) * p.mb),
-          jn * p.nb,
-          Math.min(n, (jn + 1) * p.nb),
-          mainBuf,
-        );
-      }
+      let j = 0;
+      const err = runClaimed(ex, p, mainBuf, () => j < njobs ? j++ : -1, () => {});
+      if (err) throw err;
       return;
     }
     const seq = (Atomics.load(ctl.i32, C_SEQ) + 1) | 0;
