@@ -2,9 +2,11 @@
 /**
  * NoStripesNet's paper model (PatchUNet 54.4 M + PatchDiscriminator 15.4 M parameters) on one
  * 1801 × 256 patch, against PyTorch CPU (OMP_NUM_THREADS=2, bench/peers/nostripesnet.py), each
- * measurement in a fresh process:
+ * measurement in a fresh process, the best of {@link REPS} runs there, ours and PyTorch's alike
+ * (the first steps also allocate the optimiser state and the step memory, faulting its pages in;
+ * the later ones are what every step of a training run costs):
  *
- * - `unet_forward_<backend>`: generator forward, seconds (best of 2);
+ * - `unet_forward_<backend>`: generator forward, seconds;
  * - `gan_step_<backend>`: one full GAN training step (G forward, D update, G update), batch 1;
  *   both lines carry "gflops" (effective: the convolutions' flops over the seconds), and on wasm
  *   "wasm_peak_gflops" (the relaxed-SIMD multiply-add peak of the same threads, measured in the
@@ -19,6 +21,8 @@
  * @module
  */
 const H = 1801, W = 256;
+/** Runs per process (forwards or steps); the best is reported. */
+const REPS = 3;
 const prefix = Deno.args[0] ?? "";
 const HERE = new URL(".", import.meta.url).pathname;
 
@@ -68,7 +72,7 @@ async function ours(what: string, backend: string) {
       backend,
       `${H}`,
       `${W}`,
-      "2",
+      `${REPS}`,
     ],
     stdout: "piped",
     stderr: "piped",
@@ -111,7 +115,7 @@ function rateOf(out: Record<string, number>): Record<string, unknown> {
 
 const peerErrors: Record<string, string> = {};
 const peer = (what: string) =>
-  child("/usr/bin/python3", [`${HERE}peers/nostripesnet.py`, what, `${H}`, `${W}`, "2"], {
+  child("/usr/bin/python3", [`${HERE}peers/nostripesnet.py`, what, `${H}`, `${W}`, `${REPS}`], {
     OMP_NUM_THREADS: "2",
   })
     .catch((e: Error) => {
