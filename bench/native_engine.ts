@@ -7,8 +7,8 @@
  *   backend's memory), GFLOP/s, best of the timed runs; peer `torch.mm` (bench/peers/gemm.py);
  * - `unet_forward_native`, `apply_model_patches_per_s_native`, `gan_step_native`,
  *   `gan_step_peak_memory_native`: NoStripesNet's paper model on one 1801 × 256 patch, measured
- *   as bench/nostripesnet.ts does (fresh process per measurement, bench/_nsn_child.ts, best of 2;
- *   peer bench/peers/nostripesnet.py).
+ *   as bench/nostripesnet.ts does (fresh process per measurement, bench/_nsn_child.ts, best of
+ *   {@link REPS} runs there, ours and PyTorch's alike; peer bench/peers/nostripesnet.py).
  *
  * Lines: {"bench", "unit", "ours", "peer", "ratio" (higher is better), "cpu", "loadavg" (when
  * the line is printed), "threads", "onednn"}; the NoStripesNet lines add "loadavg_before",
@@ -26,6 +26,11 @@ import { createNativeBackend, dnnlAvailable, findDnnl } from "../lib/tensor/nati
 
 const THREADS = 2;
 const H = 1801, W = 256;
+/**
+ * Runs per process (forwards or steps; the best is kept): the first steps also allocate the
+ * optimiser state and fault the step memory in, on both sides.
+ */
+const REPS = 3;
 const PY = "/usr/bin/python3";
 const HERE = decodeURIComponent(new URL(".", import.meta.url).pathname);
 const prefix = Deno.args[0] ?? "";
@@ -186,7 +191,7 @@ async function ours(what: string): Promise<Side> {
     "native",
     `${H}`,
     `${W}`,
-    "2",
+    `${REPS}`,
   ], ENV);
   if (out.backend !== "native") throw new Error(`child ran on ${out.backend}`);
   return { seconds: out.seconds, cpu: out.cpu_seconds, peak: Number(err.pop()) };
@@ -203,7 +208,9 @@ const nsnPeer = (what: string) =>
   peer(
     what,
     () =>
-      jsonOf(PY, [`${HERE}peers/nostripesnet.py`, what, `${H}`, `${W}`, "2"], ENV).then((r) => ({
+      jsonOf(PY, [`${HERE}peers/nostripesnet.py`, what, `${H}`, `${W}`, `${REPS}`], ENV).then((
+        r,
+      ) => ({
         seconds: r.out.seconds as number,
         cpu: r.out.cpu_seconds as number,
         peak: r.out.peak_rss_bytes as number,
