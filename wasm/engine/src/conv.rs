@@ -131,6 +131,23 @@ unsafe fn geo(prm: *const i32) -> Geo {
     }
 }
 
+/// Calls `f(j, ox0, iy, run)` for each run of tile columns [0, ncols) (pixels from p0) that lies
+/// in one output row: `j` its first tile column, `ox0` that pixel's output column, `iy` the input
+/// row kernel row `ky` reads there (may be outside the image), `run` its length.
+#[inline(always)]
+fn row_runs(g: &Geo, p0: usize, ncols: usize, ky: usize, mut f: impl FnMut(usize, usize, isize, usize)) {
+    let mut j = 0usize;
+    let mut p = p0;
+    while j < ncols {
+        let oy = p / g.ow;
+        let ox0 = p % g.ow;
+        let run = if g.ow - ox0 < ncols - j { g.ow - ox0 } else { ncols - j };
+        f(j, ox0, oy as isize * g.sh - g.ph + ky as isize * g.dh, run);
+        j += run;
+        p += run;
+    }
+}
+
 /// col[r, j] = x[ci, iy, ix] (0 outside), r = (ci·kh + ky)·kw + kx; col rows are `ldcol` apart
 /// (threads split the columns of one tile).
 #[no_mangle]
@@ -142,13 +159,7 @@ pub unsafe extern "C" fn im2col_tile(x: *const f32, col: *mut f32, prm: *const i
         for ky in 0..g.kh {
             for kx in 0..g.kw {
                 let dst = col.add(r * ldcol);
-                let mut j = 0usize;
-                let mut p = p0;
-                while j < ncols {
-                    let oy = p / g.ow;
-                    let ox0 = p % g.ow;
-                    let run = if g.ow - ox0 < ncols - j { g.ow - ox0 } else { ncols - j };
-                    let iy = oy as isize * g.sh - g.ph + ky as isize * g.dh;
+                row_runs(&g, p0, ncols, ky, |j, ox0, iy, run| {
                     let d = dst.add(j);
                     if iy < 0 || iy >= g.h {
                         crate::fill_f32(d, run, 0.0);
@@ -167,9 +178,7 @@ pub unsafe extern "C" fn im2col_tile(x: *const f32, col: *mut f32, prm: *const i
                             }
                         }
                     }
-                    j += run;
-                    p += run;
-                }
+                });
                 r += 1;
             }
         }
@@ -186,13 +195,7 @@ pub unsafe extern "C" fn col2im_tile(col: *const f32, dx: *mut f32, prm: *const 
         for ky in 0..g.kh {
             if g.sw == 2 && g.kw == 4 && g.dw == 1 {
                 // the kernel row's 4 taps together, output row by output row
-                let mut j = 0usize;
-                let mut p = p0;
-                while j < ncols {
-                    let oy = p / g.ow;
-                    let ox0 = p % g.ow;
-                    let run = if g.ow - ox0 < ncols - j { g.ow - ox0 } else { ncols - j };
-                    let iy = oy as isize * g.sh - g.ph + ky as isize * g.dh;
+                row_runs(&g, p0, ncols, ky, |j, ox0, iy, run| {
                     if iy >= 0 && iy < g.h {
                         let row = plane.offset(iy * g.w);
                         let s = [0, 1, 2, 3].map(|kx| col.add((r + kx) * ncols + j));
@@ -205,21 +208,13 @@ pub unsafe extern "C" fn col2im_tile(col: *const f32, dx: *mut f32, prm: *const 
                             }
                         }
                     }
-                    j += run;
-                    p += run;
-                }
+                });
                 r += 4;
                 continue;
             }
             for kx in 0..g.kw {
                 let src = col.add(r * ncols);
-                let mut j = 0usize;
-                let mut p = p0;
-                while j < ncols {
-                    let oy = p / g.ow;
-                    let ox0 = p % g.ow;
-                    let run = if g.ow - ox0 < ncols - j { g.ow - ox0 } else { ncols - j };
-                    let iy = oy as isize * g.sh - g.ph + ky as isize * g.dh;
+                row_runs(&g, p0, ncols, ky, |j, ox0, iy, run| {
                     if iy >= 0 && iy < g.h {
                         let row = plane.offset(iy * g.w);
                         let s = src.add(j);
@@ -246,9 +241,7 @@ pub unsafe extern "C" fn col2im_tile(col: *const f32, dx: *mut f32, prm: *const 
                             }
                         }
                     }
-                    j += run;
-                    p += run;
-                }
+                });
                 r += 1;
             }
         }
