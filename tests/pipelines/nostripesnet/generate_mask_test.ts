@@ -6,8 +6,9 @@ import { readSinograms } from "../../../lib/tomo/normalise.ts";
 import { stripesDetect, stripesMerge } from "../../../lib/tomo/stripes.ts";
 import { readNpz, writeNpz } from "../../../lib/io/npz.ts";
 import { ndarray } from "../../../lib/io/array.ts";
+import { MASK_DETECT, MASK_FLAGS, MASK_MERGE } from "./_mask_params.ts";
 
-const PARAMS = ["--size", "30", "--radius", "3", "--length", "60", "--depth", "4", "--width", "3"];
+const PARAMS = MASK_FLAGS;
 
 async function tmpScan(): Promise<{ dir: string; scan: string }> {
   const dir = await Deno.makeTempDir({ prefix: "lumen_mask_" });
@@ -50,14 +51,8 @@ Deno.test("generate_mask: the archive entry m<scan> equals the library's detect+
         vol.set(sino.data.subarray((l * A + k) * N, (l * A + k + 1) * N), (k * R + l) * N);
       }
     }
-    const w = await stripesDetect(vol, [A, R, N], { size: 30, radius: 3 });
-    const want = await stripesMerge(w, [A, R, N], {
-      threshold: 0.63,
-      minStripeLength: 60,
-      minStripeDepth: 4,
-      minStripeWidth: 3,
-      sensitivityPerc: 85,
-    });
+    const w = await stripesDetect(vol, [A, R, N], MASK_DETECT);
+    const want = await stripesMerge(w, [A, R, N], MASK_MERGE);
     assert.deepEqual(m.shape, [A, R, N]);
     assert.deepEqual(m.data, want);
     const ones = want.reduce((a, b) => a + b, 0);

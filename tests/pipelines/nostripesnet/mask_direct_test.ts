@@ -12,17 +12,10 @@ import { maskScan, maskScanToEntry } from "../../../lib/pipelines/nostripesnet/m
 import { maskScanToArchive } from "../../../lib/pipelines/nostripesnet/mask_parallel.ts";
 import { appendNpz } from "../../../lib/io/npz.ts";
 import { ndarray } from "../../../lib/io/array.ts";
+import { MASK_DETECT, MASK_FLAGS, MASK_MERGE } from "./_mask_params.ts";
 
 const PY = hasPython("h5py", "numpy");
-const PARAMS = ["--size", "30", "--radius", "3", "--length", "60", "--depth", "4", "--width", "3"];
-const detect = { size: 30, radius: 3 };
-const merge = {
-  threshold: 0.63,
-  minStripeLength: 60,
-  minStripeDepth: 4,
-  minStripeWidth: 3,
-  sensitivityPerc: 85,
-};
+const PARAMS = MASK_FLAGS, detect = MASK_DETECT, merge = MASK_MERGE;
 /** SHA-256 of the archive generate_mask wrote for these scans with HDF5 reads alone. */
 const BEFORE = "5ecbdb2ca4d1b70451130d2b9a63abde89313ae94036662ccdead9f86714652e";
 

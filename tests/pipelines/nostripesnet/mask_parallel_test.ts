@@ -4,15 +4,9 @@ import { openScan } from "../../../lib/io/nexus.ts";
 import { appendNpz, writeNpz } from "../../../lib/io/npz.ts";
 import { ndarray } from "../../../lib/io/array.ts";
 import { maskScan, maskScanToEntry } from "../../../lib/pipelines/nostripesnet/mask_scan.ts";
+import { MASK_DETECT, MASK_MERGE } from "./_mask_params.ts";
 
-const detect = { size: 30, radius: 3 };
-const merge = {
-  threshold: 0.63,
-  minStripeLength: 60,
-  minStripeDepth: 4,
-  minStripeWidth: 3,
-  sensitivityPerc: 85,
-};
+const detect = MASK_DETECT, merge = MASK_MERGE;
 
 Deno.test("mask_parallel: the streamed, multi-worker archive is byte for byte appendNpz of the in-memory mask (new, appended, replaced), no spill file left", async () => {
   const dir = await Deno.makeTempDir({ prefix: "lumen_maskpar_" });
