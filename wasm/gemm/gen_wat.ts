@@ -570,6 +570,31 @@ function packConv(w: W, cfg: KernelConfig): void {
       } ${g("x")} ${g("ok")})) (f32.const 0) ${g("ok")}))`,
     );
   };
+  /**
+   * A panel's k steps element by element (loop `label`): per column c, image row $a_c + `ro` and
+   * column $b_c + `co` of the plane `plane(c)`, then `step()` moves to the next k step.
+   */
+  const elementLoop = (
+    label: string,
+    ro: string,
+    co: string,
+    plane: (c: number) => string,
+    step: () => void,
+  ) => {
+    const done = `$${label.toLowerCase()}done`;
+    w.open(`(else (block ${done} (loop $${label}`);
+    w.o(`(br_if ${done} (i32.ge_s ${g("t")} ${g("kc")}))`);
+    w.o(`(local.set $ro ${ro})`);
+    w.o(`(local.set $co ${co})`);
+    for (let c = 0; c < NR; c++) {
+      w.o(`(local.set $iy ${add(g(`a${c}`), g("ro"))})`);
+      w.o(`(local.set $ix ${add(g(`b${c}`), g("co"))})`);
+      elem(c, plane(c));
+    }
+    step();
+    w.o(`(br $${label})`);
+    w.close(`))))`);
+  };
   w.open(`(if (i32.eqz ${g("trans")})`);
   w.open(`(then`);
   w.o(`;; columns are pixels: per panel column c, its (oy·sh − ph, ox·sw − pw) in $a_c, $b_c`);
@@ -672,18 +697,7 @@ function packConv(w: W, cfg: KernelConfig): void {
   w.o(`(br $R)`);
   w.close(`)))`);
   w.o(`;; columns in two output rows or past nc: element by element`);
-  w.open(`(else (block $kdone (loop $K`);
-  w.o(`(br_if $kdone (i32.ge_s ${g("t")} ${g("kc")}))`);
-  w.o(`(local.set $ro ${mul(g("ky"), g("dh"))})`);
-  w.o(`(local.set $co ${mul(g("kx"), g("dw"))})`);
-  for (let c = 0; c < NR; c++) {
-    w.o(`(local.set $iy ${add(g(`a${c}`), g("ro"))})`);
-    w.o(`(local.set $ix ${add(g(`b${c}`), g("co"))})`);
-    elem(c, g("chan"));
-  }
-  advance();
-  w.o(`(br $K)`);
-  w.close(`))))`);
+  elementLoop("K", mul(g("ky"), g("dh")), mul(g("kx"), g("dw")), () => g("chan"), advance);
   w.o(`(local.set $l0 ${add(g("l0"), i32(NR))})`);
   w.o(`(br $P)`);
   w.close(`))`);
@@ -780,18 +794,7 @@ function packConv(w: W, cfg: KernelConfig): void {
   w.o(`(br $V)`);
   w.close(`)))`);
   w.o(`;; element by element`);
-  w.open(`(else (block $jdone (loop $J`);
-  w.o(`(br_if $jdone (i32.ge_s ${g("t")} ${g("kc")}))`);
-  w.o(`(local.set $ro ${mul(g("oy"), g("sh"))})`);
-  w.o(`(local.set $co ${mul(g("ox"), g("sw"))})`);
-  for (let c = 0; c < NR; c++) {
-    w.o(`(local.set $iy ${add(g(`a${c}`), g("ro"))})`);
-    w.o(`(local.set $ix ${add(g(`b${c}`), g("co"))})`);
-    elem(c, g(`e${c}`));
-  }
-  nextPixel();
-  w.o(`(br $J)`);
-  w.close(`))))`);
+  elementLoop("J", mul(g("oy"), g("sh")), mul(g("ox"), g("sw")), (c) => g(`e${c}`), nextPixel);
   w.o(`(local.set $l0 ${add(g("l0"), i32(NR))})`);
   w.o(`(br $Q)`);
   w.close(`))`);
